@@ -1,0 +1,102 @@
+"""The in-memory event store: the same behaviour as the PostgreSQL one, for unit tests.
+
+The contract tests in ``tests/contract`` run against both implementations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+from domain.errors import ClaimConflict, OwnerNotVacant, VersionConflict
+from domain.ports import Append, AppendResult, RecordedEvent
+
+
+class InMemoryEventStore:
+    """A dict-backed event log; every append is atomic under one asyncio lock."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.events: list[RecordedEvent] = []
+        self.streams: dict[UUID, int] = {}
+        self.claims: dict[tuple[str, str], UUID] = {}
+        self.keys: dict[tuple[str, str], AppendResult] = {}
+        self.event_ids: set[UUID] = set()
+        self.serials: dict[str, itertools.count[int]] = {}
+        self.lock = asyncio.Lock()
+
+    async def append(self, request: Append) -> AppendResult:
+        async with self.lock:
+            return self._append(request)
+
+    def _append(self, req: Append) -> AppendResult:
+        meta, idem = req.metadata, req.idempotency
+        if idem is not None and (meta.actor, idem.key) in self.keys:
+            return self.keys[(meta.actor, idem.key)]
+        streams = dict(self.streams)
+        for e in req.events:
+            if streams.get(e.stream_id, 0) != e.version - 1:
+                raise VersionConflict(f"stream {e.stream_id} is no longer at version {e.version - 1}")
+            streams[e.stream_id] = e.version
+        for stream_id, version in req.guards.items():
+            if self.streams.get(stream_id) != version:
+                raise VersionConflict(f"stream {stream_id} changed while the command ran")
+        claims = dict(self.claims)
+        for release in req.releases:
+            claims.pop((release.scope, release.key), None)
+        for claim in req.claims:
+            owner = claims.get((claim.scope, claim.key))
+            if owner is not None and owner != claim.owner and not claim.replace:
+                raise ClaimConflict(claim.scope, claim.key)
+            claims[(claim.scope, claim.key)] = claim.owner
+        for owner_id, scopes in req.vacant:
+            if any(o == owner_id and s in scopes for (s, _), o in claims.items()):
+                raise OwnerNotVacant(f"{owner_id} still holds {', '.join(scopes)} claims")
+        if any(e.event_id in self.event_ids for e in req.events):
+            raise ValueError("duplicate event id")
+        now = self.clock()
+        for e in req.events:
+            self.events.append(
+                RecordedEvent(
+                    position=len(self.events) + 1, stream_id=e.stream_id,
+                    stream_type=e.stream_type, version=e.version, event_id=e.event_id,
+                    event_type=e.event_type, schema_version=e.schema_version,
+                    payload=copy.deepcopy(e.payload), recorded_at=now, actor=meta.actor,
+                    actor_roles=tuple(meta.actor_roles), correlation_id=meta.correlation_id,
+                    causation_id=meta.causation_id, command_id=meta.command_id,
+                    reason=meta.reason,
+                )
+            )
+            self.event_ids.add(e.event_id)
+        self.streams, self.claims = streams, claims
+        result = AppendResult(len(self.events), dict(req.result))
+        if idem is not None:
+            self.keys[(meta.actor, idem.key)] = AppendResult(
+                result.last_position, dict(req.result), True, idem.fingerprint
+            )
+        return result
+
+    async def read_stream(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
+        return [e for e in self.events if e.stream_id == stream_id and e.version > after_version]
+
+    async def read_log(
+        self, after_position: int, limit: int, event_types: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        found = (
+            e for e in self.events[after_position:]
+            if event_types is None or e.event_type in event_types
+        )
+        return list(itertools.islice(found, limit))
+
+    async def head(self) -> int:
+        return len(self.events)
+
+    async def recall(self, actor: str, key: str) -> AppendResult | None:
+        return self.keys.get((actor, key))
+
+    async def next_serial(self, name: str) -> int:
+        return next(self.serials.setdefault(name, itertools.count(1)))

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations; ``eventstore.migrate`` applies them in order."""
