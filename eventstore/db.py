@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 
-async def _init(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
             name, encoder=lambda v: json.dumps(v, ensure_ascii=False), decoder=json.loads,
@@ -18,12 +18,12 @@ async def _init(conn: asyncpg.Connection) -> None:
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kw: Any) -> asyncpg.Pool:
     """A pool whose connections read and write json/jsonb as Python values."""
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init, **kw)
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection, **kw)
     assert pool is not None
     return pool
 
 
 async def connect(dsn: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(dsn)
-    await _init(conn)
+    await init_connection(conn)
     return conn

@@ -1,0 +1,75 @@
+"""The ``members`` read model: one row per member with the current home organization."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from domain.ports import RecordedEvent
+from projections.base import Projection
+
+projection = Projection("members", ("members",))
+
+
+@projection.on("Member.Registered")
+async def registered(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await conn.execute(
+        """
+        INSERT INTO members (id, name, gender, birth_date, ethnicity, id_number, phone, standing,
+                             joined_on, home_organization_id, dues_paid_through, version,
+                             registered_at, updated_at, last_position)
+        VALUES ($1, $2, $3, $4::text::date, $5, $6, $7, $8, $9::text::date, $10,
+                $11::text::date, $12, $13, $13, $14)
+        """,
+        e.stream_id, p["name"], p["gender"], p["birth_date"], p["ethnicity"], p["id_number"],
+        p["phone"], p["standing"], p["joined_on"], UUID(p["home_organization_id"]),
+        p["dues_paid_through"], e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.DetailsCorrected")
+async def details_corrected(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await conn.execute(
+        """
+        UPDATE members SET name = $2, gender = $3, birth_date = $4::text::date, ethnicity = $5,
+               phone = $6, joined_on = $7::text::date, dues_paid_through = $8::text::date,
+               version = $9, updated_at = $10, last_position = $11
+         WHERE id = $1
+        """,
+        e.stream_id, p["name"], p["gender"], p["birth_date"], p["ethnicity"], p["phone"],
+        p["joined_on"], p["dues_paid_through"], e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.ConvertedToFull")
+async def converted(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await conn.execute(
+        "UPDATE members SET standing = 'FULL', converted_on = $2::text::date, version = $3,"
+        " updated_at = $4, last_position = $5 WHERE id = $1",
+        e.stream_id, e.payload["converted_on"], e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.TransferAccepted")
+async def transfer_accepted(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await conn.execute(
+        "UPDATE members SET home_organization_id = $2, version = $3, updated_at = $4,"
+        " last_position = $5 WHERE id = $1",
+        e.stream_id, UUID(e.payload["to_organization_id"]), e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on(
+    "Member.TransferRequested", "Member.TransferLetterIssued", "Member.TransferReturned",
+    "Member.TransferWithdrawn", "Member.TransferExpired", "Member.TransferReceiptConfirmed",
+)
+async def version_only(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    # The row does not change, but its version must follow the stream so that clients
+    # can state the version they expect.
+    await conn.execute(
+        "UPDATE members SET version = $2, updated_at = $3, last_position = $4 WHERE id = $1",
+        e.stream_id, e.version, e.recorded_at, e.position,
+    )

@@ -1,0 +1,10 @@
+"""Every projection the service runs, by name."""
+
+from __future__ import annotations
+
+from projections import members, organizations, transfers
+from projections.base import Projection
+
+PROJECTIONS: dict[str, Projection] = {
+    p.name: p for p in (organizations.projection, members.projection, transfers.projection)
+}

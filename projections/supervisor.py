@@ -1,0 +1,85 @@
+"""Runs every projection in this process and answers "has the read side reached P?"."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import asyncpg
+
+from projections.base import Projection
+from projections.notifier import LogNotifier
+from projections.runner import ProjectionRunner, RunnerState
+
+
+class Supervisor:
+    """Starts the notifier and one runner per projection; tracks their positions."""
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool, projections: dict[str, Projection],
+                 *, run_projections: bool = True) -> None:
+        self.pool = pool
+        self.notifier = LogNotifier(dsn)
+        self.runners = {
+            name: ProjectionRunner(dsn, p, self.notifier, on_progress=self._on_progress)
+            for name, p in projections.items()
+        }
+        self.run_projections = run_projections
+        self._tasks: list[asyncio.Task[None]] = []
+        self._progress = asyncio.Condition()
+
+    async def start(self) -> None:
+        await self.notifier.start()
+        if self.run_projections:
+            self._tasks = [
+                asyncio.create_task(r.run(), name=f"projection-{n}") for n, r in self.runners.items()
+            ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.notifier.stop()
+
+    def _on_progress(self, _name: str, _position: int) -> None:
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
+
+    def states(self) -> list[RunnerState]:
+        return [r.state for r in self.runners.values()]
+
+    def local_position(self) -> int | None:
+        """The position every projection has reached, if all are active in this process."""
+        states = self.states()
+        if not states or not all(s.active for s in states):
+            return None
+        return min(s.position for s in states)
+
+    async def position(self) -> int:
+        """The log position that all read models reflect."""
+        local = self.local_position()
+        if local is not None:
+            return local
+        value = await self.pool.fetchval(
+            "SELECT coalesce(min(position), 0) FROM projection_tracking WHERE name = ANY($1::text[])",
+            list(self.runners),
+        )
+        return int(value)
+
+    async def wait_for(self, position: int, timeout: float) -> int:
+        """Wait, bounded, until every read model reflects ``position``; return what they reach."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reached = await self.position()
+            remaining = deadline - time.monotonic()
+            if reached >= position or remaining <= 0:
+                return reached
+            async with self._progress:
+                with contextlib.suppress(TimeoutError):
+                    # Local runners notify; runners in other processes are polled.
+                    await asyncio.wait_for(self._progress.wait(), min(remaining, 0.05))

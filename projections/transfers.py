@@ -1,0 +1,79 @@
+"""The ``transfers`` read model: one row per transfer of a member's organizational relationship."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from domain.ports import RecordedEvent
+from projections.base import Projection
+
+projection = Projection("transfers", ("transfers",))
+
+
+@projection.on("Member.TransferRequested")
+async def requested(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await conn.execute(
+        """
+        INSERT INTO transfers (id, member_id, from_organization_id, to_organization_id, scope,
+                               state, reason, requested_at, requested_position, updated_at,
+                               last_position)
+        VALUES ($1, $2, $3, $4, $5, 'REQUESTED', $6, $7, $8, $7, $8)
+        """,
+        UUID(p["transfer_id"]), e.stream_id, UUID(p["from_organization_id"]),
+        UUID(p["to_organization_id"]), p["scope"], e.reason, e.recorded_at, e.position,
+    )
+
+
+async def _update(conn: asyncpg.Connection, e: RecordedEvent, state: str, sets: str, *args: object) -> None:
+    extra = f", {sets}" if sets else ""
+    await conn.execute(
+        f"UPDATE transfers SET state = $2, updated_at = $3, last_position = $4{extra}"
+        " WHERE id = $1",
+        UUID(e.payload["transfer_id"]), state, e.recorded_at, e.position, *args,
+    )
+
+
+@projection.on("Member.TransferLetterIssued")
+async def letter_issued(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await _update(
+        conn, e, "LETTER_ISSUED",
+        "letter_serial = $5, issued_on = $6::text::date, valid_until = $7::text::date",
+        p["letter_serial"], p["issued_on"], p["valid_until"],
+    )
+
+
+@projection.on("Member.TransferAccepted")
+async def accepted(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await _update(
+        conn, e, "ACCEPTED",
+        "accepted_on = $5::text::date, receipt_due_on = $6::text::date, late_justification = $7",
+        p["accepted_on"], p["receipt_due_on"], p["late_justification"],
+    )
+
+
+@projection.on("Member.TransferReturned")
+async def returned(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _update(conn, e, "RETURNED", "return_reason = $5", e.payload["reason"])
+
+
+@projection.on("Member.TransferWithdrawn")
+async def withdrawn(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _update(conn, e, "WITHDRAWN", "")
+
+
+@projection.on("Member.TransferExpired")
+async def expired(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _update(conn, e, "EXPIRED", "")
+
+
+@projection.on("Member.TransferReceiptConfirmed")
+async def receipt_confirmed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _update(
+        conn, e, "RECEIPT_CONFIRMED", "receipt_confirmed_on = $5::text::date",
+        e.payload["received_on"],
+    )
