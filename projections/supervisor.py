@@ -75,11 +75,18 @@ class Supervisor:
         """Wait, bounded, until every read model reflects ``position``; return what they reach."""
         deadline = time.monotonic() + timeout
         while True:
-            reached = await self.position()
             remaining = deadline - time.monotonic()
+            async with self._progress:
+                # Checked under the condition's lock, so no local progress is missed.
+                local = self.local_position()
+                if local is not None and (local >= position or remaining <= 0):
+                    return local
+                if local is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._progress.wait(), min(remaining, 0.25))
+                    continue
+            # Runners live in another process: poll their tracking rows.
+            reached = await self.position()
             if reached >= position or remaining <= 0:
                 return reached
-            async with self._progress:
-                with contextlib.suppress(TimeoutError):
-                    # Local runners notify; runners in other processes are polled.
-                    await asyncio.wait_for(self._progress.wait(), min(remaining, 0.05))
+            await asyncio.sleep(min(remaining, 0.02))

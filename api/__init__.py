@@ -1,0 +1,1 @@
+"""The way in: Starlette app, GraphQL schema, auth and the ``grassroots`` command line."""

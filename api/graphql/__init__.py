@@ -1,0 +1,1 @@
+"""The GraphQL schema, composed from one module per area."""

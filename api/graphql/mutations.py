@@ -1,0 +1,380 @@
+"""Mutations: one input each, a result union of a payload and typed errors.
+
+Every mutation goes through the domain's command handlers, then waits (bounded) for
+the read models to reach the command's log position, so the payload shows the change.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+
+from api import views
+from api.graphql import errors as e
+from api.graphql.context import Info
+from api.graphql.queries import load_member, load_organization, load_transfer
+from api.graphql.types import Member, Organization, Transfer
+from domain.errors import DomainError, InvalidInput, NotFound
+from domain.handlers import Outcome, Request
+from domain.members import Gender, Standing, TransferScope
+from domain.organizations import OrganizationKind
+
+
+def _id(value: strawberry.ID | None, field: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError as exc:
+        raise InvalidInput(f"{field} is not a UUID", field=field) from exc
+
+
+def _opt_id(value: strawberry.ID | None, field: str) -> UUID | None:
+    return None if value is None else _id(value, field)
+
+
+@strawberry.type(description="The organization as the read model has it after the change.")
+class OrganizationPayload:
+    organization: Organization | None = strawberry.field(description="The changed organization.")
+    position: int = strawberry.field(description="Log position of the change.")
+
+
+@strawberry.type(description="The member as the read model has it after the change.")
+class MemberPayload:
+    member: Member | None = strawberry.field(description="The changed member.")
+    position: int = strawberry.field(description="Log position of the change.")
+
+
+@strawberry.type(description="The transfer as the read model has it after the change.")
+class TransferPayload:
+    transfer: Transfer | None = strawberry.field(description="The changed transfer.")
+    position: int = strawberry.field(description="Log position of the change.")
+
+
+def _union(name: str, payload: type, *errors: type) -> Any:
+    members = (payload, *e.COMMON, *errors)
+    return Annotated[
+        functools.reduce(operator.or_, members),
+        strawberry.union(name, description=f"The result of {name[0].lower() + name[1:-6]}."),
+    ]
+
+
+OrgResult = _union("EstablishOrganizationResult", OrganizationPayload, e.IllegalParent,
+                   e.AlreadyExists, e.OrganizationDissolved)
+RenameResult = _union("RenameOrganizationResult", OrganizationPayload, e.OrganizationDissolved)
+MoveResult = _union("MoveOrganizationResult", OrganizationPayload, e.IllegalParent,
+                    e.OrganizationDissolved)
+DissolveResult = _union("DissolveOrganizationResult", OrganizationPayload,
+                        e.OrganizationNotEmpty, e.OrganizationDissolved)
+RegisterResult = _union("RegisterMemberResult", MemberPayload, e.AlreadyExists,
+                        e.OrganizationDissolved)
+CorrectResult = _union("CorrectMemberDetailsResult", MemberPayload)
+ConvertResult = _union("ConvertMemberToFullResult", MemberPayload)
+RequestResult = _union("RequestMemberTransferResult", TransferPayload, e.TransferNotAllowed,
+                       e.OrganizationDissolved)
+IssueResult = _union("IssueTransferLetterResult", TransferPayload, e.TransferNotAllowed)
+AcceptResult = _union("AcceptMemberTransferResult", TransferPayload, e.TransferNotAllowed,
+                      e.LetterExpired, e.OrganizationDissolved)
+ReturnResult = _union("ReturnMemberTransferResult", TransferPayload, e.TransferNotAllowed)
+WithdrawResult = _union("WithdrawMemberTransferResult", TransferPayload, e.TransferNotAllowed)
+ExpireResult = _union("ExpireMemberTransferResult", TransferPayload, e.TransferNotAllowed)
+ConfirmResult = _union("ConfirmTransferReceiptResult", TransferPayload, e.TransferNotAllowed)
+
+_KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+_VERSION = "The version you last saw; if the object has moved on you get VersionConflict."
+
+
+@strawberry.input(description="Establish an organization under a parent.")
+class EstablishOrganizationInput:
+    kind: OrganizationKind = strawberry.field(description="What kind of organization.")
+    name: str = strawberry.field(description="Its name.")
+    parent_id: strawberry.ID | None = strawberry.field(default=None, description="The parent; null for a district root.")
+    code: str | None = strawberry.field(default=None, description="12-digit division code (streets, communities).")
+    established_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Rename an organization.")
+class RenameOrganizationInput:
+    id: strawberry.ID = strawberry.field(description="The organization.")
+    name: str = strawberry.field(description="The new name.")
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Move an organization (and its subtree) under a new parent.")
+class MoveOrganizationInput:
+    id: strawberry.ID = strawberry.field(description="The organization to move.")
+    new_parent_id: strawberry.ID = strawberry.field(description="Its new parent (a legal parent kind).")
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Dissolve an organization that has no members and no children left.")
+class DissolveOrganizationInput:
+    id: strawberry.ID = strawberry.field(description="The organization.")
+    reason: str = strawberry.field(description="Why it is dissolved (recorded).")
+    dissolved_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Register a member in a home organization.")
+class RegisterMemberInput:
+    name: str = strawberry.field(description="Full name.")
+    gender: Gender = strawberry.field(description="Gender.")
+    birth_date: date = strawberry.field(description="Date of birth.")
+    ethnicity: str = strawberry.field(description="Ethnicity, e.g. 汉族.")
+    id_number: str = strawberry.field(description="18-character resident ID number; registered once.")
+    phone: str | None = strawberry.field(default=None, description="Phone number.")
+    standing: Standing = strawberry.field(description="Full or probationary.")
+    joined_on: date = strawberry.field(description="The date the member joined the Party.")
+    home_organization_id: strawberry.ID = strawberry.field(description="The home organization.")
+    dues_paid_through: date | None = strawberry.field(default=None, description="Dues paid through this month.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Correct a member's personal details; omitted fields stay as they are.")
+class CorrectMemberDetailsInput:
+    id: strawberry.ID = strawberry.field(description="The member.")
+    reason: str = strawberry.field(description="Why the record is corrected (recorded).")
+    name: str | None = strawberry.field(default=None, description="Corrected name.")
+    gender: Gender | None = strawberry.field(default=None, description="Corrected gender.")
+    birth_date: date | None = strawberry.field(default=None, description="Corrected birth date.")
+    ethnicity: str | None = strawberry.field(default=None, description="Corrected ethnicity.")
+    phone: str | None = strawberry.field(default=None, description="Corrected phone.")
+    joined_on: date | None = strawberry.field(default=None, description="Corrected joining date.")
+    dues_paid_through: date | None = strawberry.field(default=None, description="Dues paid through.")
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Convert a probationary member to full membership.")
+class ConvertMemberToFullInput:
+    id: strawberry.ID = strawberry.field(description="The member.")
+    converted_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    reason: str | None = strawberry.field(default=None, description="Reference to the branch decision.")
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Request the transfer of a member's organizational relationship.")
+class RequestMemberTransferInput:
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    to_organization_id: strawberry.ID = strawberry.field(description="The receiving organization.")
+    scope: TransferScope = strawberry.field(description="Within city, outside city, across provinces.")
+    reason: str = strawberry.field(description="Why the member moves (work, residence, …).")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Approve a requested transfer and issue its introduction letter.")
+class IssueTransferLetterInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
+    validity_days: int | None = strawberry.field(default=None, description="Override the scope's default validity.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Accept a member on the receiving side; the home organization changes now.")
+class AcceptMemberTransferInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
+    justification: str | None = strawberry.field(default=None, description="Required if the letter has expired.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Return a letter to the sender, with a reason.")
+class ReturnMemberTransferInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
+    reason: str = strawberry.field(description="Why it goes back (recorded).")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Withdraw an open transfer (on the member's behalf).")
+class WithdrawMemberTransferInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
+    reason: str | None = strawberry.field(default=None, description="Why (recorded).")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Mark an issued letter as expired once its validity has passed.")
+class ExpireMemberTransferInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Record that the receipt (回执) came back to the sender.")
+class ConfirmTransferReceiptInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
+    received_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+def _request(info: Info, data: Any) -> Request:
+    return Request(
+        actor=info.context.actor, correlation_id=info.context.correlation_id,
+        idempotency_key=getattr(data, "idempotency_key", None),
+        expected_version=getattr(data, "expected_version", None),
+    )
+
+
+async def _execute(info: Info, command: Callable[[], Awaitable[Outcome]],
+                   present: Callable[[Outcome], Awaitable[Any]]) -> Any:
+    try:
+        outcome = await command()
+    except DomainError as exc:
+        return e.to_graphql(exc)
+    ctx = info.context
+    ctx.position = await ctx.supervisor.wait_for(outcome.position, ctx.settings.read_your_writes_timeout)
+    return await present(outcome)
+
+
+def _org_payload(info: Info) -> Callable[[Outcome], Awaitable[OrganizationPayload]]:
+    async def present(o: Outcome) -> OrganizationPayload:
+        info.context.loaders.forget(o.id)
+        return OrganizationPayload(organization=await load_organization(info, o.id), position=o.position)
+    return present
+
+
+def _member_payload(info: Info) -> Callable[[Outcome], Awaitable[MemberPayload]]:
+    async def present(o: Outcome) -> MemberPayload:
+        return MemberPayload(member=await load_member(info, o.id, fresh=True), position=o.position)
+    return present
+
+
+def _transfer_payload(info: Info) -> Callable[[Outcome], Awaitable[TransferPayload]]:
+    async def present(o: Outcome) -> TransferPayload:
+        tid = UUID(o.extra["transfer_id"])
+        return TransferPayload(transfer=await load_transfer(info, tid), position=o.position)
+    return present
+
+
+async def _member_of(info: Info, transfer_id: strawberry.ID) -> tuple[UUID, UUID]:
+    tid = _id(transfer_id, "transferId")
+    row = await views.transfer(info.context.pool, tid)
+    if row is None:
+        raise NotFound(f"no transfer {tid}", field="transferId")
+    return row["member_id"], tid
+
+
+@strawberry.type(description="Change organizations, members and transfers.")
+class Mutation:
+    @strawberry.mutation(description="Establish an organization under a legal parent.")
+    async def establish_organization(self, info: Info, input: EstablishOrganizationInput) -> OrgResult:
+        c = info.context.commands
+        return await _execute(info, lambda: c.establish_organization(
+            _request(info, input), input.kind, input.name, _opt_id(input.parent_id, "parentId"),
+            input.code, input.established_on), _org_payload(info))
+
+    @strawberry.mutation(description="Rename an organization.")
+    async def rename_organization(self, info: Info, input: RenameOrganizationInput) -> RenameResult:
+        c = info.context.commands
+        return await _execute(info, lambda: c.rename_organization(
+            _request(info, input), _id(input.id, "id"), input.name), _org_payload(info))
+
+    @strawberry.mutation(description="Move an organization and its subtree under a new legal parent.")
+    async def move_organization(self, info: Info, input: MoveOrganizationInput) -> MoveResult:
+        c = info.context.commands
+        return await _execute(info, lambda: c.move_organization(
+            _request(info, input), _id(input.id, "id"), _id(input.new_parent_id, "newParentId")),
+            _org_payload(info))
+
+    @strawberry.mutation(description="Dissolve an organization with no members or children left.")
+    async def dissolve_organization(self, info: Info, input: DissolveOrganizationInput) -> DissolveResult:
+        c = info.context.commands
+        return await _execute(info, lambda: c.dissolve_organization(
+            _request(info, input), _id(input.id, "id"), input.reason, input.dissolved_on),
+            _org_payload(info))
+
+    @strawberry.mutation(description="Register a member in a home organization.")
+    async def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterResult:
+        c = info.context.commands
+
+        async def run() -> Outcome:
+            return await c.register_member(
+                _request(info, input), name=input.name, gender=input.gender,
+                birth_date=input.birth_date, ethnicity=input.ethnicity, id_number=input.id_number,
+                phone=input.phone, standing=input.standing, joined_on=input.joined_on,
+                home_organization_id=_id(input.home_organization_id, "homeOrganizationId"),
+                dues_paid_through=input.dues_paid_through)
+        return await _execute(info, run, _member_payload(info))
+
+    @strawberry.mutation(description="Correct a member's personal details, with a reason.")
+    async def correct_member_details(self, info: Info, input: CorrectMemberDetailsInput) -> CorrectResult:
+        c = info.context.commands
+        changes = {k: getattr(input, k) for k in ("name", "gender", "birth_date", "ethnicity",
+                                                  "phone", "joined_on", "dues_paid_through")
+                   if getattr(input, k) is not None}
+        return await _execute(info, lambda: c.correct_member_details(
+            _request(info, input), _id(input.id, "id"), changes, input.reason), _member_payload(info))
+
+    @strawberry.mutation(description="Convert a probationary member to a full member.")
+    async def convert_member_to_full(self, info: Info, input: ConvertMemberToFullInput) -> ConvertResult:
+        c = info.context.commands
+        return await _execute(info, lambda: c.convert_member_to_full(
+            _request(info, input), _id(input.id, "id"), input.converted_on, input.reason),
+            _member_payload(info))
+
+    @strawberry.mutation(description="Request a member's transfer to another organization.")
+    async def request_member_transfer(self, info: Info, input: RequestMemberTransferInput) -> RequestResult:
+        c = info.context.commands
+        return await _execute(info, lambda: c.request_member_transfer(
+            _request(info, input), _id(input.member_id, "memberId"),
+            _id(input.to_organization_id, "toOrganizationId"), input.scope, input.reason),
+            _transfer_payload(info))
+
+    @strawberry.mutation(description="Approve a transfer and issue its introduction letter.")
+    async def issue_transfer_letter(self, info: Info, input: IssueTransferLetterInput) -> IssueResult:
+        c = info.context.commands
+
+        async def run() -> Outcome:
+            mid, tid = await _member_of(info, input.transfer_id)
+            return await c.issue_transfer_letter(_request(info, input), mid, tid, input.validity_days)
+        return await _execute(info, run, _transfer_payload(info))
+
+    @strawberry.mutation(description="Accept the member on the receiving side.")
+    async def accept_member_transfer(self, info: Info, input: AcceptMemberTransferInput) -> AcceptResult:
+        c = info.context.commands
+
+        async def run() -> Outcome:
+            mid, tid = await _member_of(info, input.transfer_id)
+            return await c.accept_member_transfer(_request(info, input), mid, tid, input.justification)
+        return await _execute(info, run, _transfer_payload(info))
+
+    @strawberry.mutation(description="Return the letter to the sender with a reason.")
+    async def return_member_transfer(self, info: Info, input: ReturnMemberTransferInput) -> ReturnResult:
+        c = info.context.commands
+
+        async def run() -> Outcome:
+            mid, tid = await _member_of(info, input.transfer_id)
+            return await c.return_member_transfer(_request(info, input), mid, tid, input.reason)
+        return await _execute(info, run, _transfer_payload(info))
+
+    @strawberry.mutation(description="Withdraw an open transfer.")
+    async def withdraw_member_transfer(self, info: Info, input: WithdrawMemberTransferInput) -> WithdrawResult:
+        c = info.context.commands
+
+        async def run() -> Outcome:
+            mid, tid = await _member_of(info, input.transfer_id)
+            return await c.withdraw_member_transfer(_request(info, input), mid, tid, input.reason)
+        return await _execute(info, run, _transfer_payload(info))
+
+    @strawberry.mutation(description="Mark an issued letter expired once its validity has passed.")
+    async def expire_member_transfer(self, info: Info, input: ExpireMemberTransferInput) -> ExpireResult:
+        c = info.context.commands
+
+        async def run() -> Outcome:
+            mid, tid = await _member_of(info, input.transfer_id)
+            return await c.expire_member_transfer(_request(info, input), mid, tid)
+        return await _execute(info, run, _transfer_payload(info))
+
+    @strawberry.mutation(description="Record that the transfer's receipt came back.")
+    async def confirm_transfer_receipt(self, info: Info, input: ConfirmTransferReceiptInput) -> ConfirmResult:
+        c = info.context.commands
+
+        async def run() -> Outcome:
+            mid, tid = await _member_of(info, input.transfer_id)
+            return await c.confirm_transfer_receipt(_request(info, input), mid, tid, input.received_on)
+        return await _execute(info, run, _transfer_payload(info))

@@ -1,0 +1,55 @@
+"""The root schema, composed from the areas, with the limits every request runs under."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from api.graphql import errors
+from api.graphql.mutations import Mutation
+from api.graphql.queries import Query
+from api.graphql.types import Member, Organization, Transfer
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
+
+
+class ReportPosition(SchemaExtension):
+    """Adds ``extensions.position``: the log position the response's data reflects."""
+
+    async def on_operation(self) -> Any:  # type: ignore[override]
+        ctx = self.execution_context.context
+        if ctx.position == 0:
+            ctx.position = await ctx.supervisor.position()
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {"position": self.execution_context.context.position}
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Organization, Member, Transfer, *errors.BY_CLASS.values()],
+    extensions=[
+        QueryDepthLimiter(max_depth=12),
+        MaxAliasesLimiter(max_alias_count=30),
+        MaxTokensLimiter(max_token_count=5000),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        ReportPosition,
+    ],
+)
+
+
+def export_sdl() -> str:
+    return schema.as_str() + "\n"
