@@ -345,11 +345,14 @@ class Commands:
         change: Callable[[Member], Awaitable[Append | None]], reason: str | None = None,
         transfer_id: UUID | None = None,
     ) -> Outcome:
-        """Authorize against the member's home (or a transfer's receiving side), then change."""
+        """Authorize against the member's home (or a transfer's side), then change."""
         member = await self.load(Member, member_id, "member")
         org_id = member.home_organization_id
-        if transfer_id is not None and action in RECEIVING_SIDE:
-            org_id = member.transfer(transfer_id).to_organization_id
+        if transfer_id is not None:
+            # Transfer steps belong to the sending or the receiving organization, whatever
+            # the member's home is by now (the receipt comes back after acceptance).
+            t = member.transfer(transfer_id)
+            org_id = t.to_organization_id if action in RECEIVING_SIDE else t.from_organization_id
         await self.authorize(req, action, org_id)
 
         async def decide() -> tuple[UUID, Append]:

@@ -124,6 +124,15 @@ async def load_transfer(info: Info, tid: UUID) -> Transfer | None:
     return None
 
 
+async def load_node(info: Info, oid: UUID) -> Node | None:
+    kind = await views.stream_type(info.context.pool, oid)
+    if kind == "Organization":
+        return await load_organization(info, oid)
+    if kind == "Member":
+        return await load_member(info, oid)
+    return await load_transfer(info, oid)
+
+
 @strawberry.type(description="Status of one read model.")
 class ProjectionStatus:
     name: str = strawberry.field(description="Projection name (its table).")
@@ -146,13 +155,7 @@ class Viewer:
 class Query:
     @strawberry.field(description="Any object by id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        oid = _uuid(id, "id")
-        kind = await views.stream_type(info.context.pool, oid)
-        if kind == "Organization":
-            return await load_organization(info, oid)
-        if kind == "Member":
-            return await load_member(info, oid)
-        return await load_transfer(info, oid)
+        return await load_node(info, _uuid(id, "id"))
 
     @strawberry.field(description="The token's identity, roles and scope.")
     def me(self, info: Info) -> Viewer:
@@ -246,7 +249,7 @@ class Query:
         self, info: Info, stream_id: strawberry.ID, first: int | None = None, after: str | None = None,
     ) -> Connection[HistoryEvent]:
         sid = _uuid(stream_id, "streamId")
-        if await self.node(info, strawberry.ID(str(sid))) is None:
+        if await load_node(info, sid) is None:
             raise ValueError("no such stream within your scope")
         c = views.Conditions()
         c.add("stream_id = ?", sid)

@@ -1,0 +1,37 @@
+"""The committed schema.graphql is the product's contract: it must match the code."""
+
+from __future__ import annotations
+
+import re
+
+from graphql import GraphQLObjectType, GraphQLInputObjectType, GraphQLInterfaceType
+
+from api.graphql.schema import SCHEMA_FILE, export_sdl, schema
+
+
+def test_committed_schema_matches_the_code() -> None:
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == export_sdl(), (
+        "schema.graphql drifted: run `grassroots export-schema` and commit the file"
+    )
+
+
+def test_every_type_and_field_has_a_description() -> None:
+    missing = []
+    for name, gql_type in schema._schema.type_map.items():
+        if name.startswith("__") or not isinstance(
+            gql_type, GraphQLObjectType | GraphQLInputObjectType | GraphQLInterfaceType
+        ):
+            continue
+        if not gql_type.description:
+            missing.append(name)
+        for field_name, field in gql_type.fields.items():
+            if not field.description:
+                missing.append(f"{name}.{field_name}")
+    assert missing == []
+
+
+def test_mutations_return_unions_named_after_them() -> None:
+    sdl = export_sdl()
+    for mutation in re.findall(r"^  (\w+)\(input: \w+Input!\)", sdl, re.M):
+        result = mutation[0].upper() + mutation[1:] + "Result"
+        assert f"union {result} =" in sdl
