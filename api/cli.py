@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -44,6 +45,10 @@ async def _migrate(dsn: str) -> list[str]:
         await conn.close()
 
 
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -63,6 +68,9 @@ def serve(
     except ConfigError as exc:
         err.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(2) from exc
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so
+    # the embedded PostgreSQL is stopped on the way out, as with Ctrl-C.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database(settings) as dsn:
         applied = asyncio.run(_migrate(dsn))
         if applied:

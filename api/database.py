@@ -34,11 +34,27 @@ def embedded_server(pgdata: Path) -> Iterator[object]:
     pgdata.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    _forget_dead_handles(server)
     try:
         yield server
     finally:
         log.info("stopping embedded PostgreSQL")
         server.cleanup()
+
+
+def _forget_dead_handles(server: object) -> None:
+    """Drop pids of processes that died without releasing the server.
+
+    pgserver stops PostgreSQL when its last registered process exits, but a process
+    killed outright (SIGKILL, a crash) never unregisters, and the server would then
+    outlive every later run. Pruning dead pids at start-up restores the rule.
+    """
+    import psutil
+
+    handles = server.global_process_id_list  # type: ignore[attr-defined]
+    with server._lock:  # type: ignore[attr-defined]
+        alive = [pid for pid in handles.get() if psutil.pid_exists(pid)]
+        handles.put(alive)
 
 
 @contextlib.contextmanager
