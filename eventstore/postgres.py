@@ -136,11 +136,12 @@ class PostgresEventStore:
                     claim.scope, claim.key, claim.owner,
                 )
                 continue
+            # DO UPDATE (a no-op) rather than DO NOTHING: it waits for a concurrent
+            # claimer, then returns the committed owner, which a plain SELECT in the
+            # same statement's snapshot could not see.
             owner = await conn.fetchval(
-                "WITH ins AS (INSERT INTO claims (scope, key, owner) VALUES ($1, $2, $3)"
-                " ON CONFLICT DO NOTHING RETURNING owner)"
-                " SELECT owner FROM ins UNION ALL"
-                " SELECT owner FROM claims WHERE scope = $1 AND key = $2 LIMIT 1",
+                "INSERT INTO claims (scope, key, owner) VALUES ($1, $2, $3)"
+                " ON CONFLICT (scope, key) DO UPDATE SET owner = claims.owner RETURNING owner",
                 claim.scope, claim.key, claim.owner,
             )
             if owner != claim.owner:
