@@ -116,7 +116,7 @@ class ProjectionRunner:
                 await self._run_connected()
                 return
             except _Stop:
-                return
+                continue  # reconnect; it waits on standby until the failure is cleared
             except asyncio.CancelledError:
                 raise
             except _TRANSIENT as exc:
@@ -143,7 +143,15 @@ class ProjectionRunner:
             if row["status"] == "FAILED":
                 self.state.failed, self.state.last_error = True, row["last_error"]
                 log.error("projection %s is stopped: %s", self.projection.name, row["last_error"])
-                return
+                # Stay stopped (never skip) until a rebuild clears the failure.
+                while await conn.fetchval(
+                    "SELECT status FROM projection_tracking WHERE name = $1", self.projection.name
+                ) == "FAILED":
+                    await asyncio.sleep(2.0)
+                self.state.failed, self.state.last_error = False, None
+                self.state.position = await conn.fetchval(
+                    "SELECT position FROM projection_tracking WHERE name = $1", self.projection.name
+                )
             self._progress()
             while True:
                 applied = await self.step(conn)

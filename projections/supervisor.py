@@ -65,8 +65,10 @@ class Supervisor:
         local = self.local_position()
         if local is not None:
             return local
+        # A projection without a tracking row yet counts as position 0, not as absent.
         value = await self.pool.fetchval(
-            "SELECT coalesce(min(position), 0) FROM projection_tracking WHERE name = ANY($1::text[])",
+            "SELECT coalesce(min(coalesce(t.position, 0)), 0) FROM unnest($1::text[]) AS n(name)"
+            " LEFT JOIN projection_tracking t USING (name)",
             list(self.runners),
         )
         return int(value)

@@ -1,0 +1,169 @@
+"""Helpers shared by the projection integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from domain.handlers import AggregateDirectory, Commands, Request
+from domain.members import Gender, Standing, TransferScope
+from domain.organizations import OrganizationKind
+from domain.permissions import Actor, Role
+from domain.ports import Append, Metadata, NewEvent
+from eventstore.db import connect
+from eventstore.postgres import PostgresEventStore
+from projections.base import Projection
+from projections.runner import ProjectionRunner, ensure_tracking
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+TODAY = NOW.date()
+ACTOR = Actor(subject="t", name="T", roles=frozenset({Role.DISTRICT_ADMIN}), scope=None)
+TICK = "Test.Ticked"
+OTHER = "Test.Ignored"
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number(prefix17: str) -> str:
+    """A valid GB 11643 resident ID number: the 17-digit prefix and its check digit."""
+    assert len(prefix17) == 17 and prefix17.isdigit(), prefix17
+    total = sum(int(d) * w for d, w in zip(prefix17, _ID_WEIGHTS, strict=True))
+    return prefix17 + _ID_CHECK[total % 11]
+
+
+def req() -> Request:
+    return Request(ACTOR, uuid4())
+
+
+def commands(pool: asyncpg.Pool) -> Commands:
+    store = PostgresEventStore(pool)
+    return Commands(store, AggregateDirectory(store), lambda: NOW)
+
+
+async def append_events(pool: asyncpg.Pool, count: int, event_type: str = TICK,
+                        batch: int = 500) -> int:
+    """Append ``count`` simple events (one stream per batch); return the last position."""
+    store = PostgresEventStore(pool)
+    last = 0
+    left = count
+    while left > 0:
+        n = min(batch, left)
+        stream = uuid4()
+        events = [
+            NewEvent(stream_id=stream, stream_type="Test", version=v, event_id=uuid4(),
+                     event_type=event_type, schema_version=1, payload={"n": v})
+            for v in range(1, n + 1)
+        ]
+        result = await store.append(Append(events, Metadata(actor="t", actor_roles=(),
+                                                              correlation_id=uuid4())))
+        last = result.last_position
+        left -= n
+    return last
+
+
+async def head(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
+
+
+async def catch_up(dsn: str, projection: Projection, page_size: int = 1000) -> int:
+    """Apply every event in the log to ``projection`` with ``ProjectionRunner.step``."""
+    runner = ProjectionRunner(dsn, projection, notifier=None, page_size=page_size)  # type: ignore[arg-type]
+    conn = await connect(dsn)
+    try:
+        await ensure_tracking(conn, projection.name)
+        while await runner.step(conn):
+            pass
+    finally:
+        await conn.close()
+    return runner.state.position
+
+
+async def tracking(pool: asyncpg.Pool, name: str) -> asyncpg.Record:
+    row = await pool.fetchrow("SELECT * FROM projection_tracking WHERE name = $1", name)
+    assert row is not None, f"no tracking row for {name}"
+    return row
+
+
+async def wait_until(predicate: Callable[[], Any], within: float, what: str,
+                     interval: float = 0.02) -> None:
+    """Poll ``predicate`` (sync or async) until it is truthy, or fail after ``within`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def cancel(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def rows(pool: asyncpg.Pool, table: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in await pool.fetch(f"SELECT * FROM {table} ORDER BY id")]
+
+
+# -- a small world built through the real command handlers ------------------------------
+
+
+async def build_world(cmds: Commands) -> dict[str, UUID]:
+    """A tree, two members and transfers in several states: something for every table."""
+    K = OrganizationKind
+    ids: dict[str, UUID] = {}
+    ids["district"] = (await cmds.establish_organization(
+        req(), K.DISTRICT_COMMITTEE, "姑苏区委", None)).id
+    ids["street"] = (await cmds.establish_organization(
+        req(), K.STREET_WORKING_COMMITTEE, "平江街道党工委", ids["district"], "320508019000")).id
+    ids["street2"] = (await cmds.establish_organization(
+        req(), K.STREET_WORKING_COMMITTEE, "观前街道党工委", ids["district"], "320508020000")).id
+    ids["east"] = (await cmds.establish_organization(
+        req(), K.COMMUNITY_COMMITTEE, "平江新村社区党委", ids["street"], "320508019001")).id
+    ids["west"] = (await cmds.establish_organization(
+        req(), K.COMMUNITY_BRANCH, "钮家巷社区党支部", ids["street"], "320508019002")).id
+    ids["grid"] = (await cmds.establish_organization(
+        req(), K.GRID_BRANCH, "第一网格党支部", ids["east"])).id
+    ids["building"] = (await cmds.establish_organization(
+        req(), K.BUILDING_GROUP, "3幢党小组", ids["grid"])).id
+    await cmds.rename_organization(req(), ids["west"], "钮家巷社区第一党支部")
+    await cmds.move_organization(req(), ids["east"], ids["street2"])
+
+    ids["m1"] = (await register(cmds, ids["grid"], "李秀英", "32050819790412001")).id
+    ids["m2"] = (await register(cmds, ids["west"], "王建国", "32050819800101002")).id
+    await cmds.correct_member_details(req(), ids["m1"], {"phone": "13800001111"}, "typo")
+    await cmds.convert_member_to_full(req(), ids["m2"], date(2025, 1, 1))
+
+    t1 = await cmds.request_member_transfer(req(), ids["m1"], ids["west"],
+                                            TransferScope.WITHIN_CITY, "moved house")
+    ids["t1"] = UUID(t1.extra["transfer_id"])
+    await cmds.issue_transfer_letter(req(), ids["m1"], ids["t1"])
+    await cmds.accept_member_transfer(req(), ids["m1"], ids["t1"])
+    t2 = await cmds.request_member_transfer(req(), ids["m2"], ids["building"],
+                                            TransferScope.OUTSIDE_CITY, "new job")
+    ids["t2"] = UUID(t2.extra["transfer_id"])
+    await cmds.issue_transfer_letter(req(), ids["m2"], ids["t2"])
+    await cmds.return_member_transfer(req(), ids["m2"], ids["t2"], "incomplete dossier")
+    return ids
+
+
+async def register(cmds: Commands, home: UUID, name: str, prefix17: str,
+                   standing: Standing = Standing.PROBATIONARY) -> Any:
+    return await cmds.register_member(
+        req(), name=name, gender=Gender.FEMALE, birth_date=date(1979, 4, 12), ethnicity="汉族",
+        id_number=id_number(prefix17), phone="13912345678", standing=standing,
+        joined_on=date(2003, 7, 1), home_organization_id=home,
+        dues_paid_through=date(2026, 2, 15),
+    )
