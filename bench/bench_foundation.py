@@ -169,7 +169,6 @@ class Result:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     cpu: tuple[float, float, float] | None = None  # client, server, postgres (seconds)
-    note: str = ""
     first_error: str | None = None
 
     @property
@@ -198,7 +197,8 @@ async def run_load(
             t0 = time.perf_counter()
             try:
                 error = await one(i)
-            except (httpx.HTTPError, asyncpg.PostgresError, OSError, ValueError) as exc:
+            except (httpx.HTTPError, asyncpg.PostgresError, OSError, ValueError, KeyError,
+                    TypeError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
             if error is None:
                 latencies.append(time.perf_counter() - t0)
@@ -315,7 +315,7 @@ def bench_eventsourcing(
 
 
 class ServerProcess:
-    def __init__(self, dsn: str, data_dir: Path, port: int) -> None:
+    def __init__(self, dsn: str, data_dir: Path, port: int, command: str | None = None) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = data_dir / "server.log"
@@ -323,7 +323,11 @@ class ServerProcess:
         env.update(DATABASE_URL=dsn, GRASSROOTS_JWT_SECRET=SECRET,
                    GRASSROOTS_DATA_DIR=str(data_dir))
         exe = Path(sys.executable).with_name("grassroots")
-        self.command = [str(exe) if exe.exists() else "grassroots", "serve", "--port", str(port)]
+        if command:
+            self.command = shlex.split(command.replace("{port}", str(port)))
+        else:
+            program = str(exe) if exe.exists() else "grassroots"
+            self.command = [program, "serve", "--port", str(port)]
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(self.command, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=str(ROOT))
@@ -657,7 +661,7 @@ async def main_async(args: argparse.Namespace, root: Path) -> int:
 
         # -- the server ---------------------------------------------------------------
         (root / "server-data").mkdir()
-        server = ServerProcess(dsn, root / "server-data", free_port())
+        server = ServerProcess(dsn, root / "server-data", free_port(), args.server_command)
         await server.wait_ready()
         mem = Memory()
         cpu0 = cpu_seconds([server.ps])
@@ -878,6 +882,9 @@ def main() -> int:
     p.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
                    help="sample the server with py-spy during the mutation and page runs "
                         "(adds overhead; writes collapsed stacks to DIR)")
+    p.add_argument("--server-command", default=None, metavar="CMD",
+                   help="start the server with CMD instead of 'grassroots serve --port {port}' "
+                        "({port} is replaced; the server must listen on 127.0.0.1:{port})")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = p.parse_args()
     if args.py_spy:
