@@ -21,7 +21,9 @@ class Role(enum.Enum):
     DISTRICT_ADMIN = "district_admin"
     STREET_ADMIN = "street_admin"
     COMMUNITY_SECRETARY = "community_secretary"
+    FINANCE_OFFICER = "finance_officer"
     AUDITOR = "auditor"
+    INTEGRATION = "integration"
 
 
 class Action(enum.Enum):
@@ -41,17 +43,68 @@ class Action(enum.Enum):
     WITHDRAW_MEMBER_TRANSFER = "withdrawMemberTransfer"
     EXPIRE_MEMBER_TRANSFER = "expireMemberTransfer"
     CONFIRM_TRANSFER_RECEIPT = "confirmTransferReceipt"
+    OPEN_FUND = "openFund"
+    ALLOCATE_FUNDS = "allocateFunds"
+    PROPOSE_PROJECT = "proposeProject"
+    RECORD_PROJECT_DECISION = "recordProjectDecision"
+    APPROVE_PROJECT = "approveProject"
+    REJECT_PROJECT = "rejectProject"
+    CANCEL_PROJECT = "cancelProject"
+    RECORD_PAYMENT = "recordPayment"
+    REVERSE_PAYMENT = "reversePayment"
+    ACCEPT_PROJECT = "acceptProject"
+    PUBLISH_DISCLOSURE = "publishProjectDisclosure"
+    CLOSE_FISCAL_YEAR = "closeFiscalYear"
+    OPEN_INSPECTION = "openInspection"
+    RECORD_INSPECTION_FINDING = "recordInspectionFinding"
+    RECORD_RECTIFICATION = "recordRectification"
+    CLOSE_INSPECTION = "closeInspection"
+    REGISTER_WEBHOOK = "registerWebhook"
+    PAUSE_WEBHOOK = "pauseWebhook"
+    RESUME_WEBHOOK = "resumeWebhook"
+    REMOVE_WEBHOOK = "removeWebhook"
 
 
 _ADMINS = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY})
+_ABOVE = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN})
+_FINANCE = frozenset({Role.FINANCE_OFFICER})
+_LOCAL = frozenset({Role.FINANCE_OFFICER, Role.COMMUNITY_SECRETARY})
 
-ALLOWED: dict[Action, frozenset[Role]] = {action: _ADMINS for action in Action}
-"""Roles that may run each command (auditors read only)."""
+_FUNDS: dict[Action, frozenset[Role]] = {
+    Action.OPEN_FUND: _FINANCE | _ABOVE,
+    Action.ALLOCATE_FUNDS: _FINANCE,
+    Action.PROPOSE_PROJECT: _LOCAL,
+    Action.RECORD_PROJECT_DECISION: _LOCAL,
+    Action.APPROVE_PROJECT: _ABOVE,
+    Action.REJECT_PROJECT: _ABOVE,
+    Action.CANCEL_PROJECT: _LOCAL,
+    Action.RECORD_PAYMENT: _FINANCE,
+    Action.REVERSE_PAYMENT: _FINANCE,
+    Action.ACCEPT_PROJECT: _LOCAL | _ABOVE,
+    Action.PUBLISH_DISCLOSURE: _LOCAL,
+    Action.CLOSE_FISCAL_YEAR: _FINANCE | _ABOVE,
+    Action.OPEN_INSPECTION: _ABOVE,
+    Action.RECORD_INSPECTION_FINDING: _ABOVE,
+    Action.RECORD_RECTIFICATION: _LOCAL,
+    Action.CLOSE_INSPECTION: _ABOVE,
+    Action.REGISTER_WEBHOOK: _ABOVE,
+    Action.PAUSE_WEBHOOK: _ABOVE,
+    Action.RESUME_WEBHOOK: _ABOVE,
+    Action.REMOVE_WEBHOOK: _ABOVE,
+}
+
+ALLOWED: dict[Action, frozenset[Role]] = {action: _FUNDS.get(action, _ADMINS) for action in Action}
+"""Roles that may run each command (auditors and integrations read only)."""
 
 STRUCTURAL = frozenset(
-    {Action.RENAME_ORGANIZATION, Action.MOVE_ORGANIZATION, Action.DISSOLVE_ORGANIZATION}
+    {
+        Action.RENAME_ORGANIZATION, Action.MOVE_ORGANIZATION, Action.DISSOLVE_ORGANIZATION,
+        Action.APPROVE_PROJECT, Action.REJECT_PROJECT,
+        Action.OPEN_INSPECTION, Action.RECORD_INSPECTION_FINDING, Action.CLOSE_INSPECTION,
+    }
 )
-"""Commands that change an organization itself: only from strictly above it."""
+"""Commands taken only from strictly above the organization they concern: changing an
+organization itself, approving its projects, inspecting it."""
 
 RECEIVING_SIDE = frozenset({Action.ACCEPT_MEMBER_TRANSFER, Action.RETURN_MEMBER_TRANSFER})
 """Transfer steps taken by the receiving organization; the rest belong to the sender."""

@@ -6,35 +6,22 @@ the read models to reach the command's log position, so the payload shows the ch
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 
 from api import views
 from api.graphql import errors as e
+from api.graphql.common import command_request, execute, parse_id, parse_opt_id, result_union
 from api.graphql.context import Info
 from api.graphql.queries import load_member, load_organization, load_transfer
 from api.graphql.types import Member, Organization, Transfer
-from domain.errors import DomainError, InvalidInput, NotFound
-from domain.handlers import Outcome, Request
+from domain.errors import NotFound
+from domain.handlers import Outcome
 from domain.members import Gender, Standing, TransferScope
 from domain.organizations import OrganizationKind
-
-
-def _id(value: strawberry.ID | None, field: str) -> UUID:
-    try:
-        return UUID(str(value))
-    except ValueError as exc:
-        raise InvalidInput(f"{field} is not a UUID", field=field) from exc
-
-
-def _opt_id(value: strawberry.ID | None, field: str) -> UUID | None:
-    return None if value is None else _id(value, field)
 
 
 @strawberry.type(description="The organization as the read model has it after the change.")
@@ -55,34 +42,26 @@ class TransferPayload:
     position: int = strawberry.field(description="Log position of the change.")
 
 
-def _union(name: str, payload: type, *errors: type) -> Any:
-    members = (payload, *e.COMMON, *errors)
-    return Annotated[
-        functools.reduce(operator.or_, members),
-        strawberry.union(name, description=f"The result of {name[0].lower() + name[1:-6]}."),
-    ]
-
-
-OrgResult = _union("EstablishOrganizationResult", OrganizationPayload, e.IllegalParent,
+OrgResult = result_union("EstablishOrganizationResult", OrganizationPayload, e.IllegalParent,
                    e.AlreadyExists, e.OrganizationDissolved)
-RenameResult = _union("RenameOrganizationResult", OrganizationPayload, e.OrganizationDissolved)
-MoveResult = _union("MoveOrganizationResult", OrganizationPayload, e.IllegalParent,
+RenameResult = result_union("RenameOrganizationResult", OrganizationPayload, e.OrganizationDissolved)
+MoveResult = result_union("MoveOrganizationResult", OrganizationPayload, e.IllegalParent,
                     e.OrganizationDissolved)
-DissolveResult = _union("DissolveOrganizationResult", OrganizationPayload,
+DissolveResult = result_union("DissolveOrganizationResult", OrganizationPayload,
                         e.OrganizationNotEmpty, e.OrganizationDissolved)
-RegisterResult = _union("RegisterMemberResult", MemberPayload, e.AlreadyExists,
+RegisterResult = result_union("RegisterMemberResult", MemberPayload, e.AlreadyExists,
                         e.OrganizationDissolved)
-CorrectResult = _union("CorrectMemberDetailsResult", MemberPayload)
-ConvertResult = _union("ConvertMemberToFullResult", MemberPayload)
-RequestResult = _union("RequestMemberTransferResult", TransferPayload, e.TransferNotAllowed,
+CorrectResult = result_union("CorrectMemberDetailsResult", MemberPayload)
+ConvertResult = result_union("ConvertMemberToFullResult", MemberPayload)
+RequestResult = result_union("RequestMemberTransferResult", TransferPayload, e.TransferNotAllowed,
                        e.OrganizationDissolved)
-IssueResult = _union("IssueTransferLetterResult", TransferPayload, e.TransferNotAllowed)
-AcceptResult = _union("AcceptMemberTransferResult", TransferPayload, e.TransferNotAllowed,
+IssueResult = result_union("IssueTransferLetterResult", TransferPayload, e.TransferNotAllowed)
+AcceptResult = result_union("AcceptMemberTransferResult", TransferPayload, e.TransferNotAllowed,
                       e.LetterExpired, e.OrganizationDissolved)
-ReturnResult = _union("ReturnMemberTransferResult", TransferPayload, e.TransferNotAllowed)
-WithdrawResult = _union("WithdrawMemberTransferResult", TransferPayload, e.TransferNotAllowed)
-ExpireResult = _union("ExpireMemberTransferResult", TransferPayload, e.TransferNotAllowed)
-ConfirmResult = _union("ConfirmTransferReceiptResult", TransferPayload, e.TransferNotAllowed)
+ReturnResult = result_union("ReturnMemberTransferResult", TransferPayload, e.TransferNotAllowed)
+WithdrawResult = result_union("WithdrawMemberTransferResult", TransferPayload, e.TransferNotAllowed)
+ExpireResult = result_union("ExpireMemberTransferResult", TransferPayload, e.TransferNotAllowed)
+ConfirmResult = result_union("ConfirmTransferReceiptResult", TransferPayload, e.TransferNotAllowed)
 
 _KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
 _VERSION = "The version you last saw; if the object has moved on you get VersionConflict."
@@ -212,25 +191,6 @@ class ConfirmTransferReceiptInput:
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-def _request(info: Info, data: Any) -> Request:
-    return Request(
-        actor=info.context.actor, correlation_id=info.context.correlation_id,
-        idempotency_key=getattr(data, "idempotency_key", None),
-        expected_version=getattr(data, "expected_version", None),
-    )
-
-
-async def _execute(info: Info, command: Callable[[], Awaitable[Outcome]],
-                   present: Callable[[Outcome], Awaitable[Any]]) -> Any:
-    try:
-        outcome = await command()
-    except DomainError as exc:
-        return e.to_graphql(exc)
-    ctx = info.context
-    ctx.position = await ctx.supervisor.wait_for(outcome.position, ctx.settings.read_your_writes_timeout)
-    return await present(outcome)
-
-
 def _org_payload(info: Info) -> Callable[[Outcome], Awaitable[OrganizationPayload]]:
     async def present(o: Outcome) -> OrganizationPayload:
         info.context.loaders.forget(o.id)
@@ -252,7 +212,7 @@ def _transfer_payload(info: Info) -> Callable[[Outcome], Awaitable[TransferPaylo
 
 
 async def _member_of(info: Info, transfer_id: strawberry.ID) -> tuple[UUID, UUID]:
-    tid = _id(transfer_id, "transferId")
+    tid = parse_id(transfer_id, "transferId")
     row = await views.transfer(info.context.pool, tid)
     if row is None:
         raise NotFound(f"no transfer {tid}", field="transferId")
@@ -260,32 +220,32 @@ async def _member_of(info: Info, transfer_id: strawberry.ID) -> tuple[UUID, UUID
 
 
 @strawberry.type(description="Change organizations, members and transfers.")
-class Mutation:
+class OrganizationMutations:
     @strawberry.mutation(description="Establish an organization under a legal parent.")
     async def establish_organization(self, info: Info, input: EstablishOrganizationInput) -> OrgResult:
         c = info.context.commands
-        return await _execute(info, lambda: c.establish_organization(
-            _request(info, input), input.kind, input.name, _opt_id(input.parent_id, "parentId"),
+        return await execute(info, lambda: c.establish_organization(
+            command_request(info, input), input.kind, input.name, parse_opt_id(input.parent_id, "parentId"),
             input.code, input.established_on), _org_payload(info))
 
     @strawberry.mutation(description="Rename an organization.")
     async def rename_organization(self, info: Info, input: RenameOrganizationInput) -> RenameResult:
         c = info.context.commands
-        return await _execute(info, lambda: c.rename_organization(
-            _request(info, input), _id(input.id, "id"), input.name), _org_payload(info))
+        return await execute(info, lambda: c.rename_organization(
+            command_request(info, input), parse_id(input.id, "id"), input.name), _org_payload(info))
 
     @strawberry.mutation(description="Move an organization and its subtree under a new legal parent.")
     async def move_organization(self, info: Info, input: MoveOrganizationInput) -> MoveResult:
         c = info.context.commands
-        return await _execute(info, lambda: c.move_organization(
-            _request(info, input), _id(input.id, "id"), _id(input.new_parent_id, "newParentId")),
+        return await execute(info, lambda: c.move_organization(
+            command_request(info, input), parse_id(input.id, "id"), parse_id(input.new_parent_id, "newParentId")),
             _org_payload(info))
 
     @strawberry.mutation(description="Dissolve an organization with no members or children left.")
     async def dissolve_organization(self, info: Info, input: DissolveOrganizationInput) -> DissolveResult:
         c = info.context.commands
-        return await _execute(info, lambda: c.dissolve_organization(
-            _request(info, input), _id(input.id, "id"), input.reason, input.dissolved_on),
+        return await execute(info, lambda: c.dissolve_organization(
+            command_request(info, input), parse_id(input.id, "id"), input.reason, input.dissolved_on),
             _org_payload(info))
 
     @strawberry.mutation(description="Register a member in a home organization.")
@@ -294,12 +254,12 @@ class Mutation:
 
         async def run() -> Outcome:
             return await c.register_member(
-                _request(info, input), name=input.name, gender=input.gender,
+                command_request(info, input), name=input.name, gender=input.gender,
                 birth_date=input.birth_date, ethnicity=input.ethnicity, id_number=input.id_number,
                 phone=input.phone, standing=input.standing, joined_on=input.joined_on,
-                home_organization_id=_id(input.home_organization_id, "homeOrganizationId"),
+                home_organization_id=parse_id(input.home_organization_id, "homeOrganizationId"),
                 dues_paid_through=input.dues_paid_through)
-        return await _execute(info, run, _member_payload(info))
+        return await execute(info, run, _member_payload(info))
 
     @strawberry.mutation(description="Correct a member's personal details, with a reason.")
     async def correct_member_details(self, info: Info, input: CorrectMemberDetailsInput) -> CorrectResult:
@@ -307,22 +267,22 @@ class Mutation:
         changes = {k: getattr(input, k) for k in ("name", "gender", "birth_date", "ethnicity",
                                                   "phone", "joined_on", "dues_paid_through")
                    if getattr(input, k) is not None}
-        return await _execute(info, lambda: c.correct_member_details(
-            _request(info, input), _id(input.id, "id"), changes, input.reason), _member_payload(info))
+        return await execute(info, lambda: c.correct_member_details(
+            command_request(info, input), parse_id(input.id, "id"), changes, input.reason), _member_payload(info))
 
     @strawberry.mutation(description="Convert a probationary member to a full member.")
     async def convert_member_to_full(self, info: Info, input: ConvertMemberToFullInput) -> ConvertResult:
         c = info.context.commands
-        return await _execute(info, lambda: c.convert_member_to_full(
-            _request(info, input), _id(input.id, "id"), input.converted_on, input.reason),
+        return await execute(info, lambda: c.convert_member_to_full(
+            command_request(info, input), parse_id(input.id, "id"), input.converted_on, input.reason),
             _member_payload(info))
 
     @strawberry.mutation(description="Request a member's transfer to another organization.")
     async def request_member_transfer(self, info: Info, input: RequestMemberTransferInput) -> RequestResult:
         c = info.context.commands
-        return await _execute(info, lambda: c.request_member_transfer(
-            _request(info, input), _id(input.member_id, "memberId"),
-            _id(input.to_organization_id, "toOrganizationId"), input.scope, input.reason),
+        return await execute(info, lambda: c.request_member_transfer(
+            command_request(info, input), parse_id(input.member_id, "memberId"),
+            parse_id(input.to_organization_id, "toOrganizationId"), input.scope, input.reason),
             _transfer_payload(info))
 
     @strawberry.mutation(description="Approve a transfer and issue its introduction letter.")
@@ -331,8 +291,8 @@ class Mutation:
 
         async def run() -> Outcome:
             mid, tid = await _member_of(info, input.transfer_id)
-            return await c.issue_transfer_letter(_request(info, input), mid, tid, input.validity_days)
-        return await _execute(info, run, _transfer_payload(info))
+            return await c.issue_transfer_letter(command_request(info, input), mid, tid, input.validity_days)
+        return await execute(info, run, _transfer_payload(info))
 
     @strawberry.mutation(description="Accept the member on the receiving side.")
     async def accept_member_transfer(self, info: Info, input: AcceptMemberTransferInput) -> AcceptResult:
@@ -340,8 +300,8 @@ class Mutation:
 
         async def run() -> Outcome:
             mid, tid = await _member_of(info, input.transfer_id)
-            return await c.accept_member_transfer(_request(info, input), mid, tid, input.justification)
-        return await _execute(info, run, _transfer_payload(info))
+            return await c.accept_member_transfer(command_request(info, input), mid, tid, input.justification)
+        return await execute(info, run, _transfer_payload(info))
 
     @strawberry.mutation(description="Return the letter to the sender with a reason.")
     async def return_member_transfer(self, info: Info, input: ReturnMemberTransferInput) -> ReturnResult:
@@ -349,8 +309,8 @@ class Mutation:
 
         async def run() -> Outcome:
             mid, tid = await _member_of(info, input.transfer_id)
-            return await c.return_member_transfer(_request(info, input), mid, tid, input.reason)
-        return await _execute(info, run, _transfer_payload(info))
+            return await c.return_member_transfer(command_request(info, input), mid, tid, input.reason)
+        return await execute(info, run, _transfer_payload(info))
 
     @strawberry.mutation(description="Withdraw an open transfer.")
     async def withdraw_member_transfer(self, info: Info, input: WithdrawMemberTransferInput) -> WithdrawResult:
@@ -358,8 +318,8 @@ class Mutation:
 
         async def run() -> Outcome:
             mid, tid = await _member_of(info, input.transfer_id)
-            return await c.withdraw_member_transfer(_request(info, input), mid, tid, input.reason)
-        return await _execute(info, run, _transfer_payload(info))
+            return await c.withdraw_member_transfer(command_request(info, input), mid, tid, input.reason)
+        return await execute(info, run, _transfer_payload(info))
 
     @strawberry.mutation(description="Mark an issued letter expired once its validity has passed.")
     async def expire_member_transfer(self, info: Info, input: ExpireMemberTransferInput) -> ExpireResult:
@@ -367,8 +327,8 @@ class Mutation:
 
         async def run() -> Outcome:
             mid, tid = await _member_of(info, input.transfer_id)
-            return await c.expire_member_transfer(_request(info, input), mid, tid)
-        return await _execute(info, run, _transfer_payload(info))
+            return await c.expire_member_transfer(command_request(info, input), mid, tid)
+        return await execute(info, run, _transfer_payload(info))
 
     @strawberry.mutation(description="Record that the transfer's receipt came back.")
     async def confirm_transfer_receipt(self, info: Info, input: ConfirmTransferReceiptInput) -> ConfirmResult:
@@ -376,5 +336,5 @@ class Mutation:
 
         async def run() -> Outcome:
             mid, tid = await _member_of(info, input.transfer_id)
-            return await c.confirm_transfer_receipt(_request(info, input), mid, tid, input.received_on)
-        return await _execute(info, run, _transfer_payload(info))
+            return await c.confirm_transfer_receipt(command_request(info, input), mid, tid, input.received_on)
+        return await execute(info, run, _transfer_payload(info))

@@ -152,7 +152,7 @@ class Viewer:
 
 
 @strawberry.type(description="Read the organization tree, members, transfers and the log.")
-class Query:
+class OrganizationQueries:
     @strawberry.field(description="Any object by id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await load_node(info, _uuid(id, "id"))

@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import NotAuthorized
-from domain.permissions import STRUCTURAL, Action, Actor, Role, authorize
+from domain.permissions import ALLOWED, STRUCTURAL, Action, Actor, Role, authorize
 
 DISTRICT, STREET, COMMUNITY, OTHER_STREET = (uuid4() for _ in range(4))
 GRID = uuid4()
@@ -20,12 +20,16 @@ SCOPES = {
     Role.DISTRICT_ADMIN: DISTRICT,
     Role.STREET_ADMIN: STREET,
     Role.COMMUNITY_SECRETARY: COMMUNITY,
+    Role.FINANCE_OFFICER: COMMUNITY,
     Role.AUDITOR: DISTRICT,
+    Role.INTEGRATION: DISTRICT,
 }
 
 
 def allowed(action: Action, role: Role, target: str) -> bool:
-    if role is Role.AUDITOR:
+    if role in (Role.AUDITOR, Role.INTEGRATION):
+        return False
+    if role not in ALLOWED[action]:
         return False
     path = PATHS[target]
     scope = SCOPES[role]
@@ -46,11 +50,21 @@ def test_every_command_for_every_role(action: Action, role: Role, target: str) -
             authorize(actor, action, PATHS[target])
 
 
-def test_auditors_change_nothing_even_with_whole_system_scope() -> None:
-    auditor = Actor("a", "A", frozenset({Role.AUDITOR}), None)
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.INTEGRATION], ids=lambda r: r.value)
+def test_readers_change_nothing_even_with_whole_system_scope(role: Role) -> None:
+    reader = Actor("a", "A", frozenset({role}), None)
     for action in Action:
         with pytest.raises(NotAuthorized):
-            authorize(auditor, action, PATHS["community"])
+            authorize(reader, action, PATHS["community"])
+
+
+def test_a_street_admin_approves_a_community_project_but_a_finance_officer_does_not() -> None:
+    street = Actor("s", "S", frozenset({Role.STREET_ADMIN}), STREET)
+    finance = Actor("f", "F", frozenset({Role.FINANCE_OFFICER}), COMMUNITY)
+    authorize(street, Action.APPROVE_PROJECT, PATHS["community"])
+    with pytest.raises(NotAuthorized):
+        authorize(finance, Action.APPROVE_PROJECT, PATHS["community"])
+    authorize(finance, Action.RECORD_PAYMENT, PATHS["community"])
 
 
 def test_only_a_whole_system_district_admin_establishes_a_root() -> None:
