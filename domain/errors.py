@@ -95,3 +95,39 @@ class IdempotencyKeyReused(DomainError):
     """The idempotency key was already used for a different command."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class ForbiddenPurpose(DomainError):
+    """Earmarked money may not pay for this (staff pay, office costs, loans, ...)."""
+
+    code = "FORBIDDEN_PURPOSE"
+
+
+class InsufficientFunds(DomainError):
+    """The fund's available balance (after approved, unpaid commitments) is too small."""
+
+    code = "INSUFFICIENT_FUNDS"
+
+
+class AmountExceedsApproval(DomainError):
+    """Payments would exceed the amount approved for the project."""
+
+    code = "AMOUNT_EXCEEDS_APPROVAL"
+
+
+class ProjectNotAllowed(DomainError):
+    """The project (or payment) is not in a state that allows this step."""
+
+    code = "PROJECT_NOT_ALLOWED"
+
+
+class FundClosed(DomainError):
+    """The fund's fiscal year is closed; it takes no further movements."""
+
+    code = "FUND_CLOSED"
+
+
+class InspectionNotAllowed(DomainError):
+    """The inspection is not in a state that allows this step."""
+
+    code = "INSPECTION_NOT_ALLOWED"

@@ -293,7 +293,7 @@ class Commands:
         self, req: Request, organization_id: UUID, reason: str, dissolved_on: date | None = None
     ) -> Outcome:
         await self.authorize(req, Action.DISSOLVE_ORGANIZATION, organization_id)
-        reason = _required_reason(reason)
+        reason = required_reason(reason)
 
         async def decide() -> tuple[UUID, Append]:
             org = await self.load(Organization, organization_id, "organization")
@@ -371,7 +371,7 @@ class Commands:
     async def correct_member_details(
         self, req: Request, member_id: UUID, changes: dict[str, Any], reason: str
     ) -> Outcome:
-        reason = _required_reason(reason)
+        reason = required_reason(reason)
 
         async def change(m: Member) -> None:
             m.correct_details(changes, self.today())
@@ -399,7 +399,7 @@ class Commands:
         self, req: Request, member_id: UUID, to_organization_id: UUID, scope: TransferScope,
         reason: str,
     ) -> Outcome:
-        reason = _required_reason(reason)
+        reason = required_reason(reason)
         if await self.directory.path_of(to_organization_id) is None:
             raise NotFound(f"no organization {to_organization_id}", field="toOrganizationId")
 
@@ -464,7 +464,7 @@ class Commands:
     async def return_member_transfer(
         self, req: Request, member_id: UUID, transfer_id: UUID, reason: str
     ) -> Outcome:
-        reason = _required_reason(reason)
+        reason = required_reason(reason)
         return await self._transfer_step(
             req, Action.RETURN_MEMBER_TRANSFER, member_id, transfer_id,
             lambda m: m.return_transfer(transfer_id, reason), reason,
@@ -499,7 +499,8 @@ _NO_META = Metadata(actor="", actor_roles=(), correlation_id=UUID(int=0))
 _CLAIM_FIELDS = {"organization.code": "code", "member.id_number": "idNumber"}
 
 
-def _required_reason(reason: str | None) -> str:
+def required_reason(reason: str | None) -> str:
+    """A stated reason, trimmed: required for returns, corrections, rejections, reversals."""
     cleaned = (reason or "").strip()
     if not cleaned:
         raise InvalidInput("a reason is required", field="reason")
