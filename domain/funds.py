@@ -15,9 +15,11 @@ from __future__ import annotations
 import enum
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
@@ -378,14 +380,20 @@ class Fund(Aggregate):
         self._in_year(reversed_on, "reversedOn")
         if reversed_on < pay.paid_on:
             raise InvalidInput("a reversal cannot predate its payment", field="reversedOn")
+        project = self.projects[pay.project_id]
+        # A reversal on a still-open project puts the money back under its commitment;
+        # on a disclosed one it returns to the available balance. Recorded, so that read
+        # models need not know the project's state.
+        still_open = project.state in (ProjectState.APPROVED, ProjectState.ACCEPTED)
         self._payment_reversed(
             payment_id=payment_id, project_id=pay.project_id, amount=pay.amount,
-            reversed_on=reversed_on,
+            reversed_on=reversed_on, recommitted=pay.amount if still_open else ZERO,
         )
 
     @event("PaymentReversed")
     def _payment_reversed(
-        self, payment_id: UUID, project_id: UUID, amount: Decimal, reversed_on: date
+        self, payment_id: UUID, project_id: UUID, amount: Decimal, reversed_on: date,
+        recommitted: Decimal,
     ) -> None:
         self.payments[payment_id].reversed = True
         self.projects[project_id].paid -= amount
@@ -464,3 +472,24 @@ class Fund(Aggregate):
 def fund_id(organization_id: UUID, year: int, kind: FundKind) -> UUID:
     """The fund's stream id, derived from its natural key (one fund per org, year, kind)."""
     return uuid.uuid5(FUND_NAMESPACE, f"{organization_id}/{year}/{kind.value}")
+
+
+def balance_on(events: Iterable[tuple[str, Mapping[str, Any]]], on: date) -> Decimal:
+    """A fund's balance on business date ``on``, folded from its events' payloads.
+
+    Money counts on its business date (allocation effective, payment made, reversal
+    made, year closed), whenever it was recorded: a payment entered on 3 July for 28
+    June lowers the 30 June balance.
+    """
+    total = ZERO
+    for event_type, p in events:
+        kind = event_type.removeprefix("Fund.")
+        if kind == "Allocated" and date.fromisoformat(p["effective_on"]) <= on:
+            total += Decimal(p["amount"])
+        elif kind == "PaymentRecorded" and date.fromisoformat(p["paid_on"]) <= on:
+            total -= Decimal(p["amount"])
+        elif kind == "PaymentReversed" and date.fromisoformat(p["reversed_on"]) <= on:
+            total += Decimal(p["amount"])
+        elif kind == "YearClosed" and date.fromisoformat(p["closed_on"]) <= on:
+            total -= Decimal(p["balance"])
+    return total

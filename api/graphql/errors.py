@@ -30,6 +30,12 @@ TransferNotAllowed = _error("TransferNotAllowed", "The transfer's state does not
 LetterExpired = _error("LetterExpired", "The letter is past its validity; a justification is needed.")
 VersionConflict = _error("VersionConflict", "The object changed since you read it; reload and retry.")
 IdempotencyKeyReused = _error("IdempotencyKeyReused", "The idempotency key was used for other input.")
+ForbiddenPurpose = _error("ForbiddenPurpose", "Earmarked money never pays for this purpose.")
+InsufficientFunds = _error("InsufficientFunds", "The fund's available balance, after commitments, is too small.")
+AmountExceedsApproval = _error("AmountExceedsApproval", "Payments would exceed the approved amount.")
+ProjectNotAllowed = _error("ProjectNotAllowed", "The project's or payment's state does not allow this step.")
+FundClosed = _error("FundClosed", "The fund's fiscal year is closed.")
+InspectionNotAllowed = _error("InspectionNotAllowed", "The inspection's state does not allow this step.")
 
 BY_CLASS: dict[type[de.DomainError], type] = {
     de.InvalidInput: ValidationError,
@@ -45,6 +51,12 @@ BY_CLASS: dict[type[de.DomainError], type] = {
     de.LetterExpired: LetterExpired,
     de.VersionConflict: VersionConflict,
     de.IdempotencyKeyReused: IdempotencyKeyReused,
+    de.ForbiddenPurpose: ForbiddenPurpose,
+    de.InsufficientFunds: InsufficientFunds,
+    de.AmountExceedsApproval: AmountExceedsApproval,
+    de.ProjectNotAllowed: ProjectNotAllowed,
+    de.FundClosed: FundClosed,
+    de.InspectionNotAllowed: InspectionNotAllowed,
 }
 COMMON = (ValidationError, NotAuthorized, NotFound, VersionConflict, IdempotencyKeyReused)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -16,6 +17,8 @@ from strawberry.extensions import (
 )
 
 from api.graphql import errors
+from api.graphql.fund_types import MONEY_SCALAR, Fund, Inspection, Money, Project
+from api.graphql.funds import FundMutations, FundQueries
 from api.graphql.mutations import OrganizationMutations
 from api.graphql.queries import OrganizationQueries
 from api.graphql.types import Member, Organization, Transfer
@@ -39,19 +42,20 @@ class ReportPosition(SchemaExtension):
 # One root type per operation, composed from the areas by inheritance: each area keeps
 # its fields in its own module, and adding an area is one line here.
 @strawberry.type(description="Everything you can read: organizations, members, transfers, the log.")
-class Query(OrganizationQueries):
+class Query(OrganizationQueries, FundQueries):
     pass
 
 
 @strawberry.type(description="Everything you can change; each mutation returns a result union.")
-class Mutation(OrganizationMutations):
+class Mutation(OrganizationMutations, FundMutations):
     pass
 
 
 schema = strawberry.Schema(
+    config=StrawberryConfig(scalar_map={Money: MONEY_SCALAR}),
     query=Query,
     mutation=Mutation,
-    types=[Organization, Member, Transfer, *errors.BY_CLASS.values()],
+    types=[Organization, Member, Transfer, Fund, Project, Inspection, *errors.BY_CLASS.values()],
     extensions=[
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),

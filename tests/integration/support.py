@@ -11,7 +11,10 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from domain.fund_handlers import FundCommands
+from domain.funds import AllocationSource, FundKind, SpendingCategory, YearEnd
 from domain.handlers import AggregateDirectory, Commands, Request
+from domain.inspections import Severity
 from domain.members import Gender, Standing, TransferScope
 from domain.organizations import OrganizationKind
 from domain.permissions import Actor, Role
@@ -114,7 +117,13 @@ async def cancel(task: asyncio.Task[Any]) -> None:
 
 
 async def rows(pool: asyncpg.Pool, table: str) -> list[dict[str, Any]]:
-    return [dict(r) for r in await pool.fetch(f"SELECT * FROM {table} ORDER BY id")]
+    # Every read-model table has a primary key; order by it whatever it is called.
+    key = await pool.fetchval(
+        "SELECT string_agg(a.attname, ', ' ORDER BY k.n) FROM pg_index i"
+        " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
+        " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        " WHERE i.indrelid = $1::regclass AND i.indisprimary", table)
+    return [dict(r) for r in await pool.fetch(f"SELECT * FROM {table} ORDER BY {key}")]
 
 
 # -- a small world built through the real command handlers ------------------------------
@@ -156,7 +165,38 @@ async def build_world(cmds: Commands) -> dict[str, UUID]:
     ids["t2"] = UUID(t2.extra["transfer_id"])
     await cmds.issue_transfer_letter(req(), ids["m2"], ids["t2"])
     await cmds.return_member_transfer(req(), ids["m2"], ids["t2"], "incomplete dossier")
+    ids.update(await build_funds(cmds, ids["west"]))
     return ids
+
+
+FINANCE = Actor(subject="finance", name="F", roles=frozenset({Role.FINANCE_OFFICER}), scope=None)
+
+
+async def build_funds(cmds: Commands, community: UUID) -> dict[str, UUID]:
+    """A fund with an allocation, a paid and reversed project, a closed year and an inspection."""
+    f = FundCommands(cmds)
+    fin = Request(FINANCE, uuid4())
+    fund = (await f.open_fund(fin, community, 2026, FundKind.SERVICE_FUND)).id
+    await f.allocate_funds(fin, fund, "120000.00", AllocationSource.FISCAL_BUDGET,
+                           date(2026, 1, 15), "苏财〔2026〕3号")
+    out = await f.propose_project(fin, fund, SpendingCategory.PUBLIC_SERVICE, "助餐点", "9000.00",
+                                  "老年助餐", "独居老人")
+    project = UUID(out.extra["project_id"])
+    await f.record_project_decision(fin, fund, project, date(2026, 2, 1), ["甲", "乙", "丙"], "同意")
+    await f.approve_project(req(), fund, project)
+    paid = await f.record_payment(fin, fund, project, "9000.00", date(2026, 2, 10), "餐饮公司", "V1")
+    await f.reverse_payment(fin, fund, UUID(paid.extra["payment_id"]), "重复", date(2026, 2, 11))
+    await f.record_payment(fin, fund, project, "8000.00", date(2026, 2, 12), "餐饮公司", "V2")
+    await f.accept_project(fin, fund, project, date(2026, 2, 20))
+    await f.publish_project_disclosure(fin, fund, project, "公示", date(2026, 2, 21))
+    insp = (await f.open_inspection(req(), "专项督查", fid=fund)).id
+    finding = await f.record_inspection_finding(req(), insp, "台账不全", Severity.MINOR,
+                                                project_ids=[project])
+    await f.record_rectification(req(), insp, UUID(finding.extra["finding_id"]), "已补齐")
+    await f.close_inspection(req(), insp, "整改完毕")
+    nxt = await f.close_fiscal_year(fin, fund, date(2026, 12, 31), YearEnd.CARRY_OVER)
+    return {"fund": fund, "project": project, "inspection": insp,
+            "next_fund": UUID(nxt.extra["next_fund_id"])}
 
 
 async def register(cmds: Commands, home: UUID, name: str, prefix17: str,

@@ -1,0 +1,369 @@
+"""Object types of funds, projects, ledgers, inspections, and what auditors ask of them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, NewType
+from uuid import UUID
+
+import asyncpg
+import strawberry
+
+from api import audit, views
+from api.graphql.context import Info
+from api.graphql.types import Connection, Edge, HistoryEvent, Node, Organization, PageInfo, history_event
+from domain.funds import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
+from domain.inspections import Severity
+from domain.money import fmt
+
+Money = NewType("Money", str)
+"""Exact yuan as a string with two decimals; mapped to the Money scalar in schema.py."""
+
+MONEY_SCALAR = strawberry.scalar(
+    name="Money",
+    description='Exact yuan with two decimals, as a string: "120000.00". Never a float.',
+    serialize=lambda v: fmt(Decimal(v)),
+    # Inputs pass through as given; the domain checks them and answers a typed
+    # ValidationError (a float such as 0.1 is refused there, not rounded here).
+    parse_value=lambda v: v,
+)
+
+strawberry.enum(FundKind, description="The community service fund or a pooled red fund.")
+strawberry.enum(AllocationSource, description="Where allocated money comes from.")
+strawberry.enum(SpendingCategory, description="What a project spends on; only the first four are allowed.")
+strawberry.enum(ProjectState, description="Where a project stands.")
+strawberry.enum(YearEnd, description="What closing a year does with the balance.")
+strawberry.enum(Severity, description="How serious an inspection finding is.")
+
+
+@strawberry.enum(description="Whether a fund's fiscal year is open or closed.")
+class FundStatus(enum.Enum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+@strawberry.enum(description="What a ledger line does to the balance.")
+class MovementKind(enum.Enum):
+    ALLOCATION = "ALLOCATION"
+    CARRY_IN = "CARRY_IN"
+    PAYMENT = "PAYMENT"
+    REVERSAL = "REVERSAL"
+    CARRY_OUT = "CARRY_OUT"
+    RETURN = "RETURN"
+
+
+@strawberry.enum(description="Whether an inspection is open or closed.")
+class InspectionState(enum.Enum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+def disclosure_cutoff(info: Info) -> date:
+    """Projects accepted before this date should have published their disclosure."""
+    return info.context.today() - timedelta(days=info.context.settings.funds.disclosure_due_days)
+
+
+def _id(value: Any) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+@strawberry.type(description="One line of a fund's ledger: a fund event and the balance after it.")
+class FundMovement:
+    position: int = strawberry.field(description="Log position of the event.")
+    version: int = strawberry.field(description="Version of the fund stream after it.")
+    event_type: str = strawberry.field(description="The fund event, e.g. Fund.PaymentRecorded.")
+    movement: MovementKind | None = strawberry.field(description="What it did to the money; null if nothing.")
+    amount: Money = strawberry.field(description="Effect on the balance: positive in, negative out.")
+    balance_after: Money = strawberry.field(description="The balance after this event.")
+    business_date: date | None = strawberry.field(description="Effective, payment or decision date.")
+    source: AllocationSource | None = strawberry.field(description="An allocation's source.")
+    reference: str | None = strawberry.field(description="Document or voucher number.")
+    project_id: strawberry.ID | None = strawberry.field(description="The project concerned.")
+    payment_id: strawberry.ID | None = strawberry.field(description="The payment concerned (reversals name the one they undo).")
+    recorded_at: datetime = strawberry.field(description="When the log recorded it.")
+    actor: str = strawberry.field(description="Who issued the command.")
+    reason: str | None = strawberry.field(description="Reason stated with the command.")
+
+
+def movement(r: asyncpg.Record) -> FundMovement:
+    return FundMovement(
+        position=r["position"], version=r["version"], event_type=r["event_type"],
+        movement=MovementKind(r["movement"]) if r["movement"] else None,
+        amount=Money(fmt(r["amount"])), balance_after=Money(fmt(r["balance_after"])),
+        business_date=r["business_date"],
+        source=AllocationSource(r["source"]) if r["source"] else None,
+        reference=r["reference"],
+        project_id=_id(r["project_id"]) if r["project_id"] else None,
+        payment_id=_id(r["payment_id"]) if r["payment_id"] else None,
+        recorded_at=r["recorded_at"], actor=r["actor"], reason=r["reason"],
+    )
+
+
+@strawberry.type(description="One event of a fund's history with its money effect and balance after.")
+class FundHistoryEntry:
+    event: HistoryEvent = strawberry.field(description="The event: who, when, why, correlation id, payload.")
+    movement: MovementKind | None = strawberry.field(description="What it did to the money.")
+    amount: Money = strawberry.field(description="Effect on the balance.")
+    balance_after: Money = strawberry.field(description="The balance after this event.")
+    business_date: date | None = strawberry.field(description="The business date it carries.")
+
+
+@strawberry.type(description="A spending project of a fund, from proposal to disclosure.")
+class Project(Node):
+    row: strawberry.Private[asyncpg.Record]
+    category: SpendingCategory = strawberry.field(description="What it spends on.")
+    title: str = strawberry.field(description="Short title.")
+    purpose: str = strawberry.field(description="What the money is for.")
+    beneficiaries: str = strawberry.field(description="Who benefits.")
+    amount: Money = strawberry.field(description="Amount proposed.")
+    approved_amount: Money | None = strawberry.field(description="Amount approved, once approved.")
+    paid: Money = strawberry.field(description="Paid so far, net of reversals.")
+    state: ProjectState = strawberry.field(description="Where it stands.")
+    proposed_by: str = strawberry.field(description="Who proposed it (token subject).")
+    proposed_at: datetime = strawberry.field(description="When it was proposed.")
+    meeting_on: date | None = strawberry.field(description="Date of the collective decision.")
+    attendees: list[str] | None = strawberry.field(description="Who attended the decision meeting.")
+    resolution: str | None = strawberry.field(description="What the meeting resolved.")
+    approved_by: str | None = strawberry.field(description="Who approved it (a higher level).")
+    approved_at: datetime | None = strawberry.field(description="When it was approved.")
+    accepted_on: date | None = strawberry.field(description="When the completed work was accepted.")
+    disclosed_on: date | None = strawberry.field(description="When its disclosure was published.")
+    disclosure: str | None = strawberry.field(description="The published disclosure.")
+    year: int = strawberry.field(description="The fund's fiscal year.")
+
+    @strawberry.field(description="Accepted, and the disclosure deadline has passed without one.")
+    def disclosure_overdue(self, info: Info) -> bool:
+        cutoff = disclosure_cutoff(info)
+        accepted = self.row["accepted_on"]
+        return self.row["state"] == "ACCEPTED" and accepted is not None and accepted < cutoff
+
+    @strawberry.field(description="The fund it belongs to.")
+    async def fund(self, info: Info) -> Fund | None:
+        row = await info.context.pool.fetchrow("SELECT * FROM funds WHERE id = $1", self.row["fund_id"])
+        return fund(row) if row is not None else None
+
+    @strawberry.field(description="Its payments and reversals, oldest first.")
+    async def payments(self, info: Info) -> list[FundMovement]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM fund_movements WHERE fund_id = $1 AND project_id = $2"
+            " AND movement IN ('PAYMENT', 'REVERSAL') ORDER BY version",
+            self.row["fund_id"], self.row["id"],
+        )
+        return [movement(r) for r in rows]
+
+
+def project(r: asyncpg.Record) -> Project:
+    return Project(
+        id=_id(r["id"]), row=r, category=SpendingCategory(r["category"]), title=r["title"],
+        purpose=r["purpose"], beneficiaries=r["beneficiaries"], amount=Money(fmt(r["amount"])),
+        approved_amount=Money(fmt(r["approved_amount"])) if r["approved_amount"] is not None else None,
+        paid=Money(fmt(r["paid"])), state=ProjectState(r["state"]), proposed_by=r["proposed_by"],
+        proposed_at=r["proposed_at"], meeting_on=r["meeting_on"],
+        attendees=list(r["attendees"]) if r["attendees"] is not None else None,
+        resolution=r["resolution"], approved_by=r["approved_by"], approved_at=r["approved_at"],
+        accepted_on=r["accepted_on"], disclosed_on=r["disclosed_on"], disclosure=r["disclosure"],
+        year=r["year"],
+    )
+
+
+@strawberry.type(description="A project as it stood at an earlier instant (rebuilt from the log).")
+class ProjectAsOf:
+    id: strawberry.ID = strawberry.field(description="The project's id.")
+    title: str = strawberry.field(description="Short title.")
+    category: SpendingCategory = strawberry.field(description="What it spends on.")
+    state: ProjectState = strawberry.field(description="Where it stood.")
+    amount: Money = strawberry.field(description="Amount proposed.")
+    approved_amount: Money = strawberry.field(description="Amount approved (0.00 before approval).")
+    paid: Money = strawberry.field(description="Paid by then, net of reversals.")
+
+
+@strawberry.type(description="A fund's state at a recorded instant, rebuilt by replaying its events up to then.")
+class FundAsOf:
+    at: datetime = strawberry.field(description="The instant asked about.")
+    version: int = strawberry.field(description="The fund stream's version at that instant.")
+    position: int = strawberry.field(description="Log position of the last event included.")
+    allocated: Money = strawberry.field(description="Allocated by then.")
+    paid: Money = strawberry.field(description="Paid by then, net of reversals.")
+    committed: Money = strawberry.field(description="Approved and unpaid by then.")
+    balance: Money = strawberry.field(description="Allocated − paid − carried out or returned.")
+    available: Money = strawberry.field(description="Balance − committed.")
+    closed: bool = strawberry.field(description="Whether the year had been closed.")
+    projects: list[ProjectAsOf] = strawberry.field(description="Its projects as they stood.")
+
+
+def as_of(s: audit.FundAsOf) -> FundAsOf:
+    return FundAsOf(
+        at=s.at, version=s.version, position=s.position, allocated=Money(fmt(s.allocated)),
+        paid=Money(fmt(s.paid)), committed=Money(fmt(s.committed)), balance=Money(fmt(s.balance)),
+        available=Money(fmt(s.available)), closed=s.closed,
+        projects=[ProjectAsOf(id=_id(p.id), title=p.title, category=p.category, state=p.state,
+                              amount=Money(fmt(p.amount)), approved_amount=Money(fmt(p.approved_amount)),
+                              paid=Money(fmt(p.paid))) for p in s.projects],
+    )
+
+
+@strawberry.type(description="An earmarked fund of one organization for one fiscal year.")
+class Fund(Node):
+    row: strawberry.Private[asyncpg.Record]
+    year: int = strawberry.field(description="Fiscal (calendar) year.")
+    kind: FundKind = strawberry.field(description="Service fund or red fund.")
+    status: FundStatus = strawberry.field(description="Open, or closed at year end.")
+    allocated: Money = strawberry.field(description="Total allocated, carry-over included.")
+    paid: Money = strawberry.field(description="Total paid, net of reversals.")
+    committed: Money = strawberry.field(description="Approved for projects and not yet paid.")
+    balance: Money = strawberry.field(description="Allocated − paid − carried out or returned.")
+    available: Money = strawberry.field(description="Balance − committed: what new approvals may use.")
+    year_end: YearEnd | None = strawberry.field(description="How the year was closed, once closed.")
+    closed_on: date | None = strawberry.field(description="When the year was closed.")
+    next_fund_id: strawberry.ID | None = strawberry.field(description="The fund that received the carry-over.")
+    version: int = strawberry.field(description="Stream version; pass as expectedVersion.")
+
+    @strawberry.field(description="The organization the fund belongs to.")
+    async def organization(self, info: Info) -> Organization | None:
+        from api.graphql.queries import load_organization
+
+        return await load_organization(info, self.row["organization_id"])
+
+    @strawberry.field(description="Its projects, oldest first.")
+    async def projects(self, info: Info, state: ProjectState | None = None) -> list[Project]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM projects WHERE fund_id = $1 AND ($2::text IS NULL OR state = $2)"
+            " ORDER BY proposed_position",
+            self.row["id"], state.value if state else None,
+        )
+        return [project(r) for r in rows]
+
+    @strawberry.field(description="Ledger: every money movement with the running balance, oldest first.")
+    async def ledger(self, info: Info, first: int | None = None, after: str | None = None,
+                     from_date: date | None = None, to_date: date | None = None,
+                     ) -> Connection[FundMovement]:
+        c = views.Conditions()
+        c.add("fund_id = ?", self.row["id"])
+        c.add("movement IS NOT NULL")
+        if from_date is not None:
+            c.add("business_date >= ?", from_date)
+        if to_date is not None:
+            c.add("business_date <= ?", to_date)
+        page = await views.page(info.context.pool, "SELECT * FROM fund_movements", c, ("version",),
+                                views.decode_cursor(after, 1), info.context.page_size(first))
+        return connection(page, movement, lambda r: (r["version"],))
+
+    @strawberry.field(description="Every event of the fund with who, when, why and the balance after it.")
+    async def history(self, info: Info, first: int | None = None, after: str | None = None,
+                      ) -> Connection[FundHistoryEntry]:
+        c = views.Conditions()
+        c.add("e.stream_id = ?", self.row["id"])
+        page = await views.page(
+            info.context.pool,
+            "SELECT e.*, m.movement, m.amount, m.balance_after, m.business_date FROM events e"
+            " JOIN fund_movements m ON m.fund_id = e.stream_id AND m.version = e.version",
+            c, ("e.version",), views.decode_cursor(after, 1), info.context.page_size(first),
+        )
+
+        def entry(r: asyncpg.Record) -> FundHistoryEntry:
+            return FundHistoryEntry(
+                event=history_event(r, info),
+                movement=MovementKind(r["movement"]) if r["movement"] else None,
+                amount=Money(fmt(r["amount"])), balance_after=Money(fmt(r["balance_after"])),
+                business_date=r["business_date"],
+            )
+
+        return connection(page, entry, lambda r: (r["version"],))
+
+    @strawberry.field(description="The fund as it stood at a recorded instant, replayed from the log (not the read model).")
+    async def as_of(self, info: Info, at: datetime) -> FundAsOf | None:
+        state = await audit.fund_as_of(info.context.pool, self.row["id"], at)
+        return as_of(state) if state is not None else None
+
+    @strawberry.field(description="The balance on a business date, folded from every recorded event.")
+    async def balance_on(self, info: Info, date: date) -> Money:
+        found = await audit.fund_balance_on(info.context.pool, self.row["id"], date)
+        return Money(fmt(found if found is not None else Decimal("0.00")))
+
+
+def fund(r: asyncpg.Record) -> Fund:
+    return Fund(
+        id=_id(r["id"]), row=r, year=r["year"], kind=FundKind(r["kind"]),
+        status=FundStatus(r["status"]), allocated=Money(fmt(r["allocated"])),
+        paid=Money(fmt(r["paid"])), committed=Money(fmt(r["committed"])),
+        balance=Money(fmt(r["balance"])), available=Money(fmt(r["available"])),
+        year_end=YearEnd(r["year_end"]) if r["year_end"] else None, closed_on=r["closed_on"],
+        next_fund_id=_id(r["next_fund_id"]) if r["next_fund_id"] else None, version=r["version"],
+    )
+
+
+@strawberry.type(description="A problem an inspection found, and its rectification.")
+class Finding:
+    id: strawberry.ID = strawberry.field(description="The finding's id.")
+    description: str = strawberry.field(description="What was found.")
+    severity: Severity = strawberry.field(description="How serious it is.")
+    project_ids: list[strawberry.ID] = strawberry.field(description="Projects it cites.")
+    payment_ids: list[strawberry.ID] = strawberry.field(description="Payments it cites.")
+    recorded_at: datetime = strawberry.field(description="When it was recorded.")
+    recorded_by: str = strawberry.field(description="Who recorded it.")
+    rectified_on: date | None = strawberry.field(description="When it was rectified.")
+    rectification: str | None = strawberry.field(description="What was done about it.")
+
+
+@strawberry.type(description="A special inspection (专项督查) of a fund or an organization subtree.")
+class Inspection(Node):
+    row: strawberry.Private[asyncpg.Record]
+    title: str = strawberry.field(description="Title.")
+    state: InspectionState = strawberry.field(description="Open or closed.")
+    opened_on: date = strawberry.field(description="When it opened.")
+    opened_by: str = strawberry.field(description="Who opened it.")
+    closed_on: date | None = strawberry.field(description="When it closed.")
+    conclusion: str | None = strawberry.field(description="Its conclusion.")
+    open_findings: int = strawberry.field(description="Findings not yet rectified.")
+    fund_id: strawberry.ID | None = strawberry.field(description="The fund inspected, if it covers one fund.")
+
+    @strawberry.field(description="The organization inspected (the fund's, or the subtree's root).")
+    async def organization(self, info: Info) -> Organization | None:
+        from api.graphql.queries import load_organization
+
+        return await load_organization(info, self.row["organization_id"])
+
+    @strawberry.field(description="Its findings, oldest first.")
+    async def findings(self, info: Info) -> list[Finding]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM inspection_findings WHERE inspection_id = $1 ORDER BY position",
+            self.row["id"],
+        )
+        return [Finding(id=_id(r["id"]), description=r["description"],
+                        severity=Severity(r["severity"]),
+                        project_ids=[_id(x) for x in r["project_ids"]],
+                        payment_ids=[_id(x) for x in r["payment_ids"]],
+                        recorded_at=r["recorded_at"], recorded_by=r["recorded_by"],
+                        rectified_on=r["rectified_on"], rectification=r["rectification"])
+                for r in rows]
+
+
+def inspection(r: asyncpg.Record) -> Inspection:
+    return Inspection(
+        id=_id(r["id"]), row=r, title=r["title"], state=InspectionState(r["state"]),
+        opened_on=r["opened_on"], opened_by=r["opened_by"], closed_on=r["closed_on"],
+        conclusion=r["conclusion"], open_findings=r["open_findings"],
+        fund_id=_id(r["fund_id"]) if r["fund_id"] else None,
+    )
+
+
+@strawberry.type(description="A community whose service fund for a year falls short of the minimum.")
+class FundShortfall:
+    organization: Organization = strawberry.field(description="The community.")
+    year: int = strawberry.field(description="The fiscal year.")
+    fund_id: strawberry.ID | None = strawberry.field(description="Its service fund, if one was opened.")
+    allocated: Money = strawberry.field(description="Allocated to it that year (carry-over excluded).")
+    minimum: Money = strawberry.field(description="The configured yearly minimum.")
+    shortfall: Money = strawberry.field(description="Minimum − allocated.")
+
+
+def connection(page: views.Page, wrap: Any, key: Any) -> Connection[Any]:
+    edges = [Edge(node=wrap(r), cursor=views.encode_cursor(*key(r))) for r in page.rows]
+    return Connection(edges=edges, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+
+
+def fund_id_of(value: UUID) -> strawberry.ID:
+    return _id(value)
