@@ -152,6 +152,12 @@ def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
     err.print(f"wrote {path}")
 
 
+# Auditors' exports and fund questions (api/fund_cli.py): export, fund as-of, fund balance-on.
+from api.fund_cli import register as _register_fund_commands  # noqa: E402
+
+_register_fund_commands(app)
+
+
 def main() -> None:
     app()
 

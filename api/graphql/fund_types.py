@@ -191,16 +191,18 @@ class FundAsOf:
     available: Money = strawberry.field(description="Balance − committed.")
     closed: bool = strawberry.field(description="Whether the year had been closed.")
     projects: list[ProjectAsOf] = strawberry.field(description="Its projects as they stood.")
+    method: str = strawberry.field(description="fold (recorded payloads folded) or aggregate (the domain model replayed).")
 
 
 def as_of(s: audit.FundAsOf) -> FundAsOf:
     return FundAsOf(
         at=s.at, version=s.version, position=s.position, allocated=Money(fmt(s.allocated)),
         paid=Money(fmt(s.paid)), committed=Money(fmt(s.committed)), balance=Money(fmt(s.balance)),
-        available=Money(fmt(s.available)), closed=s.closed,
-        projects=[ProjectAsOf(id=_id(p.id), title=p.title, category=p.category, state=p.state,
-                              amount=Money(fmt(p.amount)), approved_amount=Money(fmt(p.approved_amount)),
-                              paid=Money(fmt(p.paid))) for p in s.projects],
+        available=Money(fmt(s.available)), closed=s.closed, method=s.method,
+        projects=[ProjectAsOf(id=_id(p.id), title=p.title, category=SpendingCategory(p.category),
+                              state=ProjectState(p.state), amount=Money(fmt(p.amount)),
+                              approved_amount=Money(fmt(p.approved)), paid=Money(fmt(p.paid)))
+                  for p in s.projects],
     )
 
 
@@ -272,9 +274,11 @@ class Fund(Node):
 
         return connection(page, entry, lambda r: (r["version"],))
 
-    @strawberry.field(description="The fund as it stood at a recorded instant, replayed from the log (not the read model).")
-    async def as_of(self, info: Info, at: datetime) -> FundAsOf | None:
-        state = await audit.fund_as_of(info.context.pool, self.row["id"], at)
+    @strawberry.field(description="The fund as it stood at a recorded instant, rebuilt from the log (never the read model). "
+                                  "replayAggregate replays the domain model itself instead of folding payloads (slower, same answer).")
+    async def as_of(self, info: Info, at: datetime, replay_aggregate: bool = False) -> FundAsOf | None:
+        state = await audit.fund_as_of(info.context.pool, self.row["id"], at,
+                                       aggregate=replay_aggregate)
         return as_of(state) if state is not None else None
 
     @strawberry.field(description="The balance on a business date, folded from every recorded event.")

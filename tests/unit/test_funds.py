@@ -241,3 +241,30 @@ async def test_auditors_change_no_fund() -> None:
     with pytest.raises(NotAuthorized):
         await s.f.allocate_funds(req(auditor), s.fund, "1.00", AllocationSource.FISCAL_BUDGET,
                                  date(2026, 2, 1), "x")
+
+
+async def test_folding_the_recorded_payloads_gives_the_aggregates_figures() -> None:
+    """domain/fund_ledger.py must never drift from domain/funds.py."""
+    from domain.fund_ledger import FundFigures
+
+    s = await funds("50000.00")
+    pid = await approved_project(s, "30000.00")
+    paid = await s.f.record_payment(req(s.finance), s.fund, pid, "1000.00", date(2026, 3, 1), "甲", "V1")
+    await s.f.record_payment(req(s.finance), s.fund, pid, "2500.55", date(2026, 3, 1), "甲", "V2")
+    await s.f.reverse_payment(req(s.finance), s.fund, UUID(paid.extra["payment_id"]), "错付", date(2026, 3, 2))
+    await s.f.accept_project(req(s.finance), s.fund, pid, date(2026, 3, 2))
+    other = await approved_project(s, "4000.00")
+    await s.f.cancel_project(req(s.finance), s.fund, other, "取消")
+    await s.f.publish_project_disclosure(req(s.finance), s.fund, pid, "公示")
+    await s.f.close_fiscal_year(req(s.finance), s.fund, date(2026, 12, 31), YearEnd.RETURN)
+    rows = [e for e in s.w.store.events if e.stream_id == s.fund]
+    fund = await s.state()
+    for n in range(1, len(rows) + 1):
+        replayed = ev.replay(Fund, rows[:n])
+        folded = FundFigures().fold((r.version, r.position, r.event_type, r.payload) for r in rows[:n])
+        assert replayed is not None
+        assert (folded.balance, folded.committed, folded.available, folded.paid, folded.closed) == (
+            replayed.balance, replayed.committed, replayed.available, replayed.paid, replayed.closed), n
+        assert {k: (p.state, p.paid) for k, p in folded.projects.items()} == {
+            str(k): (p.state.value, p.paid) for k, p in replayed.projects.items()}, n
+    assert fund.closed and fund.balance == Decimal("0.00")
