@@ -130,6 +130,31 @@ def balance_on(
     sys.stdout.write(f"{result}\n")
 
 
+def demo() -> None:
+    """Load a demo district: a street, four communities, a year of funds and projects."""
+    from api.demo import load_demo
+    from domain.errors import AlreadyExists
+    from eventstore.db import create_pool
+
+    async def run(dsn: str) -> object:
+        pool = await create_pool(dsn, min_size=1, max_size=2)
+        try:
+            return await load_demo(pool)
+        except AlreadyExists:
+            return None
+        finally:
+            await pool.close()
+
+    result = _with_db(run)
+    if result is None:
+        err.print("the demo district is already loaded")
+        return
+    err.print(f"demo loaded: district {result.district}, street {result.street}")  # type: ignore[attr-defined]
+    for fund in result.funds:  # type: ignore[attr-defined]
+        err.print(f"  service fund {fund}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(demo)
     app.command()(export)
     app.add_typer(fund_app, name="fund")

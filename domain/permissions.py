@@ -156,4 +156,6 @@ def authorize(actor: Actor, action: Action, path: Sequence[UUID] | None) -> None
         raise NotAuthorized(f"the organization is outside your scope; you may not {action.value}")
     assert path is not None
     if action in STRUCTURAL and path[-1] == actor.scope:
-        raise NotAuthorized(f"your own scope's root is changed from above; you may not {action.value}")
+        raise NotAuthorized(
+            f"{action.value} on your own scope's root is decided from above it; you may not"
+        )

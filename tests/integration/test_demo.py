@@ -1,0 +1,33 @@
+"""The demo district loads through the real handlers, once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+import pytest
+
+from api.demo import load_demo
+from domain.errors import AlreadyExists
+from projections.registry import PROJECTIONS
+from projections.supervisor import Supervisor
+
+
+async def test_the_demo_district_has_a_year_of_fund_activity_and_loads_once(
+    dsn: str, pool: asyncpg.Pool
+) -> None:
+    result = await load_demo(pool, today=date(2026, 11, 21))
+    supervisor = Supervisor(dsn, pool, PROJECTIONS)
+    await supervisor.start()
+    try:
+        head = await pool.fetchval("SELECT max(position) FROM events")
+        assert await supervisor.wait_for(head, timeout=30) >= head
+    finally:
+        await supervisor.stop()
+    funds = await pool.fetch("SELECT * FROM funds ORDER BY organization_id")
+    assert len(funds) == len(result.funds) == 4
+    assert all(f["balance"] >= 0 and f["available"] >= 0 for f in funds)
+    assert await pool.fetchval("SELECT count(*) FROM fund_movements WHERE movement = 'REVERSAL'") == 1
+    assert await pool.fetchval("SELECT count(*) FROM projects WHERE state = 'DISCLOSED'") == 8
+    with pytest.raises(AlreadyExists):
+        await load_demo(pool, today=date(2026, 11, 21))
