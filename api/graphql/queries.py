@@ -130,7 +130,16 @@ async def load_node(info: Info, oid: UUID) -> Node | None:
         return await load_organization(info, oid)
     if kind == "Member":
         return await load_member(info, oid)
-    return await load_transfer(info, oid)
+    if kind in ("Fund", "Inspection"):
+        from api.graphql.funds import load_fund, load_inspection
+
+        return await (load_fund if kind == "Fund" else load_inspection)(info, oid)
+    if kind is None:
+        # Transfers and projects live inside their member's or fund's stream.
+        from api.graphql.funds import load_project
+
+        return await load_transfer(info, oid) or await load_project(info, oid)
+    return None
 
 
 @strawberry.type(description="Status of one read model.")

@@ -140,6 +140,9 @@ async def test_auditors_read_but_change_nothing_and_see_shortfalls(server) -> No
         allocated minimum shortfall fundId } }""")
     assert data["fundShortfalls"] == [{"organization": {"name": "钮家巷社区党支部"}, "allocated": "0.00",
                                        "minimum": "120000.00", "shortfall": "120000.00", "fundId": None}]
+    nodes = await server.ok(auditor, "query($id: ID!) { node(id: $id) { __typename id } }",
+                            {"id": w["fund"]})
+    assert nodes["node"] == {"__typename": "Fund", "id": w["fund"]}
     other_street = server.token(Role.FINANCE_OFFICER, scope=w["west"], subject="finance-west")
     hidden = await server.ok(other_street, "query($id: ID!) { fund(id: $id) { id } }", {"id": w["fund"]})
     assert hidden["fund"] is None
