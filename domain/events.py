@@ -66,7 +66,7 @@ def encode(event: Any) -> JSON:
 
 
 @cache
-def _hints(cls: type[Any]) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return {k: v for k, v in typing.get_type_hints(cls).items() if k not in _ENVELOPE}
 
 

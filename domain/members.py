@@ -10,6 +10,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
@@ -178,7 +179,7 @@ class Member(Aggregate):
 
     def correct_details(self, changes: dict[str, object], today: date) -> None:
         """Correct personal details; only fields that change are recorded."""
-        merged = {
+        merged: dict[str, Any] = {
             "name": self.name,
             "gender": self.gender,
             "birth_date": self.birth_date,
@@ -189,12 +190,12 @@ class Member(Aggregate):
             **changes,
         }
         name, ethnicity = self.check_details(
-            str(merged["name"]), merged["birth_date"], merged["joined_on"],  # type: ignore[arg-type]
+            str(merged["name"]), merged["birth_date"], merged["joined_on"],
             str(merged["ethnicity"]), today,
         )
         merged.update(name=name, ethnicity=ethnicity)
-        merged["phone"] = check_phone(merged["phone"])  # type: ignore[arg-type]
-        merged["dues_paid_through"] = first_of_month(merged["dues_paid_through"])  # type: ignore[arg-type]
+        merged["phone"] = check_phone(merged["phone"])
+        merged["dues_paid_through"] = first_of_month(merged["dues_paid_through"])
         changed = {k: v for k, v in merged.items() if getattr(self, k) != v}
         if not changed:
             raise InvalidInput("the correction changes nothing")
