@@ -25,7 +25,7 @@ from eventsourcing.utils import get_topic
 from domain.ports import JSON, NewEvent, RecordedEvent
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-_REGISTRY: dict[str, type[Any]] = {}
+_REGISTRY: dict[str, Any] = {}  # event type name -> event class
 A = TypeVar("A", bound=Aggregate)
 
 
