@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -12,19 +13,31 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from api.auth import signing_secret
 from api.config import Settings
+from api.export import ExportEndpoint
+from api.feed import FeedEndpoint
+from api.graphql.schema import schema as graphql_schema
+from api.graphql.subscriptions import SubscriptionView
 from api.http import GraphQLEndpoint
+from api.signing import signing_key
 from domain.handlers import Commands
+from domain.webhook_handlers import WebhookCommands
 from eventstore.db import create_pool
 from eventstore.postgres import PostgresEventStore
+from projections.feed import EventFeed
+from projections.hasher import LogHasher
 from projections.registry import PROJECTIONS
+from projections.relay_nats import NatsRelay, relay_config
 from projections.supervisor import Supervisor
+from projections.webhook_delivery import DeliveryConfig, WebhookDeliverer, WebhookSecretTable
 
 PROJECTION_POSITION = Gauge("grassroots_projection_position", "Last log position applied", ["name"])
 PROJECTION_FAILED = Gauge("grassroots_projection_failed", "1 if the projection stopped", ["name"])
+FEED = Gauge("grassroots_feed", "Event feed of this process: subscribers, live, position,"
+             " deliveries and subscribers closed for falling behind (totals)", ["measure"])
 
 
 class ReadModelDirectory:
@@ -48,12 +61,33 @@ class Services:
     supervisor: Supervisor
     secret: str
     clock: Callable[[], datetime]
+    feed: EventFeed | None = None
+
+
+def _integrations(settings: Settings, dsn: str, pool: asyncpg.Pool, supervisor: Supervisor,
+                  commands: Commands, deliver: bool) -> list[asyncio.Task[None]]:
+    """Webhook delivery (with the projections) and, if configured, the NATS relay."""
+    i = settings.integrations
+    tasks = []
+    if deliver:
+        hooks = WebhookCommands(commands.store, commands.directory, commands.clock,
+                                WebhookSecretTable(pool))
+        config = DeliveryConfig(i.webhook_max_failures, i.webhook_backoff_initial,
+                                i.webhook_backoff_max, i.webhook_timeout, i.webhook_allow_private)
+        deliverer = WebhookDeliverer(dsn, pool, supervisor.notifier,
+                                     hooks.suspend_failing_webhook, config)
+        tasks.append(asyncio.create_task(deliverer.run(), name="webhook-delivery"))
+    if i.relay_nats:
+        relay = NatsRelay(dsn, relay_config(i), supervisor.notifier)
+        tasks.append(asyncio.create_task(relay.run(), name="relay-nats"))
+    return tasks
 
 
 def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
                clock: Callable[[], datetime] | None = None) -> Starlette:
     """Build the app; the pool, projections and notifier start in its lifespan."""
     secret = signing_secret(settings)
+    checkpoint_key = signing_key(settings)
     holder: dict[str, Services] = {}
     now = clock or (lambda: datetime.now(UTC))
 
@@ -65,9 +99,25 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
                             settings.transfer_rules)
         holder["s"] = Services(settings, pool, commands, supervisor, secret, now)
         await supervisor.start()
+        feed = EventFeed(pool, supervisor.notifier, runners=supervisor.runners,
+                         settled=supervisor.wait_for,
+                         buffer_size=settings.feed.buffer_size,
+                         max_subscribers=settings.feed.max_subscribers)
+        await feed.start()
+        holder["s"].feed = feed
+        background = _integrations(settings, dsn, pool, supervisor, commands, run_projections)
+        if run_projections and settings.integrity.hasher:  # tamper evidence, off the write path
+            hasher = LogHasher(dsn, supervisor.notifier, checkpoint_key, clock=now,
+                               every_events=settings.integrity.checkpoint_every,
+                               interval=settings.integrity.checkpoint_interval)
+            background.append(asyncio.create_task(hasher.run(), name="log-hasher"))
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await feed.stop()
             await supervisor.stop()
             await pool.close()
 
@@ -76,6 +126,10 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
             return getattr(holder["s"], name)
 
     graphql = GraphQLEndpoint(_Lazy())
+    events = FeedEndpoint(_Lazy())
+    subscriptions = SubscriptionView(_Lazy(), graphql_schema, settings.feed.max_per_connection)
+
+    exports = ExportEndpoint(_Lazy())
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -100,11 +154,20 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
             for st in s.supervisor.states():
                 PROJECTION_POSITION.labels(st.name).set(st.position)
                 PROJECTION_FAILED.labels(st.name).set(1 if st.failed else 0)
+            if s.feed is not None:
+                f = s.feed.stats
+                for measure, value in (("subscribers", f.subscribers), ("live", f.live),
+                                       ("position", s.feed.position), ("deliveries", f.deliveries),
+                                       ("closed_behind", f.closed_behind)):
+                    FEED.labels(measure).set(value)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+            WebSocketRoute("/graphql", subscriptions),
+            Route("/events", events.handle, methods=["GET"]),
+            Route("/export", exports.handle, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -53,18 +54,27 @@ def _exit_on_sigterm(_signum: int, _frame: object) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    relay_nats: bool = typer.Option(False, "--relay-nats",
+                                    help="Also run the NATS JetStream relay in this process."),
 ) -> None:
     """Migrate, start the projections and serve GraphQL (GraphiQL at /graphql)."""
+    import dataclasses
+
     import uvicorn
 
     from api.app import create_app
     from api.auth import signing_secret
     from api.database import database
+    from api.signing import signing_key
 
     settings = _settings()
+    if relay_nats:
+        settings = dataclasses.replace(settings, integrations=dataclasses.replace(
+            settings.integrations, relay_nats=True))
     _logging(settings)
     try:
         signing_secret(settings)
+        signing_key(settings)
     except ConfigError as exc:
         err.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -143,6 +153,27 @@ def token(
                           ttl_seconds=ttl) + "\n")
 
 
+relay_app = typer.Typer(help="Relay the event log to outside systems.", no_args_is_help=True)
+app.add_typer(relay_app, name="relay")
+
+
+@relay_app.command("nats")
+def relay_nats() -> None:
+    """Publish every event to NATS JetStream (GRASSROOTS_NATS_URL), resuming where it stopped."""
+    from api.database import database
+    from projections.relay_nats import run_standalone
+
+    settings = _settings()
+    _logging(settings)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with database(settings) as dsn:
+        asyncio.run(_migrate(dsn))
+        err.print(f"relaying to {settings.integrations.nats_url}"
+                  f" (stream {settings.integrations.nats_stream})")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_standalone(dsn, settings.integrations))
+
+
 @app.command("export-schema")
 def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
     """Write the GraphQL schema (SDL) to a file."""
@@ -150,6 +181,14 @@ def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
 
     path.write_text(export_sdl(), encoding="utf-8")
     err.print(f"wrote {path}")
+
+
+# Tamper evidence (api/integrity_cli.py): verify, checkpoint, public-key.
+from api.integrity_cli import checkpoint, public_key, verify  # noqa: E402
+
+app.command()(verify)
+app.command()(checkpoint)
+app.command("public-key")(public_key)
 
 
 # Auditors' exports and fund questions (api/fund_cli.py): export, fund as-of, fund balance-on.

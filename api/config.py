@@ -117,6 +117,64 @@ class FundSettings:
 
 
 @dataclass(frozen=True)
+class IntegritySettings:
+    """Tamper evidence: the checkpoint signing key and how often to checkpoint (README)."""
+
+    signing_key: str | None = None
+    """Ed25519 private key, PEM or base64/hex 32-byte seed (GRASSROOTS_SIGNING_KEY)."""
+    signing_key_file: Path | None = None
+    """A file holding that key (GRASSROOTS_SIGNING_KEY_FILE)."""
+    checkpoint_every: int = 10_000
+    """Sign a checkpoint after this many newly hashed events."""
+    checkpoint_interval: float = 300.0
+    """... or after this many seconds, if anything new was hashed."""
+    hasher: bool = True
+    """Run the log hasher in ``serve`` (one process of a deployment suffices: GRASSROOTS_HASHER)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> IntegritySettings:
+        found = cls(
+            signing_key=env.get("GRASSROOTS_SIGNING_KEY") or None,
+            signing_key_file=Path(env["GRASSROOTS_SIGNING_KEY_FILE"])
+            if env.get("GRASSROOTS_SIGNING_KEY_FILE") else None,
+            checkpoint_every=int(env.get("GRASSROOTS_CHECKPOINT_EVERY", "10000")),
+            checkpoint_interval=float(env.get("GRASSROOTS_CHECKPOINT_INTERVAL", "300")),
+            hasher=_flag(env.get("GRASSROOTS_HASHER", "1")),
+        )
+        if found.checkpoint_every < 1 or found.checkpoint_interval <= 0:
+            raise ValueError("GRASSROOTS_CHECKPOINT_EVERY must be ≥ 1 and the interval > 0")
+        return found
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """The event feed: GraphQL subscriptions and the HTTP feed (README, "Integrating")."""
+
+    buffer_size: int = 4096
+    """Recent events held in memory for live subscribers (GRASSROOTS_FEED_BUFFER); a
+    live subscriber that falls further behind is closed and told where to resume."""
+    max_subscribers: int = 10_000
+    """Subscriptions one server process serves at once (GRASSROOTS_FEED_MAX_SUBSCRIBERS)."""
+    max_per_connection: int = 20
+    """Subscriptions one WebSocket may hold (GRASSROOTS_FEED_MAX_PER_CONNECTION)."""
+    max_limit: int = 1000
+    """Largest ``limit`` of one ``GET /events`` page (GRASSROOTS_FEED_MAX_LIMIT)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> FeedSettings:
+        found = cls(
+            buffer_size=int(env.get("GRASSROOTS_FEED_BUFFER", "4096")),
+            max_subscribers=int(env.get("GRASSROOTS_FEED_MAX_SUBSCRIBERS", "10000")),
+            max_per_connection=int(env.get("GRASSROOTS_FEED_MAX_PER_CONNECTION", "20")),
+            max_limit=int(env.get("GRASSROOTS_FEED_MAX_LIMIT", "1000")),
+        )
+        if min(found.buffer_size, found.max_subscribers, found.max_per_connection,
+               found.max_limit) < 1:
+            raise ValueError("GRASSROOTS_FEED_* settings must be at least 1")
+        return found
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the program reads from its environment."""
 
@@ -131,6 +189,8 @@ class Settings:
     log_level: str = "INFO"
     integrations: IntegrationSettings = field(default_factory=IntegrationSettings)
     funds: FundSettings = field(default_factory=FundSettings)
+    integrity: IntegritySettings = field(default_factory=IntegritySettings)
+    feed: FeedSettings = field(default_factory=FeedSettings)
 
     @property
     def production(self) -> bool:
@@ -158,6 +218,8 @@ class Settings:
                 integrations=IntegrationSettings.from_env(
                     env, env.get("GRASSROOTS_ENV", "development") == "production"),
                 funds=FundSettings.from_env(env),
+                integrity=IntegritySettings.from_env(env),
+                feed=FeedSettings.from_env(env),
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc

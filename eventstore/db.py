@@ -16,8 +16,21 @@ async def init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Release without a reset query (asyncpg still rolls back an open transaction)."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kw: Any) -> asyncpg.Pool:
-    """A pool whose connections read and write json/jsonb as Python values."""
+    """A pool whose connections read and write json/jsonb as Python values.
+
+    Released connections are not reset: asyncpg's default reset sends one more
+    statement (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``) on every
+    release, a round trip per acquire. So pool connections must not keep session state:
+    session advisory locks, LISTEN and SET belong on a connection of their own
+    (``connect``), as the projection runners, the notifier, rebuild and migrate do.
+    Transaction-scoped state (``pg_advisory_xact_lock``, ``SET LOCAL``) is fine.
+    """
+    kw.setdefault("reset", _keep_session)
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection, **kw)
     assert pool is not None
     return pool

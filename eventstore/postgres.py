@@ -6,6 +6,10 @@ So positions increase in commit-visibility order, and a reader that has seen pos
 can never later find a smaller position committed: reading ``position > P`` never
 skips. Only the final insert and commit are serialised; stream version checks, claims
 and guards run before the lock, concurrently, under row locks of their own.
+
+An append is one call of the ``grassroots_append`` function (migrations/0007), made
+outside an explicit transaction: one round trip, and the log lock is released by the
+commit that follows the function inside the server, never held across the network.
 """
 
 from __future__ import annotations
@@ -26,15 +30,22 @@ _COLUMNS = (
     " recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
 )
 
-_INSERT = f"""
-INSERT INTO events (stream_id, stream_type, version, event_id, event_type, schema_version,
-                    payload, actor, actor_roles, correlation_id, causation_id, command_id, reason)
-SELECT s, st, v, e, et, sv, p, $8, $9, $10, $11, $12, $13
-FROM unnest($1::uuid[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[])
-     WITH ORDINALITY AS t(s, st, v, e, et, sv, p, n)
-ORDER BY n
-RETURNING position
-"""
+_APPEND = f"SELECT * FROM grassroots_append({', '.join(f'${i}' for i in range(1, 33))})"
+
+
+def _typed(exc: asyncpg.PostgresError, request: Append) -> Exception:
+    """The domain error for an expected failure of ``grassroots_append``, else ``exc``."""
+    code = getattr(exc, "sqlstate", None)
+    if code == "GL001":
+        return VersionConflict(str(exc))
+    if code == "GL002":
+        claim = request.claims[int(exc.detail) - 1]  # type: ignore[attr-defined]
+        return ClaimConflict(claim.scope, claim.key)
+    if code == "GL003":
+        owner = UUID(exc.detail)  # type: ignore[attr-defined]
+        scopes = next(s for o, s in request.vacant if o == owner)
+        return OwnerNotVacant(f"{owner} still holds {', '.join(scopes)} claims")
+    return exc
 
 
 def row_to_event(row: asyncpg.Record) -> RecordedEvent:
@@ -66,115 +77,38 @@ class PostgresEventStore:
         self.pool = pool
 
     async def append(self, request: Append) -> AppendResult:
+        """Append in one round trip: the ``grassroots_append`` function (migration 0007)."""
         grouped = _by_stream(request.events)
-        async with self.pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    return await self._append(conn, request, grouped)
-            except _Replay as replay:
-                return replay.result
-            except asyncpg.DeadlockDetectedError as exc:
-                raise VersionConflict("concurrent commands touched the same streams") from exc
-
-    async def _append(
-        self, conn: asyncpg.Connection, req: Append, grouped: dict[UUID, list[NewEvent]]
-    ) -> AppendResult:
-        meta = req.metadata
-        idem = req.idempotency
-        if idem is not None:
-            # Taking the key first makes a concurrent repeat wait for this transaction
-            # and then find the key taken.
-            taken = await conn.fetchval(
-                "INSERT INTO idempotency_keys (actor, key, fingerprint, last_position, result)"
-                " VALUES ($1, $2, $3, 0, '{}') ON CONFLICT DO NOTHING RETURNING true",
-                meta.actor, idem.key, idem.fingerprint,
-            )
-            if not taken:
-                earlier = await self._recall(conn, meta.actor, idem.key)
-                assert earlier is not None
-                raise _Replay(earlier)
-
-        for stream_id in sorted(grouped):
-            items = grouped[stream_id]
-            first, last = items[0].version, items[-1].version
-            if first == 1:
-                ok = await conn.fetchval(
-                    "INSERT INTO streams (stream_id, stream_type, version) VALUES ($1, $2, $3)"
-                    " ON CONFLICT DO NOTHING RETURNING true",
-                    stream_id, items[0].stream_type, last,
-                )
-            else:
-                ok = await conn.fetchval(
-                    "UPDATE streams SET version = $3 WHERE stream_id = $1 AND version = $2"
-                    " RETURNING true",
-                    stream_id, first - 1, last,
-                )
-            if not ok:
-                raise VersionConflict(f"stream {stream_id} is no longer at version {first - 1}")
-
-        if req.guards:
-            rows = await conn.fetch(
-                "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1::uuid[])"
-                " ORDER BY stream_id FOR SHARE",
-                list(req.guards),
-            )
-            found = {r["stream_id"]: r["version"] for r in rows}
-            for stream_id, version in req.guards.items():
-                if found.get(stream_id) != version:
-                    raise VersionConflict(f"stream {stream_id} changed while the command ran")
-
-        for release in req.releases:
-            await conn.execute(
-                "DELETE FROM claims WHERE scope = $1 AND key = $2", release.scope, release.key
-            )
-        for claim in req.claims:
-            if claim.replace:
-                await conn.execute(
-                    "INSERT INTO claims (scope, key, owner) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (scope, key) DO UPDATE SET owner = excluded.owner,"
-                    " claimed_at = now()",
-                    claim.scope, claim.key, claim.owner,
-                )
-                continue
-            # DO UPDATE (a no-op) rather than DO NOTHING: it waits for a concurrent
-            # claimer, then returns the committed owner, which a plain SELECT in the
-            # same statement's snapshot could not see.
-            owner = await conn.fetchval(
-                "INSERT INTO claims (scope, key, owner) VALUES ($1, $2, $3)"
-                " ON CONFLICT (scope, key) DO UPDATE SET owner = claims.owner RETURNING owner",
-                claim.scope, claim.key, claim.owner,
-            )
-            if owner != claim.owner:
-                raise ClaimConflict(claim.scope, claim.key)
-        for owner_id, scopes in req.vacant:
-            if await conn.fetchval(
-                "SELECT true FROM claims WHERE owner = $1 AND scope = ANY($2::text[]) LIMIT 1",
-                owner_id, list(scopes),
-            ):
-                raise OwnerNotVacant(f"{owner_id} still holds {', '.join(scopes)} claims")
-
-        if req.events:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
-            positions = await conn.fetch(
-                _INSERT,
-                [e.stream_id for e in req.events], [e.stream_type for e in req.events],
-                [e.version for e in req.events], [e.event_id for e in req.events],
-                [e.event_type for e in req.events], [e.schema_version for e in req.events],
-                [e.payload for e in req.events],
+        streams = sorted(grouped)
+        meta, idem, events = request.metadata, request.idempotency, request.events
+        vacant = [(owner, scope) for owner, scopes in request.vacant for scope in scopes]
+        try:
+            row = await self.pool.fetchrow(
+                _APPEND,
                 meta.actor, list(meta.actor_roles), meta.correlation_id, meta.causation_id,
                 meta.command_id, meta.reason,
+                None if idem is None else idem.key, None if idem is None else idem.fingerprint,
+                request.result if idem is not None else None,
+                streams, [grouped[s][0].stream_type for s in streams],
+                [grouped[s][0].version for s in streams], [grouped[s][-1].version for s in streams],
+                list(request.guards), list(request.guards.values()),
+                [r.scope for r in request.releases], [r.key for r in request.releases],
+                [c.scope for c in request.claims], [c.key for c in request.claims],
+                [c.owner for c in request.claims], [c.replace for c in request.claims],
+                [o for o, _ in vacant], [s for _, s in vacant],
+                [e.stream_id for e in events], [e.stream_type for e in events],
+                [e.version for e in events], [e.event_id for e in events],
+                [e.event_type for e in events], [e.schema_version for e in events],
+                [e.payload for e in events],
+                LOG_LOCK, NOTIFY_CHANNEL,
             )
-            last = positions[-1]["position"]
-            await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(last))
-        else:
-            last = await self._head(conn)
-        if idem is not None:
-            await conn.execute(
-                "UPDATE idempotency_keys SET last_position = $3, result = $4"
-                " WHERE actor = $1 AND key = $2",
-                meta.actor, idem.key, last, req.result,
-            )
-        return AppendResult(last_position=last, result=dict(req.result))
+        except asyncpg.DeadlockDetectedError as exc:
+            raise VersionConflict("concurrent commands touched the same streams") from exc
+        except asyncpg.PostgresError as exc:
+            raise _typed(exc, request) from None
+        if row["out_replayed"]:
+            return AppendResult(row["out_position"], row["out_result"], True, row["out_fingerprint"])
+        return AppendResult(last_position=row["out_position"], result=dict(request.result))
 
     async def read_stream(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
         rows = await self.pool.fetch(
@@ -228,9 +162,3 @@ class PostgresEventStore:
             raise ValueError(f"no serial sequence {name!r}")
         value: int = await self.pool.fetchval("SELECT nextval('transfer_letter_serial')")
         return value
-
-
-class _Replay(Exception):  # noqa: N818 - control flow, never escapes this module
-    def __init__(self, result: AppendResult) -> None:
-        self.result = result
-

@@ -24,7 +24,10 @@ class LogNotifier:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self.latest = 0
-        self._changed = asyncio.Condition()
+        # Set and replaced on every announcement: a waiter takes the current event after
+        # checking ``latest``, with no await in between, so no announcement is missed.
+        # (A Condition would need its lock, and so a task per NOTIFY.)
+        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
 
@@ -63,19 +66,22 @@ class LogNotifier:
                 delay = min(delay * 2, 5.0)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        asyncio.get_running_loop().create_task(self.announce(int(payload)))
+        self._announce(int(payload))
+
+    def _announce(self, position: int) -> None:
+        if position > self.latest:
+            self.latest = position
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def announce(self, position: int) -> None:
-        async with self._changed:
-            if position > self.latest:
-                self.latest = position
-            self._changed.notify_all()
+        """Record that the log reached ``position`` and wake every waiter."""
+        self._announce(position)
 
     async def wait_beyond(self, position: int, timeout: float) -> int:
         """Wait until a position above ``position`` is announced, or ``timeout`` passes."""
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self.latest > position), timeout
-                )
-            return self.latest
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self.latest <= position:
+                    await self._changed.wait()
+        return self.latest

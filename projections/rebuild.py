@@ -2,7 +2,8 @@
 
 The fresh tables are created in a schema of their own with ``LIKE … INCLUDING ALL``
 (so the migrations stay the only owner of the table definitions) and filled page by
-page while the live tables keep serving. The swap locks the live tracking row (which
+page while the live tables keep serving. ``LIKE`` copies neither ownership nor GRANTs,
+so the swap first gives each fresh table the owner and privileges of the live one. The swap locks the live tracking row (which
 pauses the live runner between two pages), applies the last events, exchanges the
 tables, and moves the tracking position, all in one transaction.
 """
@@ -54,6 +55,8 @@ async def rebuild(dsn: str, projection: Projection,
             await conn.execute(f"DROP SCHEMA IF EXISTS {old} CASCADE")
             await conn.execute(f"CREATE SCHEMA {old}")
             for table in projection.tables:
+                await copy_privileges(conn, f"public.{table}", f"{fresh}.{table}")
+            for table in projection.tables:
                 await conn.execute(f"ALTER TABLE public.{table} SET SCHEMA {old}")
                 await conn.execute(f"ALTER TABLE {fresh}.{table} SET SCHEMA public")
             await conn.execute(
@@ -69,6 +72,41 @@ async def rebuild(dsn: str, projection: Projection,
         return position
     finally:
         await conn.close()
+
+
+async def copy_privileges(conn: asyncpg.Connection, source: str, target: str) -> None:
+    """Give ``target`` the owner and the table and column privileges of ``source``.
+
+    ``LIKE … INCLUDING ALL`` copies neither: without this, GRANTs on a read-model
+    table (a reporting role's SELECT, say) would silently vanish with the swap.
+    """
+    owner, acl = await conn.fetchrow(
+        "SELECT relowner::regrole::text, relacl IS NOT NULL FROM pg_class WHERE oid = $1::regclass",
+        source,
+    )
+    await conn.execute(f"ALTER TABLE {target} OWNER TO {owner}")
+    if acl:
+        # An explicit ACL may have taken rights from the owner too: start from nothing.
+        await conn.execute(f"REVOKE ALL ON {target} FROM PUBLIC, {owner}")
+    grants = await conn.fetch(
+        """
+        SELECT NULL AS column_name, a.privilege_type, a.is_grantable,
+               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee
+          FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = $1::regclass
+        UNION ALL
+        SELECT quote_ident(att.attname), a.privilege_type, a.is_grantable,
+               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+          FROM pg_attribute att, aclexplode(att.attacl) a
+         WHERE att.attrelid = $1::regclass AND att.attnum > 0 AND NOT att.attisdropped
+        """,
+        source,
+    )
+    for g in grants:
+        columns = "" if g["column_name"] is None else f" ({g['column_name']})"
+        option = " WITH GRANT OPTION" if g["is_grantable"] else ""
+        await conn.execute(
+            f"GRANT {g['privilege_type']}{columns} ON {target} TO {g['grantee']}{option}"
+        )
 
 
 async def projection_names(conn: asyncpg.Connection) -> list[str]:

@@ -34,6 +34,12 @@ _SELECT_PAGE = (
     " FROM events WHERE position > $1 AND position <= $2 AND event_type = ANY($3::text[])"
     " ORDER BY position LIMIT $4"
 )
+# For projections with ``all_events``: every event type, including ones added later.
+_SELECT_PAGE_ALL = (
+    "SELECT position, stream_id, stream_type, version, event_id, event_type, schema_version,"
+    " payload, recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
+    " FROM events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3"
+)
 _TRANSIENT = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
               asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CannotConnectNowError)
 
@@ -48,6 +54,7 @@ class ProjectionFailed(RuntimeError):
     def __init__(self, name: str, event: RecordedEvent, error: BaseException) -> None:
         super().__init__(f"projection {name} failed at position {event.position} "
                          f"({event.event_type}): {error!r}")
+        self.name = name
         self.position = event.position
 
 
@@ -67,7 +74,10 @@ async def apply_page(
     ``head`` has been seen, so the position moves to ``head`` even when the last
     events were of types this projection ignores.
     """
-    rows = await conn.fetch(_SELECT_PAGE, after, head, projection.event_types, page_size)
+    if projection.all_events:
+        rows = await conn.fetch(_SELECT_PAGE_ALL, after, head, page_size)
+    else:
+        rows = await conn.fetch(_SELECT_PAGE, after, head, projection.event_types, page_size)
     for row in rows:
         event = row_to_event(row)
         try:

@@ -9,31 +9,34 @@ import time
 import asyncpg
 
 from projections.base import Projection
+from projections.group import RunnerGroup
 from projections.notifier import LogNotifier
 from projections.runner import ProjectionRunner, RunnerState
 
 
 class Supervisor:
-    """Starts the notifier and one runner per projection; tracks their positions."""
+    """Starts the notifier and the projections; tracks their positions.
+
+    The projections run together in one ``RunnerGroup`` (one connection, one
+    transaction per wake-up for all); ``runners`` holds each projection's state.
+    """
 
     def __init__(self, dsn: str, pool: asyncpg.Pool, projections: dict[str, Projection],
                  *, run_projections: bool = True) -> None:
         self.pool = pool
         self.notifier = LogNotifier(dsn)
-        self.runners = {
-            name: ProjectionRunner(dsn, p, self.notifier, on_progress=self._on_progress)
-            for name, p in projections.items()
-        }
+        self.runners = {name: ProjectionRunner(dsn, p, self.notifier) for name, p in projections.items()}
+        self.group = RunnerGroup(dsn, list(self.runners.values()), self.notifier,
+                                 on_progress=self._on_progress)
         self.run_projections = run_projections
         self._tasks: list[asyncio.Task[None]] = []
-        self._progress = asyncio.Condition()
+        # Set and replaced whenever a projection moves (see LogNotifier for the pattern).
+        self._progressed = asyncio.Event()
 
     async def start(self) -> None:
         await self.notifier.start()
-        if self.run_projections:
-            self._tasks = [
-                asyncio.create_task(r.run(), name=f"projection-{n}") for n, r in self.runners.items()
-            ]
+        if self.run_projections and self.runners:
+            self._tasks = [asyncio.create_task(self.group.run(), name="projections")]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -43,12 +46,9 @@ class Supervisor:
                 await task
         await self.notifier.stop()
 
-    def _on_progress(self, _name: str, _position: int) -> None:
-        asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._progress:
-            self._progress.notify_all()
+    def _on_progress(self) -> None:
+        progressed, self._progressed = self._progressed, asyncio.Event()
+        progressed.set()
 
     def states(self) -> list[RunnerState]:
         return [r.state for r in self.runners.values()]
@@ -78,15 +78,16 @@ class Supervisor:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
-            async with self._progress:
-                # Checked under the condition's lock, so no local progress is missed.
-                local = self.local_position()
-                if local is not None and (local >= position or remaining <= 0):
+            local = self.local_position()
+            if local is not None:
+                if local >= position or remaining <= 0:
                     return local
-                if local is not None:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._progress.wait(), min(remaining, 0.25))
-                    continue
+                # Taken right after the check, with no await between: no progress is missed.
+                progressed = self._progressed
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(remaining, 0.25)):
+                        await progressed.wait()
+                continue
             # Runners live in another process: poll their tracking rows.
             reached = await self.position()
             if reached >= position or remaining <= 0:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -27,41 +27,63 @@ def _by_id(rows: list[asyncpg.Record], ids: list[UUID]) -> list[asyncpg.Record |
 
 @dataclass
 class Loaders:
-    """Per-request DataLoaders: nested fields cost one query per level, not per row."""
+    """Per-request DataLoaders: nested fields cost one query per level, not per row.
+
+    Each loader is created on first use: most requests need one or two of them.
+    """
 
     pool: asyncpg.Pool
-    organization: DataLoader[UUID, Any] = field(init=False)
-    member: DataLoader[UUID, Any] = field(init=False)
-    member_count: DataLoader[UUID, int] = field(init=False)
-    transfers_of_member: DataLoader[UUID, list[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
+        """Subclasses may adjust the loaders here (creating them as they touch them)."""
+
+    @functools.cached_property
+    def organization(self) -> DataLoader[UUID, Any]:
         pool = self.pool
 
         async def orgs(ids: list[UUID]) -> list[Any]:
             return _by_id(await views.organizations_by_id(pool, ids), ids)
 
+        return DataLoader(orgs)
+
+    @functools.cached_property
+    def member(self) -> DataLoader[UUID, Any]:
+        pool = self.pool
+
         async def members(ids: list[UUID]) -> list[Any]:
             return _by_id(await views.members_by_id(pool, ids), ids)
+
+        return DataLoader(members)
+
+    @functools.cached_property
+    def member_count(self) -> DataLoader[UUID, int]:
+        pool = self.pool
 
         async def counts(ids: list[UUID]) -> list[int]:
             found = await views.member_counts(pool, ids)
             return [found.get(i, 0) for i in ids]
 
-        async def transfers(ids: list[UUID]) -> list[list[Any]]:
-            rows = await views.transfers_by_member(pool, ids)
-            return [[r for r in rows if r["member_id"] == i] for i in ids]
+        return DataLoader(counts)
 
-        self.organization = DataLoader(orgs)
-        self.member = DataLoader(members)
-        self.member_count = DataLoader(counts)
-        self.transfers_of_member = DataLoader(transfers)
+    @functools.cached_property
+    def transfers_of_member(self) -> DataLoader[UUID, list[Any]]:
+        pool = self.pool
+
+        async def transfers(ids: list[UUID]) -> list[list[Any]]:
+            by_member: dict[UUID, list[Any]] = {i: [] for i in ids}
+            for r in await views.transfers_by_member(pool, ids):
+                by_member[r["member_id"]].append(r)
+            return [by_member[i] for i in ids]
+
+        return DataLoader(transfers)
 
     def forget(self, key: UUID) -> None:
         """Drop cached rows for ``key`` after a change (strawberry raises on a miss)."""
-        for loader in (self.organization, self.member, self.member_count, self.transfers_of_member):
-            with contextlib.suppress(KeyError):
-                loader.clear(key)
+        for name in ("organization", "member", "member_count", "transfers_of_member"):
+            loader = self.__dict__.get(name)  # only the loaders this request created
+            if loader is not None:
+                with contextlib.suppress(KeyError):
+                    loader.clear(key)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain import errors as de
+from domain.webhooks import WebhookNotAllowed as WebhookNotAllowedError
 
 
 @strawberry.interface(description="An expected failure: nothing was recorded.")
@@ -36,8 +37,10 @@ AmountExceedsApproval = _error("AmountExceedsApproval", "Payments would exceed t
 ProjectNotAllowed = _error("ProjectNotAllowed", "The project's or payment's state does not allow this step.")
 FundClosed = _error("FundClosed", "The fund's fiscal year is closed.")
 InspectionNotAllowed = _error("InspectionNotAllowed", "The inspection's state does not allow this step.")
+WebhookNotAllowed = _error("WebhookNotAllowed", "The webhook's status does not allow this (paused, active, removed).")
 
 BY_CLASS: dict[type[de.DomainError], type] = {
+    WebhookNotAllowedError: WebhookNotAllowed,
     de.InvalidInput: ValidationError,
     de.NotAuthorized: NotAuthorized,
     de.NotFound: NotFound,

@@ -19,6 +19,7 @@ from domain.members import Gender, Standing, TransferScope
 from domain.organizations import OrganizationKind
 from domain.permissions import Actor, Role
 from domain.ports import Append, Metadata, NewEvent
+from domain.webhook_handlers import WebhookCommands
 from eventstore.db import connect
 from eventstore.postgres import PostgresEventStore
 from projections.base import Projection
@@ -166,7 +167,30 @@ async def build_world(cmds: Commands) -> dict[str, UUID]:
     await cmds.issue_transfer_letter(req(), ids["m2"], ids["t2"])
     await cmds.return_member_transfer(req(), ids["m2"], ids["t2"], "incomplete dossier")
     ids.update(await build_funds(cmds, ids["west"]))
+    ids["webhook"] = await build_webhook(cmds, ids["street"])
     return ids
+
+
+class _Secrets(dict[UUID, str]):
+    """Webhook secrets kept in memory (the world's webhooks never deliver)."""
+
+    async def put(self, webhook_id: UUID, secret: str) -> None:
+        self[webhook_id] = secret
+
+    async def get(self, webhook_id: UUID) -> str | None:  # type: ignore[override]
+        return super().get(webhook_id)
+
+    async def delete(self, webhook_id: UUID) -> None:
+        self.pop(webhook_id, None)
+
+
+async def build_webhook(cmds: Commands, street: UUID) -> UUID:
+    """A webhook on a street's member events, registered and paused."""
+    hooks = WebhookCommands(cmds.store, cmds.directory, cmds.clock, _Secrets())
+    hook = (await hooks.register_webhook(req(), url="https://grid-centre.example.cn/hook",
+                                         organization_id=street, stream_types=["Member"])).outcome.id
+    await hooks.pause_webhook(req(), hook, "receiver upgrade")
+    return hook
 
 
 FINANCE = Actor(subject="finance", name="F", roles=frozenset({Role.FINANCE_OFFICER}), scope=None)

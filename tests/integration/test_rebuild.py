@@ -186,9 +186,6 @@ async def test_rebuild_clears_a_failed_status(dsn: str, pool: asyncpg.Pool) -> N
 CAN_SELECT = "SELECT has_table_privilege($1, 'organizations', 'SELECT')"
 
 
-@pytest.mark.xfail(strict=True, reason="rebuild creates the fresh tables with LIKE … "
-                   "INCLUDING ALL, which copies neither privileges nor ownership, so "
-                   "GRANTs on a read-model table are silently lost by the swap")
 async def test_rebuild_keeps_privileges_on_the_tables(dsn: str, pool: asyncpg.Pool) -> None:
     await _populate(dsn, pool)
     role = f"reader_{uuid4().hex[:10]}"
@@ -201,3 +198,32 @@ async def test_rebuild_keeps_privileges_on_the_tables(dsn: str, pool: asyncpg.Po
     finally:
         await pool.execute(f"DROP OWNED BY {role}")
         await pool.execute(f"DROP ROLE {role}")
+
+
+async def test_rebuild_keeps_the_owner_and_column_privileges(dsn: str, pool: asyncpg.Pool) -> None:
+    await _populate(dsn, pool)
+    reader, owner = f"reader_{uuid4().hex[:10]}", f"owner_{uuid4().hex[:10]}"
+    await pool.execute(f"CREATE ROLE {reader} NOLOGIN")
+    await pool.execute(f"CREATE ROLE {owner} NOLOGIN")
+    try:
+        await pool.execute(f"GRANT UPDATE (name) ON members TO {reader}")
+        await pool.execute(f"ALTER TABLE members OWNER TO {owner}")
+        await pool.execute(f"REVOKE TRUNCATE ON members FROM {owner}")
+        await rebuild(dsn, PROJECTIONS["members"])
+        assert await pool.fetchval(
+            "SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.members'::regclass"
+        ) == owner
+        assert await pool.fetchval(
+            "SELECT has_column_privilege($1, 'members', 'name', 'UPDATE')", reader)
+        assert not await pool.fetchval(
+            "SELECT has_column_privilege($1, 'members', 'phone', 'UPDATE')", reader)
+        assert not await pool.fetchval(
+            "SELECT has_table_privilege($1, 'members', 'SELECT')", reader)
+        assert not await pool.fetchval(
+            "SELECT has_table_privilege($1, 'members', 'TRUNCATE')", owner)
+        assert await pool.fetchval(
+            "SELECT has_table_privilege($1, 'members', 'SELECT')", owner)
+    finally:
+        await pool.execute(f"DROP OWNED BY {reader}, {owner}")
+        await pool.execute(f"DROP ROLE {reader}")
+        await pool.execute(f"DROP ROLE {owner}")

@@ -1,0 +1,221 @@
+"""Auditors' exports: a fund's or an organization subtree's history for a period.
+
+Two formats over the same selection of events:
+- ``csv``: one row per event with its money effect and the balance after it, for a
+  spreadsheet (UTF-8 with a byte-order mark, so Excel reads the Chinese text right);
+- ``jsonl``: the evidence format of ``eventstore.evidence`` (every stored column plus
+  the Merkle proof against the latest signed checkpoint), which ``grassroots verify
+  --export FILE`` checks offline.
+
+The period is inclusive and applies to each event's business date (effective, payment,
+meeting, acceptance... date), or to the UTC date it was recorded when it has none.
+Both are streamed from a server-side cursor, so memory stays flat for any size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from api.auth import InvalidToken, from_header
+from eventstore.evidence import write_evidence
+
+CSV_COLUMNS = (
+    "position", "recorded_at", "business_date", "organization_id", "fund_id", "fund_year",
+    "fund_kind", "stream_type", "event_type", "movement", "amount", "balance_after",
+    "project_id", "payment_id", "reference", "actor", "actor_roles", "reason",
+    "correlation_id", "event_id",
+)
+FORMATS = ("csv", "jsonl")
+
+
+class ExportError(ValueError):
+    """The export request is malformed or names nothing visible."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One fund, or every fund and inspection of an organization subtree, over a period."""
+
+    fund_id: UUID | None = None
+    organization_id: UUID | None = None
+    from_date: date | None = None
+    to_date: date | None = None
+
+    def __post_init__(self) -> None:
+        if (self.fund_id is None) == (self.organization_id is None):
+            raise ExportError("export either one fund or one organization subtree")
+        if self.from_date and self.to_date and self.from_date > self.to_date:
+            raise ExportError("the period's start lies after its end")
+
+    def where(self) -> tuple[str, list[object]]:
+        """SQL over events ``e`` left-joined to ``fund_movements m``, and its arguments."""
+        args: list[object] = []
+        if self.fund_id is not None:
+            args.append(self.fund_id)
+            parts = ["e.stream_id = $1"]
+        else:
+            args.append(self.organization_id)
+            parts = ["e.stream_id IN (SELECT f.id FROM funds f JOIN organizations o"
+                     " ON o.id = f.organization_id WHERE o.path @> ARRAY[$1::uuid]"
+                     " UNION ALL SELECT i.id FROM inspections i JOIN organizations o"
+                     " ON o.id = i.organization_id WHERE o.path @> ARRAY[$1::uuid])"]
+        day = "coalesce(m.business_date, (e.recorded_at AT TIME ZONE 'UTC')::date)"
+        if self.from_date is not None:
+            args.append(self.from_date)
+            parts.append(f"{day} >= ${len(args)}")
+        if self.to_date is not None:
+            args.append(self.to_date)
+            parts.append(f"{day} <= ${len(args)}")
+        return " AND ".join(parts), args
+
+    async def organization(self, conn: asyncpg.Pool | asyncpg.Connection) -> UUID | None:
+        """The organization whose scope decides who may export (None if nothing exists)."""
+        if self.organization_id is not None:
+            found = await conn.fetchval("SELECT id FROM organizations WHERE id = $1",
+                                        self.organization_id)
+            return found  # type: ignore[no-any-return]
+        return await conn.fetchval(  # type: ignore[no-any-return]
+            "SELECT organization_id FROM funds WHERE id = $1", self.fund_id)
+
+
+_FROM = ("FROM events e LEFT JOIN fund_movements m ON m.fund_id = e.stream_id"
+         " AND m.version = e.version LEFT JOIN funds f ON f.id = e.stream_id")
+
+
+def _line(values: list[object]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
+    return out.getvalue()
+
+
+async def csv_lines(conn: asyncpg.Connection, selection: Selection) -> AsyncIterator[str]:
+    """The export as CSV text, one line at a time (header first)."""
+    where, args = selection.where()
+    yield "\ufeff" + _line(list(CSV_COLUMNS))
+    sql = (
+        "SELECT e.position, e.recorded_at, m.business_date,"
+        " coalesce(f.organization_id, (e.payload->>'organization_id')::uuid) AS organization_id,"
+        " f.id AS fund_id, f.year, f.kind, e.stream_type, e.event_type, m.movement, m.amount,"
+        " m.balance_after, coalesce(m.project_id, (e.payload->>'project_id')::uuid) AS project_id,"
+        " m.payment_id, m.reference, e.actor, e.actor_roles, e.reason, e.correlation_id, e.event_id "
+        f"{_FROM} WHERE {where} ORDER BY e.position"
+    )
+    async with conn.transaction(readonly=True):
+        async for r in conn.cursor(sql, *args, prefetch=500):
+            yield _line([
+                r["position"], r["recorded_at"].isoformat(), r["business_date"],
+                r["organization_id"], r["fund_id"], r["year"], r["kind"], r["stream_type"],
+                r["event_type"], r["movement"], r["amount"], r["balance_after"], r["project_id"],
+                r["payment_id"], r["reference"], r["actor"], " ".join(r["actor_roles"]),
+                r["reason"], r["correlation_id"], r["event_id"],
+            ])
+
+
+async def jsonl_lines(conn: asyncpg.Connection, selection: Selection) -> AsyncIterator[str]:
+    """The export as an evidence file (JSON lines with proofs), one line at a time."""
+    where, args = selection.where()
+    positions = [r[0] for r in await conn.fetch(
+        f"SELECT e.position {_FROM} WHERE {where} ORDER BY e.position", *args)]
+    # write_evidence pushes lines through a callback; a small bounded queue turns that
+    # into a stream with back-pressure, so a slow client holds at most 64 lines.
+    queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=64)
+
+    async def produce() -> None:
+        try:
+            await write_evidence(conn, positions, queue.put)
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(produce())
+    try:
+        while (line := await queue.get()) is not None:
+            yield line
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def lines(conn: asyncpg.Connection, selection: Selection, fmt: str) -> AsyncIterator[str]:
+    if fmt not in FORMATS:
+        raise ExportError(f"format is one of {', '.join(FORMATS)}")
+    return csv_lines(conn, selection) if fmt == "csv" else jsonl_lines(conn, selection)
+
+
+class ExportEndpoint:
+    """``GET /export?fund=ID|organization=ID&from=DATE&to=DATE&format=csv|jsonl``.
+
+    Authorised with the bearer token; the fund or subtree must lie within the caller's
+    scope (else 404, as for a query). Streams the file as an attachment.
+    """
+
+    def __init__(self, services: object) -> None:
+        self.services = services
+
+    async def handle(self, request: Request) -> Response:
+        s = self.services
+        try:
+            actor = from_header(s.secret, request.headers.get("authorization"))  # type: ignore[attr-defined]
+        except InvalidToken as exc:
+            return JSONResponse({"error": f"unauthorized: {exc}"}, status_code=401,
+                                headers={"www-authenticate": "Bearer"})
+        q = request.query_params
+        try:
+            fmt = q.get("format", "csv")
+            if fmt not in FORMATS:
+                raise ExportError(f"format is one of {', '.join(FORMATS)}")
+            selection = Selection(
+                fund_id=_uuid(q.get("fund"), "fund"),
+                organization_id=_uuid(q.get("organization"), "organization"),
+                from_date=_date(q.get("from"), "from"), to_date=_date(q.get("to"), "to"),
+            )
+        except ExportError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        pool: asyncpg.Pool = s.pool  # type: ignore[attr-defined]
+        org = await selection.organization(pool)
+        path = None if org is None else await pool.fetchval(
+            "SELECT path FROM organizations WHERE id = $1", org)
+        if path is None or not actor.sees(list(path)):
+            return JSONResponse({"error": "no such fund or organization within your scope"},
+                                status_code=404)
+
+        async def body() -> AsyncIterator[bytes]:
+            async with pool.acquire() as conn:
+                async for line in lines(conn, selection, fmt):
+                    yield line.encode()
+
+        what = f"fund-{selection.fund_id}" if selection.fund_id else f"org-{selection.organization_id}"
+        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+        return StreamingResponse(body(), media_type=media, headers={
+            "content-disposition": f'attachment; filename="{what}.{fmt}"'})
+
+
+def _uuid(value: str | None, name: str) -> UUID | None:
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise ExportError(f"{name} is not a UUID") from exc
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ExportError(f"{name} is not a date (YYYY-MM-DD)") from exc

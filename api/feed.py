@@ -1,0 +1,126 @@
+"""The HTTP feed for integrations that poll: ``GET /events?after=…&limit=…``.
+
+It returns the same events in the same order as the ``events`` subscription: those
+after ``after`` that match the filters and lie in the token's scope, never beyond the
+readable head (see ``projections.event_filter``). ``next`` is the position to pass as
+``after`` for the following page; it moves past events that do not match, so a poller
+never rescans them, and it never skips one that may still appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.auth import InvalidToken, from_header
+from api.graphql.types import PERSONAL_FIELDS
+from domain.permissions import Actor
+from domain.ports import RecordedEvent
+from projections.event_filter import EventFilter, read_page, readable_head
+
+DEFAULT_LIMIT = 100
+
+
+class BadFeedRequest(ValueError):
+    """A query parameter of ``GET /events`` is malformed."""
+
+
+def mask_personal_data(value: Any) -> Any:
+    """A copy of a payload with ID numbers and phones masked, at any depth."""
+    if isinstance(value, Mapping):
+        return {k: (PERSONAL_FIELDS[k](v) if k in PERSONAL_FIELDS and isinstance(v, str | None)
+                    else mask_personal_data(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_personal_data(v) for v in value]
+    return value
+
+
+def visible_payload(event: RecordedEvent, actor: Actor) -> dict[str, Any]:
+    """The event's payload as ``actor`` may see it (masked as on ``Member``)."""
+    if actor.sees_personal_data:
+        return dict(event.payload)
+    return mask_personal_data(event.payload)  # type: ignore[no-any-return]
+
+
+def event_document(event: RecordedEvent, actor: Actor) -> dict[str, Any]:
+    """One event as JSON, with the field names of the GraphQL ``LogEvent`` type."""
+    return {
+        "position": event.position,
+        "eventId": str(event.event_id),
+        "type": event.event_type,
+        "streamId": str(event.stream_id),
+        "streamType": event.stream_type,
+        "version": event.version,
+        "schemaVersion": event.schema_version,
+        "recordedAt": event.recorded_at.isoformat(),
+        "actor": event.actor,
+        "actorRoles": list(event.actor_roles),
+        "correlationId": None if event.correlation_id is None else str(event.correlation_id),
+        "causationId": None if event.causation_id is None else str(event.causation_id),
+        "commandId": event.command_id,
+        "reason": event.reason,
+        "payload": visible_payload(event, actor),
+    }
+
+
+def _names(request: Request, key: str) -> frozenset[str] | None:
+    """Repeatable and comma-separated: ``?event_type=A&event_type=B`` or ``?event_type=A,B``."""
+    values = [v.strip() for raw in request.query_params.getlist(key) for v in raw.split(",")]
+    values = [v for v in values if v]
+    return frozenset(values) if values else None
+
+
+def _int(request: Request, key: str, default: int, low: int, high: int | None = None) -> int:
+    raw = request.query_params.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BadFeedRequest(f"{key} must be an integer") from exc
+    if value < low or (high is not None and value > high):
+        raise BadFeedRequest(f"{key} must be {low}–{high}" if high else f"{key} must be ≥ {low}")
+    return value
+
+
+def parse_filter(request: Request) -> EventFilter:
+    within = request.query_params.get("within")
+    try:
+        root = UUID(within) if within else None
+    except ValueError as exc:
+        raise BadFeedRequest("within must be an organization id (uuid)") from exc
+    return EventFilter(stream_types=_names(request, "stream_type"),
+                       event_types=_names(request, "event_type"), within=root)
+
+
+class FeedEndpoint:
+    """The ASGI handler for ``GET /events``."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    async def handle(self, request: Request) -> Response:
+        s = self.services
+        try:
+            actor = from_header(s.secret, request.headers.get("authorization"))
+        except InvalidToken as exc:
+            return JSONResponse({"error": f"unauthorized: {exc}"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            after = _int(request, "after", 0, 0)
+            limit = _int(request, "limit", min(DEFAULT_LIMIT, s.settings.feed.max_limit), 1,
+                         s.settings.feed.max_limit)
+            flt = parse_filter(request)
+        except BadFeedRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        head = await readable_head(s.pool)
+        page, scanned = await read_page(s.pool, after, limit, flt, actor.scope, head=head)
+        return JSONResponse({
+            "events": [event_document(fe.event, actor) for fe in page],
+            "next": max(scanned, after),
+            "head": head,
+        })

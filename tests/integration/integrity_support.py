@@ -1,0 +1,41 @@
+"""Helpers for the tamper-evidence tests: hash the log, sign, and tamper like a hostile DBA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from eventstore.db import connect
+from eventstore.integrity import Checkpoint
+from projections.hasher import checkpoint_now
+
+
+async def hash_and_sign(dsn: str, key: Ed25519PrivateKey) -> Checkpoint:
+    """Hash everything in the log and record a checkpoint, as ``grassroots checkpoint`` does."""
+    conn = await connect(dsn)
+    try:
+        return await checkpoint_now(conn, key, requested_by="test")
+    finally:
+        await conn.close()
+
+
+async def as_hostile_dba(dsn: str, sql: str, *args: Any) -> None:
+    """Run ``sql`` with the log's append-only triggers switched off (superuser only)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            for table in ("events", "event_leaves"):
+                await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            await conn.execute(sql, *args)
+            for table in ("events", "event_leaves"):
+                await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    finally:
+        await conn.close()
+
+
+async def positions(pool: asyncpg.Pool) -> list[int]:
+    return [
+        r["position"] for r in await pool.fetch("SELECT position FROM events ORDER BY position")
+    ]
