@@ -292,7 +292,7 @@ class WebhookDeliverer:
             position = int(await self.pool.fetchval(
                 "SELECT coalesce(max(position), 0) FROM events"))
         await self.pool.execute(
-            "UPDATE webhook_cursors SET consecutive_failures = greatest($2, $4),"
+            "UPDATE webhook_cursors SET consecutive_failures = greatest($2::int, $4::int),"
             " suspended_position = $3 WHERE webhook_id = $1",
             hook_id, failures, position, self.config.max_failures)
         log.warning("webhook %s paused: %s", hook_id, reason)
