@@ -93,6 +93,16 @@ _FROM = ("FROM events e LEFT JOIN fund_movements m ON m.fund_id = e.stream_id"
          " AND m.version = e.version LEFT JOIN funds f ON f.id = e.stream_id")
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: object) -> object:
+    """Free text for a spreadsheet: a leading =, +, -, @ would run as a formula in Excel."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
 def _line(values: list[object]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
@@ -117,8 +127,8 @@ async def csv_lines(conn: asyncpg.Connection, selection: Selection) -> AsyncIter
                 r["position"], r["recorded_at"].isoformat(), r["business_date"],
                 r["organization_id"], r["fund_id"], r["year"], r["kind"], r["stream_type"],
                 r["event_type"], r["movement"], r["amount"], r["balance_after"], r["project_id"],
-                r["payment_id"], r["reference"], r["actor"], " ".join(r["actor_roles"]),
-                r["reason"], r["correlation_id"], r["event_id"],
+                r["payment_id"], _text(r["reference"]), _text(r["actor"]),
+                " ".join(r["actor_roles"]), _text(r["reason"]), r["correlation_id"], r["event_id"],
             ])
 
 

@@ -29,7 +29,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -71,7 +71,7 @@ def build_fund(movements: int) -> tuple[Fund, list[list[Any]]]:
                 fund.reverse_payment(paid.pop(), day)
                 done += 1
         batches.append(ev.to_new_events(fund))
-        day = date(2026, 1 + (done * 11) // movements, 1 + (done % 28))
+        day = date(2026, 1, 1) + timedelta(days=(done * 360) // movements)
     assert fund.balance >= ZERO
     return fund, batches
 

@@ -22,6 +22,11 @@ from domain.funds import (
     fund_id,
 )
 from domain.handlers import Commands, Outcome, Request, required_reason
+
+
+def optional_reason(reason: str | None) -> str | None:
+    """A reason the command may state: trimmed, at most 500 characters, or None."""
+    return required_reason(reason) if reason is not None and reason.strip() else None
 from domain.inspections import Inspection, Severity
 from domain.money import fmt, parse_money
 from domain.organizations import Organization
@@ -92,12 +97,13 @@ class FundCommands:
         effective_on: date, document_no: str, reason: str | None = None,
     ) -> Outcome:
         money = parse_money(amount, "amount")
+        reason = optional_reason(reason)
 
         def change(f: Fund) -> dict[str, Any]:
             return {"allocation_id": str(f.allocate(money, source, effective_on, document_no))}
 
         payload = {"amount": fmt(money), "source": source.value, "on": effective_on,
-                   "doc": document_no}
+                   "doc": document_no, "reason": reason}
         return await self._fund_command(req, Action.ALLOCATE_FUNDS, fid, payload, change, reason)
 
     async def close_fiscal_year(
@@ -105,6 +111,7 @@ class FundCommands:
         disposition: YearEnd | None = None, reason: str | None = None,
     ) -> Outcome:
         how = disposition or self.year_end
+        reason = optional_reason(reason)
         fund = await self._load_fund(fid)
         await self.base.authorize(req, Action.CLOSE_FISCAL_YEAR, fund.organization_id)
 
@@ -125,7 +132,7 @@ class FundCommands:
             result = {"next_fund_id": str(next_id) if next_id else None, "moved": fmt(balance)}
             return fresh.id, Append(events, _NO_META, result=result)
 
-        payload = {"fund": fid, "on": closed_on, "how": how.value}
+        payload = {"fund": fid, "on": closed_on, "how": how.value, "reason": reason}
         return await self.base.run(req, Action.CLOSE_FISCAL_YEAR, payload, decide, reason)
 
     # -- projects -----------------------------------------------------------------------
@@ -142,7 +149,7 @@ class FundCommands:
             return {"project_id": str(pid)}
 
         payload = {"category": category.value, "title": title, "amount": fmt(money),
-                   "purpose": purpose}
+                   "purpose": purpose, "beneficiaries": beneficiaries}
         return await self._fund_command(req, Action.PROPOSE_PROJECT, fid, payload, change)
 
     async def record_project_decision(
@@ -153,7 +160,8 @@ class FundCommands:
             f.record_project_decision(project_id, meeting_on, attendees, resolution, self.today())
             return {"project_id": str(project_id)}
 
-        payload = {"project": project_id, "on": meeting_on, "who": attendees}
+        payload = {"project": project_id, "on": meeting_on, "who": attendees,
+                   "resolution": resolution}
         return await self._fund_command(req, Action.RECORD_PROJECT_DECISION, fid, payload, change)
 
     async def approve_project(
@@ -161,12 +169,14 @@ class FundCommands:
         reason: str | None = None,
     ) -> Outcome:
         money = None if amount is None else parse_money(amount, "amount")
+        reason = optional_reason(reason)
 
         def change(f: Fund) -> dict[str, Any]:
             f.approve_project(project_id, req.actor.subject, money)
             return {"project_id": str(project_id)}
 
-        payload = {"project": project_id, "amount": None if money is None else fmt(money)}
+        payload = {"project": project_id, "amount": None if money is None else fmt(money),
+                   "reason": reason}
         return await self._fund_command(req, Action.APPROVE_PROJECT, fid, payload, change, reason)
 
     async def reject_project(self, req: Request, fid: UUID, project_id: UUID, reason: str) -> Outcome:

@@ -34,7 +34,7 @@ from domain.errors import (
     NotFound,
     ProjectNotAllowed,
 )
-from domain.money import ZERO, fmt
+from domain.money import MAX_AMOUNT, ZERO, fmt
 
 FUND_NAMESPACE = UUID("6d1f3a52-3f7e-4c55-9d0e-2f9a4b1c7e01")
 
@@ -186,6 +186,8 @@ class Fund(Aggregate):
         self.closed = False
         self.projects: dict[UUID, Project] = {}
         self.payments: dict[UUID, Payment] = {}
+        self.dated: dict[date, Decimal] = {}
+        """Net money movement per business date (at most one entry per day of the year)."""
 
     @classmethod
     def create_id(cls, organization_id: UUID, year: int, kind: FundKind, **_: object) -> UUID:
@@ -214,6 +216,27 @@ class Fund(Aggregate):
         if on.year != self.year:
             raise InvalidInput(f"{on.isoformat()} lies outside fiscal year {self.year}", field=field)
 
+    def _check_total(self, amount: Decimal) -> None:
+        if self.allocated + amount > MAX_AMOUNT:
+            raise InvalidInput(f"a fund's allocations must not exceed {fmt(MAX_AMOUNT)} in total",
+                               field="amount")
+
+    def balance_on(self, on: date) -> Decimal:
+        """The balance on business date ``on`` (money counts on its own date)."""
+        return sum((delta for day, delta in self.dated.items() if day <= on), ZERO)
+
+    def _dated(self, on: date, delta: Decimal) -> None:
+        self.dated[on] = self.dated.get(on, ZERO) + delta
+
+    def lowest_balance_from(self, on: date) -> Decimal:
+        """The lowest balance on any business date from ``on`` onwards."""
+        running = self.balance_on(on)
+        lowest = running
+        for _day, delta in sorted((d, x) for d, x in self.dated.items() if d > on):
+            running += delta
+            lowest = min(lowest, running)
+        return lowest
+
     def project(self, project_id: UUID) -> Project:
         found = self.projects.get(project_id)
         if found is None:
@@ -236,6 +259,7 @@ class Fund(Aggregate):
         if source is AllocationSource.CARRIED_OVER:
             raise InvalidInput("carry-over is recorded by closing the previous year", field="source")
         self._in_year(effective_on, "effectiveOn")
+        self._check_total(amount)
         allocation_id = uuid4()
         self._allocated(
             allocation_id=allocation_id, amount=amount, source=source, effective_on=effective_on,
@@ -249,6 +273,7 @@ class Fund(Aggregate):
         document_no: str, carried_from: UUID | None,
     ) -> None:
         self.allocated += amount
+        self._dated(effective_on, amount)
 
     # -- projects -----------------------------------------------------------------------
 
@@ -281,6 +306,9 @@ class Fund(Aggregate):
     ) -> None:
         self._step(project_id, {ProjectState.PROPOSED}, "decided")
         names = [a.strip() for a in attendees if a.strip()]
+        if len(names) > 100 or any(len(n) > 60 for n in names):
+            raise InvalidInput("at most 100 attendees of at most 60 characters each",
+                               field="attendees")
         if len(names) < 3:
             raise InvalidInput("a collective decision names at least three attendees",
                                field="attendees")
@@ -353,6 +381,15 @@ class Fund(Aggregate):
             )
         if amount > self.balance:  # unreachable while commitments hold, kept as a backstop
             raise InsufficientFunds(f"the fund holds only {fmt(self.balance)}", field="amount")
+        # By business date too: money cannot be paid out before it arrived, nor so that
+        # the balance on some later date dips below zero.
+        lowest = self.lowest_balance_from(paid_on)
+        if amount > lowest:
+            raise InsufficientFunds(
+                f"on {paid_on.isoformat()} (or a later date) the fund holds only {fmt(lowest)}; "
+                "a payment cannot precede the money it spends",
+                field="paidOn",
+            )
         payment_id = uuid4()
         self._payment_recorded(
             payment_id=payment_id, project_id=project_id, amount=amount, paid_on=paid_on,
@@ -366,6 +403,7 @@ class Fund(Aggregate):
         voucher_no: str,
     ) -> None:
         self.payments[payment_id] = Payment(payment_id, project_id, amount, paid_on)
+        self._dated(paid_on, -amount)
         self.projects[project_id].paid += amount
         self.projects[project_id].payments.append(payment_id)
         self.paid += amount
@@ -396,6 +434,7 @@ class Fund(Aggregate):
         recommitted: Decimal,
     ) -> None:
         self.payments[payment_id].reversed = True
+        self._dated(reversed_on, amount)
         self.projects[project_id].paid -= amount
         self.paid -= amount
 
@@ -435,8 +474,11 @@ class Fund(Aggregate):
     def close_year(self, closed_on: date, disposition: YearEnd) -> tuple[Decimal, UUID | None]:
         """Close the fiscal year; return the balance moved out and the next year's fund id."""
         self._ensure_open()
-        if closed_on.year < self.year:
-            raise InvalidInput("a year closes on or after its last day", field="closedOn")
+        if closed_on < date(self.year, 12, 31):
+            raise InvalidInput(f"the {self.year} year closes on or after 31 December",
+                               field="closedOn")
+        if closed_on > date(self.year + 1, 12, 31):
+            raise InvalidInput("a year closes within the following year", field="closedOn")
         open_ones = [p.title for p in self.projects.values()
                      if p.state in (ProjectState.PROPOSED, ProjectState.DECIDED,
                                     ProjectState.APPROVED, ProjectState.ACCEPTED)]
@@ -457,11 +499,13 @@ class Fund(Aggregate):
         self, closed_on: date, disposition: YearEnd, balance: Decimal, next_fund_id: UUID | None
     ) -> None:
         self.paid_out_at_close += balance
+        self._dated(closed_on, -balance)
         self.closed = True
 
     def carry_in(self, amount: Decimal, from_fund: UUID) -> None:
         """Receive last year's balance (recorded with the closing, atomically)."""
         self._ensure_open()
+        self._check_total(amount)
         self._allocated(
             allocation_id=uuid4(), amount=amount, source=AllocationSource.CARRIED_OVER,
             effective_on=date(self.year, 1, 1), document_no=f"carry-over {self.year - 1}",

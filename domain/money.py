@@ -25,12 +25,13 @@ def parse_money(value: str | Decimal | int, field: str, *, allow_zero: bool = Fa
         raise InvalidInput(f"{value!r} is not an amount in yuan", field=field) from exc
     if not amount.is_finite():
         raise InvalidInput("an amount must be a finite number", field=field)
+    if amount > MAX_AMOUNT or amount < -MAX_AMOUNT:
+        # Checked before quantize, which fails outright on huge exponents ("1e30").
+        raise InvalidInput(f"an amount must not exceed {MAX_AMOUNT}", field=field)
     if amount != amount.quantize(FEN):
         raise InvalidInput("an amount has at most two decimals (fen)", field=field)
     if amount < 0 or (amount == 0 and not allow_zero):
         raise InvalidInput("an amount must be greater than zero", field=field)
-    if amount > MAX_AMOUNT:
-        raise InvalidInput(f"an amount must not exceed {MAX_AMOUNT}", field=field)
     return amount.quantize(FEN)
 
 

@@ -268,3 +268,31 @@ async def test_folding_the_recorded_payloads_gives_the_aggregates_figures() -> N
         assert {k: (p.state, p.paid) for k, p in folded.projects.items()} == {
             str(k): (p.state.value, p.paid) for k, p in replayed.projects.items()}, n
     assert fund.closed and fund.balance == Decimal("0.00")
+
+
+async def test_a_payment_cannot_precede_the_money_it_spends() -> None:
+    s = await funds(None)
+    await s.f.allocate_funds(req(s.finance), s.fund, "1000.00", AllocationSource.FISCAL_BUDGET,
+                             date(2026, 2, 1), "doc")
+    out = await s.f.propose_project(req(s.finance), s.fund, SpendingCategory.PUBLIC_SERVICE, "义诊",
+                                    "800.00", "社区义诊", "居民")
+    pid = UUID(out.extra["project_id"])
+    await s.f.record_project_decision(req(s.finance), s.fund, pid, date(2026, 2, 1), ["甲", "乙", "丙"], "同意")
+    await s.f.approve_project(req(s.street_admin), s.fund, pid)
+    with pytest.raises(InsufficientFunds, match="cannot precede"):
+        await s.f.record_payment(req(s.finance), s.fund, pid, "800.00", date(2026, 1, 10), "甲", "V1")
+    await s.f.record_payment(req(s.finance), s.fund, pid, "800.00", date(2026, 2, 1), "甲", "V1")
+    assert (await s.state()).balance_on(date(2026, 1, 31)) == Decimal("0.00")
+
+
+async def test_a_year_closes_only_after_its_last_day_and_totals_stay_bounded() -> None:
+    s = await funds("10.00")
+    with pytest.raises(InvalidInput, match="31 December"):
+        await s.f.close_fiscal_year(req(s.finance), s.fund, date(2026, 3, 1))
+    with pytest.raises(InvalidInput, match="in total"):
+        for _ in range(2):
+            await s.f.allocate_funds(req(s.finance), s.fund, "100000000000.00",
+                                     AllocationSource.FISCAL_BUDGET, date(2026, 2, 1), "huge")
+    with pytest.raises(InvalidInput):
+        await s.f.allocate_funds(req(s.finance), s.fund, "1e30", AllocationSource.FISCAL_BUDGET,
+                                 date(2026, 2, 1), "exponent")
