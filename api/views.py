@@ -19,8 +19,13 @@ class BadCursor(ValueError):
     """A pagination cursor that this server did not hand out."""
 
 
+# One encoder for every cursor: ``json.dumps(..., default=str)`` builds a new encoder
+# per call, which was most of a cursor's cost (fifty per page). Same output.
+_CURSOR_JSON = json.JSONEncoder(default=str)
+
+
 def encode_cursor(*key: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
+    return base64.urlsafe_b64encode(_CURSOR_JSON.encode(key).encode()).decode()
 
 
 def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:

@@ -33,19 +33,19 @@ _COLUMNS = (
 _APPEND = f"SELECT * FROM grassroots_append({', '.join(f'${i}' for i in range(1, 33))})"
 
 
-def _typed(exc: asyncpg.PostgresError, request: Append) -> Exception:
-    """The domain error for an expected failure of ``grassroots_append``, else ``exc``."""
+def _typed(exc: asyncpg.PostgresError, request: Append) -> Exception | None:
+    """The domain error for an expected failure of ``grassroots_append``, if it is one."""
     code = getattr(exc, "sqlstate", None)
     if code == "GL001":
         return VersionConflict(str(exc))
     if code == "GL002":
-        claim = request.claims[int(exc.detail) - 1]  # type: ignore[attr-defined]
+        claim = request.claims[int(exc.detail) - 1]
         return ClaimConflict(claim.scope, claim.key)
     if code == "GL003":
-        owner = UUID(exc.detail)  # type: ignore[attr-defined]
+        owner = UUID(exc.detail)
         scopes = next(s for o, s in request.vacant if o == owner)
         return OwnerNotVacant(f"{owner} still holds {', '.join(scopes)} claims")
-    return exc
+    return None
 
 
 def row_to_event(row: asyncpg.Record) -> RecordedEvent:
@@ -105,9 +105,13 @@ class PostgresEventStore:
         except asyncpg.DeadlockDetectedError as exc:
             raise VersionConflict("concurrent commands touched the same streams") from exc
         except asyncpg.PostgresError as exc:
-            raise _typed(exc, request) from None
+            typed = _typed(exc, request)
+            if typed is None:
+                raise
+            raise typed from None
         if row["out_replayed"]:
-            return AppendResult(row["out_position"], row["out_result"], True, row["out_fingerprint"])
+            return AppendResult(row["out_position"], row["out_result"], True,
+                                row["out_fingerprint"])
         return AppendResult(last_position=row["out_position"], result=dict(request.result))
 
     async def read_stream(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:

@@ -50,6 +50,9 @@ _MOVE = (
     " FROM unnest($1::text[], $2::bigint[]) AS m(name, position)"
     " WHERE t.name = m.name AND t.position <> m.position"
 )
+_TRACK = (
+    "INSERT INTO projection_tracking (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING"
+)
 LOCK_RETRY = 1.0
 FAILED_POLL = 2.0
 
@@ -84,10 +87,7 @@ class RunnerGroup:
         conn = await asyncpg.connect(self.dsn)
         try:
             await init_connection(conn)
-            await conn.execute(
-                "INSERT INTO projection_tracking (name) SELECT unnest($1::text[])"
-                " ON CONFLICT DO NOTHING", list(self.runners),
-            )
+            await conn.execute(_TRACK, list(self.runners))
             next_lock_try = next_failed_poll = 0.0
             while True:
                 now = time.monotonic()
@@ -150,11 +150,14 @@ class RunnerGroup:
         try:
             async with conn.transaction():
                 rows = await conn.fetch(_LOCK_ROWS, [r.projection.name for r in running])
-                head = rows[0]["head"] if rows else 0
+                if len(rows) < len(running):  # a tracking row went missing: start it at 0
+                    await conn.execute(_TRACK, [r.projection.name for r in running])
+                    return 1
+                head = rows[0]["head"]
                 before = {r["name"]: r["position"] for r in rows}
-                behind = [r for r in running if before.get(r.projection.name, head) < head]
+                behind = [r for r in running if before[r.projection.name] < head]
                 for r in running:
-                    r.state.position = before.get(r.projection.name, r.state.position)
+                    r.state.position = before[r.projection.name]
                 if not behind:
                     return 0
                 after = await self._apply(conn, behind, before, head)

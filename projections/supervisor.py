@@ -25,7 +25,9 @@ class Supervisor:
                  *, run_projections: bool = True) -> None:
         self.pool = pool
         self.notifier = LogNotifier(dsn)
-        self.runners = {name: ProjectionRunner(dsn, p, self.notifier) for name, p in projections.items()}
+        self.runners = {
+            name: ProjectionRunner(dsn, p, self.notifier) for name, p in projections.items()
+        }
         self.group = RunnerGroup(dsn, list(self.runners.values()), self.notifier,
                                  on_progress=self._on_progress)
         self.run_projections = run_projections

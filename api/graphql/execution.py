@@ -45,7 +45,7 @@ def _plan(field_def: GraphQLField) -> Any:
         resolve = field_def.resolve
         return_type = field_def.type
         non_null = isinstance(return_type, GraphQLNonNull)
-        leaf = return_type.of_type if non_null else return_type
+        leaf = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         if (resolve is not None and getattr(resolve, "_is_default", False)
                 and not field_def.args and is_leaf_type(leaf)):
             plan = (resolve, leaf, non_null)
@@ -58,7 +58,7 @@ def _plan(field_def: GraphQLField) -> Any:
 class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, with the plain leaf fields read directly."""
 
-    def execute_field(  # type: ignore[override]
+    def execute_field(
         self, parent_type: GraphQLObjectType, source: Any, field_details_list: Any,
         path: Any, position_context: Any,
     ) -> Any:
