@@ -18,7 +18,7 @@ AUDIENCE = "grassroots-ledger"
 ALGORITHM = "HS256"
 
 
-class InvalidToken(Exception):  # noqa: N818 - reads better at the call site
+class InvalidToken(Exception):
     """The bearer token is missing, malformed, expired or signed with another key."""
 
 

@@ -76,7 +76,7 @@ async def load_demo(pool: asyncpg.Pool, today: date | None = None) -> DemoResult
         fund = (await f.open_fund(req(finance), community, year, FundKind.SERVICE_FUND)).id
         funds.append(fund)
         # The last community gets less than the minimum: something for the compliance query.
-        budget = "100000.00" if n == len(COMMUNITIES) - 1 else "120000.00"
+        budget = "90000.00" if n == len(COMMUNITIES) - 1 else "120000.00"
         await f.allocate_funds(req(finance), fund, budget, AllocationSource.FISCAL_BUDGET,
                                date(year, 1, 15), f"苏财〔{year}〕{3 + n}号")
         if date(year, 7, 10) <= today:

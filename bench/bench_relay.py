@@ -39,7 +39,7 @@ from nats.js.api import StorageType, StreamConfig  # noqa: E402
 
 from eventstore.db import connect  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
-from projections.relay_nats import NatsRelay, RelayConfig, _SELECT, event_body, subject_for  # noqa: E402
+from projections.relay_nats import _SELECT, NatsRelay, RelayConfig, event_body, subject_for  # noqa: E402
 from tests.nats_server import NatsServer  # noqa: E402
 
 _BULK = """

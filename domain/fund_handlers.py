@@ -22,11 +22,6 @@ from domain.funds import (
     fund_id,
 )
 from domain.handlers import Commands, Outcome, Request, required_reason
-
-
-def optional_reason(reason: str | None) -> str | None:
-    """A reason the command may state: trimmed, at most 500 characters, or None."""
-    return required_reason(reason) if reason is not None and reason.strip() else None
 from domain.inspections import Inspection, Severity
 from domain.money import fmt, parse_money
 from domain.organizations import Organization
@@ -38,6 +33,11 @@ ev.register(Inspection)
 
 _NO_META = Metadata(actor="", actor_roles=(), correlation_id=UUID(int=0))
 Change = Callable[[Fund], dict[str, Any] | None]
+
+
+def optional_reason(reason: str | None) -> str | None:
+    """A reason the command may state: trimmed, at most 500 characters, or None."""
+    return required_reason(reason) if reason is not None and reason.strip() else None
 
 
 class FundCommands:

@@ -17,7 +17,6 @@ from typing import Any
 
 from domain.money import ZERO
 
-
 FOLD_FIELDS = ("amount", "project_id", "title", "category", "approved_amount", "released",
                "recommitted", "balance")
 """The payload fields the fold reads; nothing else is needed."""

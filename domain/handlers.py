@@ -509,4 +509,4 @@ def required_reason(reason: str | None) -> str:
     return cleaned
 
 
-__all__: Sequence[str] = ["Commands", "Outcome", "Request", "AggregateDirectory", "Directory"]
+__all__: Sequence[str] = ["AggregateDirectory", "Commands", "Directory", "Outcome", "Request"]

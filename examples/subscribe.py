@@ -51,7 +51,7 @@ async def follow(url: str, token: str, after: int, flt: dict, state: Path | None
                         print(json.dumps(event, ensure_ascii=False), flush=True)
                         after = event["position"]
                         if state is not None:
-                            state.write_text(str(after))
+                            await asyncio.to_thread(state.write_text, str(after))
                     elif msg["type"] in ("error", "complete"):
                         raise SystemExit(f"subscription ended: {msg}")
         except (OSError, websockets.ConnectionClosed) as exc:

@@ -108,7 +108,8 @@ class LogHasher:
         conn = await asyncpg.connect(self.dsn)
         try:
             await init_connection(conn)
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", HASHER_LOCK):
+            # Polls a lock another process may hold: there is no in-process event to wait on.
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", HASHER_LOCK):  # noqa: ASYNC110
                 await asyncio.sleep(1.0)  # another process hashes; stand by
             self.state.active = True
             self._tree = None
@@ -192,7 +193,9 @@ class LogHasher:
 
 
 async def wait_until_hashed(
-    conn: asyncpg.Connection | asyncpg.Pool, position: int, timeout: float
+    conn: asyncpg.Connection | asyncpg.Pool,
+    position: int,
+    timeout: float,  # noqa: ASYNC109 - a bounded wait that answers False, not a cancellation
 ) -> bool:
     """Wait, bounded, until the hasher (in any process) has reached ``position``."""
     deadline = time.monotonic() + timeout
@@ -210,7 +213,7 @@ async def checkpoint_now(
     key: Ed25519PrivateKey,
     *,
     requested_by: str | None = None,
-    timeout: float = 30.0,
+    timeout: float = 30.0,  # noqa: ASYNC109 - handed to wait_until_hashed and named in the error
     now: datetime | None = None,
 ) -> Checkpoint:
     """Hash up to the current head and sign a checkpoint (``grassroots checkpoint``).

@@ -3,9 +3,10 @@
 The fresh tables are created in a schema of their own with ``LIKE … INCLUDING ALL``
 (so the migrations stay the only owner of the table definitions) and filled page by
 page while the live tables keep serving. ``LIKE`` copies neither ownership nor GRANTs,
-so the swap first gives each fresh table the owner and privileges of the live one. The swap locks the live tracking row (which
-pauses the live runner between two pages), applies the last events, exchanges the
-tables, and moves the tracking position, all in one transaction.
+so the swap first gives each fresh table the owner and privileges of the live one. The
+swap locks the live tracking row (which pauses the live runner between two pages),
+applies the last events, exchanges the tables, and moves the tracking position, all in
+one transaction.
 """
 
 from __future__ import annotations

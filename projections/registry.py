@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from projections import event_scopes, members, organizations, transfers
-from projections import fund_movements, funds, inspections
+from projections import event_scopes, fund_movements, funds, inspections, members, organizations, transfers
 from projections import webhooks as webhook_subscriptions
 from projections.base import Projection
 

@@ -141,8 +141,10 @@ class ProjectionRunner:
         try:
             await init_connection(conn)
             await ensure_tracking(conn, self.projection.name)
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)",
-                                          lock_key(self.projection.name)):
+            # Polls a lock another process may hold: there is no in-process event to wait on.
+            while not await conn.fetchval(  # noqa: ASYNC110
+                "SELECT pg_try_advisory_lock($1)", lock_key(self.projection.name)
+            ):
                 await asyncio.sleep(1.0)  # another process runs it; stand by
             self.state.active = True
             row = await conn.fetchrow(
@@ -154,7 +156,8 @@ class ProjectionRunner:
                 self.state.failed, self.state.last_error = True, row["last_error"]
                 log.error("projection %s is stopped: %s", self.projection.name, row["last_error"])
                 # Stay stopped (never skip) until a rebuild clears the failure.
-                while await conn.fetchval(
+                # A rebuild in any process clears the failure in the table: poll it.
+                while await conn.fetchval(  # noqa: ASYNC110
                     "SELECT status FROM projection_tracking WHERE name = $1", self.projection.name
                 ) == "FAILED":
                     await asyncio.sleep(2.0)
@@ -211,5 +214,5 @@ class ProjectionRunner:
             self.on_progress(self.projection.name, self.state.position)
 
 
-class _Stop(Exception):  # noqa: N818 - ends a runner after a recorded failure
+class _Stop(Exception):
     pass

@@ -75,7 +75,7 @@ class Supervisor:
         )
         return int(value)
 
-    async def wait_for(self, position: int, timeout: float) -> int:
+    async def wait_for(self, position: int, timeout: float) -> int:  # noqa: ASYNC109 - answers, never raises
         """Wait, bounded, until every read model reflects ``position``; return what they reach."""
         deadline = time.monotonic() + timeout
         while True:

@@ -81,7 +81,8 @@ class FundMovement:
     source: AllocationSource | None = strawberry.field(description="An allocation's source.")
     reference: str | None = strawberry.field(description="Document or voucher number.")
     project_id: strawberry.ID | None = strawberry.field(description="The project concerned.")
-    payment_id: strawberry.ID | None = strawberry.field(description="The payment concerned (reversals name the one they undo).")
+    payment_id: strawberry.ID | None = strawberry.field(
+        description="The payment concerned (reversals name the one they undo).")
     recorded_at: datetime = strawberry.field(description="When the log recorded it.")
     actor: str = strawberry.field(description="Who issued the command.")
     reason: str | None = strawberry.field(description="Reason stated with the command.")
@@ -191,7 +192,8 @@ class FundAsOf:
     available: Money = strawberry.field(description="Balance − committed.")
     closed: bool = strawberry.field(description="Whether the year had been closed.")
     projects: list[ProjectAsOf] = strawberry.field(description="Its projects as they stood.")
-    method: str = strawberry.field(description="fold (recorded payloads folded) or aggregate (the domain model replayed).")
+    method: str = strawberry.field(
+        description="fold (recorded payloads folded) or aggregate (the domain model replayed).")
 
 
 def as_of(s: audit.FundAsOf) -> FundAsOf:
@@ -274,8 +276,9 @@ class Fund(Node):
 
         return connection(page, entry, lambda r: (r["version"],))
 
-    @strawberry.field(description="The fund as it stood at a recorded instant, rebuilt from the log (never the read model). "
-                                  "replayAggregate replays the domain model itself instead of folding payloads (slower, same answer).")
+    @strawberry.field(description="The fund as it stood at a recorded instant, rebuilt from the log "
+                                  "(never the read model). replayAggregate replays the domain model itself "
+                                  "instead of folding payloads (slower, same answer).")
     async def as_of(self, info: Info, at: datetime, replay_aggregate: bool = False) -> FundAsOf | None:
         state = await audit.fund_as_of(info.context.pool, self.row["id"], at,
                                        aggregate=replay_aggregate)

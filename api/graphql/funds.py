@@ -312,7 +312,8 @@ class RecordProjectDecisionInput:
 @strawberry.input(description="Approve a decided project (a higher level; never the proposer).")
 class ApproveProjectInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
-    amount: Money | None = strawberry.field(default=None, description="Approve less than proposed; defaults to the proposal.")
+    amount: Money | None = strawberry.field(
+        default=None, description="Approve less than proposed; defaults to the proposal.")
     reason: str | None = strawberry.field(default=None, description="Optional note.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
@@ -386,7 +387,8 @@ class RecordInspectionFindingInput:
     inspection_id: strawberry.ID = strawberry.field(description="The inspection.")
     description: str = strawberry.field(description="What was found.")
     severity: Severity = strawberry.field(description="How serious it is.")
-    fund_id: strawberry.ID | None = strawberry.field(default=None, description="The fund whose projects or payments it cites (defaults to the inspected fund).")
+    fund_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The fund whose projects or payments it cites (defaults to the inspected fund).")
     project_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Projects cited.")
     payment_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Payments cited.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
@@ -464,7 +466,8 @@ class FundMutations:
             command_request(info, input), parse_id(input.fund_id, "fundId"), input.amount,
             input.source, input.effective_on, input.document_no, input.reason), _fund_payload(info))
 
-    @strawberry.mutation(description="Close the fiscal year: carry the balance into next year's fund or return it, atomically.")
+    @strawberry.mutation(
+        description="Close the fiscal year: carry the balance into next year's fund or return it, atomically.")
     async def close_fiscal_year(self, info: Info, input: CloseFiscalYearInput) -> CloseYearResult:
         return await execute(info, lambda: _commands(info).close_fiscal_year(
             command_request(info, input), parse_id(input.fund_id, "fundId"), input.closed_on,

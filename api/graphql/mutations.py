@@ -71,7 +71,8 @@ _VERSION = "The version you last saw; if the object has moved on you get Version
 class EstablishOrganizationInput:
     kind: OrganizationKind = strawberry.field(description="What kind of organization.")
     name: str = strawberry.field(description="Its name.")
-    parent_id: strawberry.ID | None = strawberry.field(default=None, description="The parent; null for a district root.")
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The parent; null for a district root.")
     code: str | None = strawberry.field(default=None, description="12-digit division code (streets, communities).")
     established_on: date | None = strawberry.field(default=None, description="Defaults to today.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -16,6 +15,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 
 from api.graphql import errors
 from api.graphql.execution import EXECUTION_CONTEXT

@@ -9,7 +9,6 @@ import asyncio
 from uuid import uuid4
 
 import asyncpg
-import pytest
 
 from domain.errors import ClaimConflict, VersionConflict
 from domain.ports import Append, Claim, EventStore

@@ -91,7 +91,7 @@ async def serve(app: Any) -> AsyncIterator[str]:
     sock = _free_socket()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110
+    while not server.started:
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -122,9 +122,9 @@ async def test_salaries_and_overspending_get_typed_errors_and_record_nothing(ser
                              {"id": w["fund"]}))["fund"]
     # Only the proposal and its decision were recorded; the refusals appended nothing.
     assert after == {"version": before + 2, "committed": "0.00"}
-    float_amount = await server.gql(w["finance"], """mutation { allocateFunds(input: {fundId: "%s",
+    float_amount = await server.gql(w["finance"], """mutation($fund: ID!) { allocateFunds(input: {fundId: $fund,
         amount: 0.1, source: FISCAL_BUDGET, effectiveOn: "2026-03-01", documentNo: "x"}) {
-        __typename ... on Error { code field } } }""" % w["fund"])
+        __typename ... on Error { code field } } }""", {"fund": w["fund"]})
     assert float_amount.json()["data"]["allocateFunds"] == {"__typename": "ValidationError",
                                                             "code": "INVALID_INPUT", "field": "amount"}
 

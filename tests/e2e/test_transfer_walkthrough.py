@@ -23,7 +23,8 @@ mutation($input: RegisterMemberInput!) {
     ... on Error { code message field }
   }
 }"""
-TRANSFER_FIELDS = "id state letterSerial validUntil receiptDueOn toOrganization { name } member { homeOrganization { name } }"
+TRANSFER_FIELDS = ("id state letterSerial validUntil receiptDueOn toOrganization { name } "
+                   "member { homeOrganization { name } }")
 
 
 async def establish(server, token, **fields):  # type: ignore[no-untyped-def]
@@ -64,7 +65,7 @@ async def step(server, token, mutation, **fields):  # type: ignore[no-untyped-de
 
 async def test_a_member_moves_between_two_communities_with_a_full_history(server):  # type: ignore[no-untyped-def]
     admin = server.token(Role.DISTRICT_ADMIN, subject="district-admin")
-    _, street, east, west = await build_tree(server, admin)
+    _, _, east, west = await build_tree(server, admin)
     member = await register(server, admin, east)
     sender = server.token(Role.COMMUNITY_SECRETARY, scope=east, subject="east-secretary")
     receiver = server.token(Role.COMMUNITY_SECRETARY, scope=west, subject="west-secretary")

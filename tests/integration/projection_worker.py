@@ -62,7 +62,7 @@ async def main(dsn: str) -> None:
         on_progress=lambda _name, position: _say(f"committed {position}"),
     )
     task = asyncio.create_task(runner.run())
-    while not runner.state.active and not task.done():  # noqa: ASYNC110
+    while not runner.state.active and not task.done():
         await asyncio.sleep(0.01)
     _say("active")
     await task

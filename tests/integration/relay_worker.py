@@ -40,7 +40,7 @@ async def main(dsn: str, nats_url: str) -> None:
                       notifier, on_progress=lambda p: _say(f"committed {p}"),
                       on_acked=_acked)
     task = asyncio.create_task(relay.run())
-    while not relay.state.active and not task.done():  # noqa: ASYNC110
+    while not relay.state.active and not task.done():
         await asyncio.sleep(0.01)
     _say("active")
     await task

@@ -11,7 +11,6 @@ import contextlib
 import time
 
 import asyncpg
-import pytest
 
 from domain.ports import RecordedEvent
 from projections.base import Projection

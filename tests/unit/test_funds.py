@@ -112,7 +112,7 @@ async def test_approval_counts_unpaid_commitments_so_the_fund_never_goes_below_z
     pid = UUID(out.extra["project_id"])
     await s.f.record_project_decision(req(s.finance), s.fund, pid, date(2026, 2, 21),
                                       ["王书记", "李委员", "张委员"], "同意")
-    with pytest.raises(InsufficientFunds, match="20000.00 is available"):
+    with pytest.raises(InsufficientFunds, match=r"20000\.00 is available"):
         await s.f.approve_project(req(s.street_admin), s.fund, pid)
     await s.f.approve_project(req(s.street_admin), s.fund, pid, "20000.00")
     assert (await s.state()).available == Decimal("0.00")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from graphql import GraphQLObjectType, GraphQLInputObjectType, GraphQLInterfaceType
+from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
 from api.graphql.schema import SCHEMA_FILE, export_sdl, schema
 
