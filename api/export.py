@@ -9,7 +9,8 @@ Two formats over the same selection of events:
 
 The period is inclusive and applies to each event's business date (effective, payment,
 meeting, acceptance... date), or to the UTC date it was recorded when it has none.
-Both are streamed from a server-side cursor, so memory stays flat for any size.
+CSV streams from a server-side cursor; JSON lines stream page by page (only the list
+of chosen positions, a few bytes per event, is held), with back-pressure from the client.
 """
 
 from __future__ import annotations

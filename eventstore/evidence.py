@@ -30,6 +30,7 @@ The leaf is recomputed from the columns with the canonical encoding documented i
 from __future__ import annotations
 
 import base64
+import bisect
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -186,9 +187,17 @@ async def write_evidence(
     )
     count, after = 0, 0
     n = len(args)
+    chosen = sorted(set(positions)) if positions is not None else None
     while True:
+        if chosen is not None:
+            # Send each page only its own slice of the chosen positions: sending the
+            # whole list with every page made large selections quadratic.
+            start = bisect.bisect_right(chosen, after)
+            page_args: list[Any] = [chosen[start:start + PAGE]]
+        else:
+            page_args = list(args)
         rows = await idb.canonical_rows(
-            conn, f"{where} AND e.position > ${n + 1}", *args, after, limit=PAGE
+            conn, f"{where} AND e.position > ${n + 1}", *page_args, after, limit=PAGE
         )
         if not rows:
             break

@@ -413,9 +413,14 @@ class CloseInspectionInput:
 
 async def _fund_of(info: Info, project_id: strawberry.ID) -> tuple[UUID, UUID]:
     pid = parse_id(project_id, "projectId")
-    fid = await info.context.pool.fetchval("SELECT fund_id FROM projects WHERE id = $1", pid)
+    # Scoped like a query: a project outside your scope is "not found", not "forbidden",
+    # so ids cannot be probed for existence.
+    c = views.Conditions()
+    c.add("id = ?", pid)
+    views.scope_condition(c, info.context.actor, "organization_id")
+    fid = await info.context.pool.fetchval(f"SELECT fund_id FROM projects WHERE {c.where}", *c.args)
     if fid is None:
-        raise NotFound(f"no project {pid}", field="projectId")
+        raise NotFound(f"no project {pid} within your scope", field="projectId")
     return fid, pid
 
 
