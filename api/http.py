@@ -66,7 +66,7 @@ async def _params(request: Request) -> dict[str, Any]:
     if ctype != JSON_TYPE:
         raise _RequestError(415, "POST bodies must be application/json")
     try:
-        body = json.loads(await request.body())
+        body = json.loads(await _read_limited(request))
     except ValueError as exc:
         raise _RequestError(400, "the body is not valid JSON") from exc
     if not isinstance(body, dict):
@@ -151,3 +151,21 @@ class GraphQLEndpoint:
             formatted["message"] = f"internal error (correlation id {correlation})"
             return dict(formatted)
         return dict(error.formatted)
+
+
+MAX_BODY = 1_000_000
+"""Largest request body accepted, in bytes: far above any real operation, and a bound on
+what a hostile client can make the server buffer."""
+
+
+async def _read_limited(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise _RequestError(413, f"the body exceeds {MAX_BODY} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _RequestError(413, f"the body exceeds {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
