@@ -77,9 +77,48 @@ class Loaders:
 
         return DataLoader(transfers)
 
+    # -- funds: rows grouped by their parent, one query per level --------------------
+
+    def _grouped(self, sql: str, column: str) -> DataLoader[UUID, list[Any]]:
+        """A loader of ``sql``'s rows (it takes the ids as $1) grouped by ``column``."""
+        pool = self.pool
+
+        async def load(ids: list[UUID]) -> list[list[Any]]:
+            found: dict[UUID, list[Any]] = {i: [] for i in ids}
+            for r in await pool.fetch(sql, list(ids)):
+                found[r[column]].append(r)
+            return [found[i] for i in ids]
+
+        return DataLoader(load)
+
+    @functools.cached_property
+    def fund(self) -> DataLoader[UUID, Any]:
+        pool = self.pool
+
+        async def funds(ids: list[UUID]) -> list[Any]:
+            return _by_id(await pool.fetch("SELECT * FROM funds WHERE id = ANY($1::uuid[])", ids), ids)
+
+        return DataLoader(funds)
+
+    @functools.cached_property
+    def projects_of_fund(self) -> DataLoader[UUID, list[Any]]:
+        return self._grouped("SELECT * FROM projects WHERE fund_id = ANY($1::uuid[])"
+                             " ORDER BY proposed_position", "fund_id")
+
+    @functools.cached_property
+    def payments_of_project(self) -> DataLoader[UUID, list[Any]]:
+        return self._grouped("SELECT * FROM fund_movements WHERE project_id = ANY($1::uuid[])"
+                             " AND movement IN ('PAYMENT', 'REVERSAL') ORDER BY version", "project_id")
+
+    @functools.cached_property
+    def findings_of_inspection(self) -> DataLoader[UUID, list[Any]]:
+        return self._grouped("SELECT * FROM inspection_findings WHERE inspection_id = ANY($1::uuid[])"
+                             " ORDER BY position", "inspection_id")
+
     def forget(self, key: UUID) -> None:
         """Drop cached rows for ``key`` after a change (strawberry raises on a miss)."""
-        for name in ("organization", "member", "member_count", "transfers_of_member"):
+        for name in ("organization", "member", "member_count", "transfers_of_member", "fund",
+                     "projects_of_fund", "payments_of_project", "findings_of_inspection"):
             loader = self.__dict__.get(name)  # only the loaders this request created
             if loader is not None:
                 with contextlib.suppress(KeyError):

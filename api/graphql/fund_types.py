@@ -142,17 +142,12 @@ class Project(Node):
 
     @strawberry.field(description="The fund it belongs to.")
     async def fund(self, info: Info) -> Fund | None:
-        row = await info.context.pool.fetchrow("SELECT * FROM funds WHERE id = $1", self.row["fund_id"])
+        row = await info.context.loaders.fund.load(self.row["fund_id"])
         return fund(row) if row is not None else None
 
     @strawberry.field(description="Its payments and reversals, oldest first.")
     async def payments(self, info: Info) -> list[FundMovement]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM fund_movements WHERE fund_id = $1 AND project_id = $2"
-            " AND movement IN ('PAYMENT', 'REVERSAL') ORDER BY version",
-            self.row["fund_id"], self.row["id"],
-        )
-        return [movement(r) for r in rows]
+        return [movement(r) for r in await info.context.loaders.payments_of_project.load(self.row["id"])]
 
 
 def project(r: asyncpg.Record) -> Project:
@@ -232,12 +227,8 @@ class Fund(Node):
 
     @strawberry.field(description="Its projects, oldest first.")
     async def projects(self, info: Info, state: ProjectState | None = None) -> list[Project]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM projects WHERE fund_id = $1 AND ($2::text IS NULL OR state = $2)"
-            " ORDER BY proposed_position",
-            self.row["id"], state.value if state else None,
-        )
-        return [project(r) for r in rows]
+        rows = await info.context.loaders.projects_of_fund.load(self.row["id"])
+        return [project(r) for r in rows if state is None or r["state"] == state.value]
 
     @strawberry.field(description="Ledger: every money movement with the running balance, oldest first.")
     async def ledger(self, info: Info, first: int | None = None, after: str | None = None,
@@ -334,10 +325,7 @@ class Inspection(Node):
 
     @strawberry.field(description="Its findings, oldest first.")
     async def findings(self, info: Info) -> list[Finding]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM inspection_findings WHERE inspection_id = $1 ORDER BY position",
-            self.row["id"],
-        )
+        rows = await info.context.loaders.findings_of_inspection.load(self.row["id"])
         return [Finding(id=_id(r["id"]), description=r["description"],
                         severity=Severity(r["severity"]),
                         project_ids=[_id(x) for x in r["project_ids"]],

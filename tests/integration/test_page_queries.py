@@ -138,3 +138,23 @@ async def test_a_page_hides_home_organizations_outside_the_scope_as_before(
                                           " homeOrganization { name } } } } }", grid_secretary)
     homes = {e["node"]["homeOrganization"]["name"] for e in data["members"]["edges"]}
     assert homes == {"第一网格党支部"}
+
+
+async def test_fund_pages_load_projects_payments_and_findings_once_per_level(
+    dsn: str, pool: asyncpg.Pool
+) -> None:
+    await _world(dsn, pool)
+    counting = CountingPool(pool)
+    data = await _run(counting, """{
+      funds(first: 50) { edges { node { year balance organization { name }
+                                        projects { title paid payments { amount } fund { year } } } } }
+      inspections(first: 50) { edges { node { title findings { description } } } }
+    }""")
+    # Two pages; the funds' organizations; their projects; the projects' payments and
+    # funds; the inspections' findings: seven, however many rows each page holds.
+    assert counting.total == 7, counting.statements
+    funds = [e["node"] for e in data["funds"]["edges"]]
+    assert {f["year"] for f in funds} == {2026, 2027}
+    paid = [p for f in funds for p in f["projects"]]
+    assert paid and paid[0]["payments"] and paid[0]["fund"] == {"year": 2026}
+    assert data["inspections"]["edges"][0]["node"]["findings"]
