@@ -92,6 +92,11 @@ class Loaders:
         return DataLoader(load)
 
     @functools.cached_property
+    def children(self) -> DataLoader[UUID, list[Any]]:
+        return self._grouped("SELECT * FROM organizations WHERE parent_id = ANY($1::uuid[])"
+                             " ORDER BY name, id", "parent_id")
+
+    @functools.cached_property
     def fund(self) -> DataLoader[UUID, Any]:
         pool = self.pool
 
@@ -117,7 +122,7 @@ class Loaders:
 
     def forget(self, key: UUID) -> None:
         """Drop cached rows for ``key`` after a change (strawberry raises on a miss)."""
-        for name in ("organization", "member", "member_count", "transfers_of_member", "fund",
+        for name in ("organization", "member", "member_count", "transfers_of_member", "children", "fund",
                      "projects_of_fund", "payments_of_project", "findings_of_inspection"):
             loader = self.__dict__.get(name)  # only the loaders this request created
             if loader is not None:

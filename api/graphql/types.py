@@ -106,9 +106,7 @@ class Organization(Node):
 
     @strawberry.field(description="Organizations directly below this one, by name.")
     async def children(self, info: Info) -> list[Organization]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM organizations WHERE parent_id = $1 ORDER BY name, id", self.row["id"]
-        )
+        rows = await info.context.loaders.children.load(self.row["id"])
         return [Organization(id=strawberry.ID(str(r["id"])), row=r) for r in rows]
 
     @strawberry.field(description="Root-first chain of organizations above this one, within your scope.")

@@ -106,16 +106,17 @@ async def test_nested_fields_of_every_list_cost_one_statement_per_loader(
     await _world(dsn, pool)
     counting = CountingPool(pool)
     data = await _run(counting, """{
-      organizations(first: 50) { edges { node { name parent { name } memberCount } } }
+      organizations(first: 50) { edges { node { name parent { name } memberCount children { name } } } }
       transfers(first: 50) { edges { node { state member { name homeOrganization { name } }
                                              fromOrganization { name } toOrganization { name } } } }
       members(first: 50) { edges { node { name transfers { state } } } }
     }""")
-    # Three pages; the organizations' parents and member counts; the transfers' members
-    # and both sides; the members' transfers; the transfer members' homes: eight.
-    assert counting.total == 8, counting.statements
+    # Three pages; the organizations' parents, member counts and children; the transfers'
+    # members and both sides; the members' transfers; the transfer members' homes: nine.
+    assert counting.total == 9, counting.statements
     orgs = {e["node"]["name"]: e["node"] for e in data["organizations"]["edges"]}
     assert orgs["3幢党小组"]["parent"] == {"name": "第一网格党支部"}
+    assert orgs["第一网格党支部"]["children"] == [{"name": "3幢党小组"}]
     counts = {r["home_organization_id"]: r["n"] for r in await pool.fetch(
         "SELECT home_organization_id, count(*) AS n FROM members GROUP BY 1")}
     by_name = {r["name"]: r["id"] for r in await pool.fetch("SELECT id, name FROM organizations")}
