@@ -1,4 +1,8 @@
-"""The Starlette application: /graphql, /healthz, /readyz, /metrics; wires everything at start."""
+"""The Starlette application, wired at start-up.
+
+Routes: /graphql (HTTP and graphql-transport-ws subscriptions), /events (HTTP feed),
+/export (auditors' exports), /healthz, /readyz, /metrics.
+"""
 
 from __future__ import annotations
 

@@ -131,7 +131,8 @@ def rebuild(name: str = typer.Argument(None, help="Projection to rebuild; all if
 @app.command()
 def token(
     role: list[str] = typer.Option(..., "--role", help="district_admin, street_admin, "
-                                   "community_secretary or auditor; repeatable."),
+                                   "community_secretary, finance_officer, auditor or integration;"
+                                   " repeatable."),
     org: str = typer.Option(None, help="Scope: root organization id; omit for the whole system."),
     subject: str = typer.Option("local-admin", help="Token subject (recorded as the actor)."),
     name: str = typer.Option("Local Admin", help="Display name."),

@@ -94,7 +94,7 @@ def as_of(
             "committed": str(found.committed), "balance": str(found.balance),
             "available": str(found.available), "closed": found.closed, "method": found.method,
             "projects": [{"id": p.id, "title": p.title, "state": p.state,
-                          "approved": str(p.approved), "paid": str(p.paid)}
+                          "approvedAmount": str(p.approved), "paid": str(p.paid)}
                          for p in found.projects],
         }
 
@@ -150,8 +150,8 @@ def demo() -> None:
         err.print("the demo district is already loaded")
         return
     err.print(f"demo loaded: district {result.district}, street {result.street}")  # type: ignore[attr-defined]
-    for fund in result.funds:  # type: ignore[attr-defined]
-        err.print(f"  service fund {fund}")
+    for community, fund in zip(result.communities, result.funds, strict=True):  # type: ignore[attr-defined]
+        err.print(f"  community {community}: service fund {fund}")
 
 
 def register(app: typer.Typer) -> None:

@@ -239,9 +239,11 @@ def verify_evidence(lines: Iterable[str], public: Ed25519PublicKey | None) -> Ve
         return report
     cp = Checkpoint.from_json(cp_line["checkpoint"]) if cp_line.get("checkpoint") else None
     if cp is None:
-        report.notes.append(
-            "the file carries no checkpoint: only recorded leaf hashes were compared"
-        )
+        # Leaf hashes in the file are the file's own word: without a signed checkpoint
+        # nothing in it is proven, so this is not "clean".
+        report.fail(None, "the file carries no signed checkpoint, so nothing in it can be proven; "
+                          "record one (grassroots checkpoint) before exporting")
+        return report
     else:
         report.checkpoints, report.tree_size = 1, cp.tree_size
         if public is None:

@@ -82,7 +82,14 @@ class VerifyReport:
                 + (
                     f"signed by key {self.key_id}"
                     if self.key_id
+                    else "no signature checked (no checkpoint yet)"
+                    if not self.checkpoints
                     else "signatures NOT checked (no public key)"
+                )
+                + (
+                    f"; {self.unchecked} event(s) after the checkpoint not yet proven"
+                    if self.unchecked
+                    else ""
                 )
             )
         where = (

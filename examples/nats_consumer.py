@@ -2,7 +2,8 @@
 
 A durable pull consumer: JetStream remembers what it acknowledged, so stopping and
 starting this script continues where it stopped. Needs ``pip install nats-py`` and a
-running relay (``grassroots relay nats`` or ``grassroots serve --relay-nats``).
+running relay (``grassroots relay nats`` or ``grassroots serve --relay-nats``). It reads
+the stream ``GRASSROOTS``; change ``stream=`` below if you set ``GRASSROOTS_NATS_STREAM``.
 
     NATS_URL=nats://127.0.0.1:4222 python examples/nats_consumer.py 'grassroots.Member.>'
 """

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -16,6 +18,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from api.graphql import errors
 from api.graphql.execution import EXECUTION_CONTEXT
@@ -28,6 +31,7 @@ from api.graphql.subscriptions import Subscription, sharing_event_results
 from api.graphql.types import Member, Organization, Transfer
 from api.graphql.webhooks import WebhookMutations, WebhookQueries
 
+log = logging.getLogger(__name__)
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 
 
@@ -65,7 +69,26 @@ LIMIT_RULES = (
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
 
-schema = strawberry.Schema(
+class _Schema(strawberry.Schema):
+    """Logs the client's mistakes quietly and only real failures as errors.
+
+    Strawberry logs every error at ERROR with a traceback, so a typo in a query or
+    ``first: 500`` looked like an outage in the logs. Those (syntax, validation, and
+    argument errors raised as ValueError) go to DEBUG; everything else stays ERROR.
+    """
+
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        unexpected = [e for e in errors
+                      if e.original_error is not None and not isinstance(e.original_error, ValueError)]
+        for e in errors:
+            if e not in unexpected:
+                log.debug("client error: %s", e.message)
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = _Schema(
     config=StrawberryConfig(scalar_map={Money: MONEY_SCALAR}),
     query=Query,
     mutation=Mutation,

@@ -102,3 +102,16 @@ def test_checkpoint_settings_come_from_the_environment() -> None:
     assert not Settings.from_env({"GRASSROOTS_HASHER": "0"}).integrity.hasher
     with pytest.raises(ConfigError):
         Settings.from_env({"GRASSROOTS_CHECKPOINT_EVERY": "0"})
+
+
+def test_an_evidence_file_without_a_signed_checkpoint_proves_nothing() -> None:
+    import json
+
+    from eventstore.evidence import FORMAT, verify_evidence
+
+    lines = [json.dumps({"type": "evidence", "format": FORMAT, "complete": False}),
+             json.dumps({"type": "checkpoint", "checkpoint": None}),
+             json.dumps({"type": "end", "events": 0})]
+    report = verify_evidence(lines, None)
+    assert not report.ok
+    assert "no signed checkpoint" in report.summary()
