@@ -222,7 +222,13 @@ class WebhookDeliverer:
                 " suspended_position = NULL WHERE webhook_id = $1", hook_id)
         secret = await WebhookSecretTable(self.pool).get(hook_id)
         if secret is None:
-            await self._suspend(hook_id, "the webhook has no signing secret", 0)
+            # Removal deletes the secret before the read model shows the removal: the
+            # log says which it is, so a just-removed webhook is not "paused".
+            removed = await self.pool.fetchval(
+                "SELECT true FROM events WHERE stream_id = $1 AND event_type = 'Webhook.Removed'",
+                hook_id)
+            if not removed:
+                await self._suspend(hook_id, "the webhook has no signing secret", 0)
             return
         flt = EventFilter(
             stream_types=frozenset(hook["stream_types"]) if hook["stream_types"] else None,
