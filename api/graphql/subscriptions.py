@@ -13,6 +13,8 @@ the handshake's ``Authorization`` header or from the ``connection_init`` payload
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
@@ -23,11 +25,15 @@ from uuid import UUID
 
 import strawberry
 from graphql import FieldNode, GraphQLError, InlineFragmentNode, OperationDefinitionNode
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.scalars import JSON
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 
 from api import views
 from api.auth import InvalidToken, from_header
@@ -129,6 +135,33 @@ def _plain_selection(operation: OperationDefinitionNode) -> bool:
     return True
 
 
+_shared_data: dict[int, tuple[Any, str | None]] = {}
+"""``id(data)`` of each shared result's data -> (the data, its JSON once encoded)."""
+
+
+class _SharedHit:
+    """Stands in for graphql-core's per-event executor when the result is already shared."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+    def execute_operation(self, *_args: Any) -> Any:
+        return self.result
+
+
+def encoded_data(data: Any) -> str | None:
+    """The JSON text of a shared result's ``data``, encoded once for every subscriber."""
+    entry = _shared_data.get(id(data))
+    if entry is None or entry[0] is not data:
+        return None
+    if entry[1] is None:
+        entry = (data, json.dumps(data, separators=(",", ":")))
+        _shared_data[id(data)] = entry
+    return entry[1]
+
+
 def sharing_event_results(base: type) -> type:
     """``base`` (an execution context class) that executes each delivered ``LogEvent`` once
     per operation document and masking, and hands the same result to every subscriber.
@@ -143,10 +176,10 @@ def sharing_event_results(base: type) -> type:
         _results: OrderedDict[tuple[int, UUID, bool], tuple[Any, Any]] = OrderedDict()
         _plain: dict[int, tuple[Any, bool]] = {}
 
-        def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
-            root = self.root_value
+        def _shared_key(self, root: Any) -> tuple[int, UUID, bool] | None:
+            """The cache key of ``root`` under this operation, or ``None`` if not shared."""
             if not isinstance(root, LogEvent) or root.shared_key is None:
-                return super().execute_operation(*args, **kwargs)
+                return None
             operation = self.operation
             plain = self._plain.get(id(operation))
             if plain is None or plain[0] is not operation:
@@ -154,9 +187,22 @@ def sharing_event_results(base: type) -> type:
                 self._plain[id(operation)] = plain
                 if len(self._plain) > _SHARED_LIMIT:
                     self._plain.pop(next(iter(self._plain)))
-            if not plain[1]:
+            return (id(operation), *root.shared_key) if plain[1] else None
+
+        def build_per_event_executor(self, payload: Any) -> Any:
+            # A result already shared needs no per-event copy of the executor.
+            key = self._shared_key(payload)
+            if key is not None:
+                hit = self._results.get(key)
+                if hit is not None and hit[0] is self.operation:
+                    return _SharedHit(hit[1])
+            return super().build_per_event_executor(payload)
+
+        def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+            key = self._shared_key(self.root_value)
+            if key is None:
                 return super().execute_operation(*args, **kwargs)
-            key = (id(operation), *root.shared_key)
+            operation = self.operation
             hit = self._results.get(key)
             if hit is not None and hit[0] is operation:
                 return hit[1]
@@ -165,8 +211,10 @@ def sharing_event_results(base: type) -> type:
                 return result  # not expected for plain leaf fields; never shared
             if not result.errors:
                 self._results[key] = (operation, result)
+                _shared_data[id(result.data)] = (result.data, None)
                 if len(self._results) > _SHARED_LIMIT:
-                    self._results.popitem(last=False)
+                    _, (_, old) = self._results.popitem(last=False)
+                    _shared_data.pop(id(old.data), None)
             return result
 
     SharingEventResults.__name__ = f"SharingEventResults{base.__name__}"
@@ -304,13 +352,28 @@ class Subscription:
 # -- the WebSocket endpoint -----------------------------------------------------------------
 
 
-class FreshLoaders(Loaders):
-    """Loaders that batch but never cache: a connection lives long and rows change."""
+def _uncached(prop: Any) -> Any:
+    """``prop`` (a loader property of ``Loaders``) creating its loader with caching off."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for loader in (self.organization, self.member, self.member_count, self.transfers_of_member):
-            loader.cache = False
+    def fresh(self: Loaders) -> Any:
+        loader = prop.func(self)
+        loader.cache = False
+        return loader
+
+    fresh.__doc__ = prop.__doc__
+    return functools.cached_property(fresh)
+
+
+class FreshLoaders(Loaders):
+    """Loaders that batch but never cache: a connection lives long and rows change.
+
+    Created on first use as in ``Loaders``: an ``events`` subscriber never touches them,
+    and four idle loaders per connection were a tenth of an idle subscriber's memory."""
+
+    organization = _uncached(Loaders.organization)
+    member = _uncached(Loaders.member)
+    member_count = _uncached(Loaders.member_count)
+    transfers_of_member = _uncached(Loaders.transfers_of_member)
 
 
 @dataclass
@@ -322,8 +385,33 @@ class SubscriptionContext(Context):
     websocket: WebSocket | None = None
 
 
+class TransportHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+    """graphql-transport-ws, with ``next`` messages of shared results pre-encoded: the
+    result's data is serialised once per event and query, and each subscriber's
+    message is assembled around that text instead of encoding the whole result again."""
+
+    async def send_message(self, message: Any) -> None:
+        if message.get("type") == "next":
+            payload = message["payload"]
+            data = encoded_data(payload.get("data"))
+            if data is not None and "errors" not in payload:
+                extensions = payload.get("extensions")
+                text = "".join((
+                    '{"id":', json.dumps(message["id"]), ',"type":"next","payload":{"data":', data,
+                    "" if not extensions else ',"extensions":'
+                    + json.dumps(extensions, separators=(",", ":")), "}}"))
+                try:
+                    await self.websocket.ws.send_text(text)  # type: ignore[attr-defined]
+                except WebSocketDisconnect as exc:
+                    raise WebSocketDisconnected from exc
+                return
+        await super().send_message(message)
+
+
 class SubscriptionView(GraphQL):  # type: ignore[type-arg]
     """graphql-transport-ws at /graphql (the HTTP side is ``api.http``)."""
+
+    graphql_transport_ws_handler_class = TransportHandler
 
     def __init__(self, services: Any, schema: Any, max_per_connection: int) -> None:
         super().__init__(
