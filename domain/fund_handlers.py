@@ -118,7 +118,11 @@ class FundCommands:
         async def decide() -> tuple[UUID, Append]:
             fresh = await self._load_fund(fid)
             self.base.check_expected(req, fresh)  # type: ignore[arg-type]
-            balance, next_id = fresh.close_year(closed_on or self.today(), how)
+            on = closed_on or self.today()
+            if on > self.today():
+                raise InvalidInput("a year is closed on a date that has come, not ahead of time",
+                                   field="closedOn")
+            balance, next_id = fresh.close_year(on, how)
             events = ev.to_new_events(fresh)
             if next_id is not None:
                 # Both funds change in one append: the balance leaves one and arrives in

@@ -218,7 +218,10 @@ async def build_funds(cmds: Commands, community: UUID) -> dict[str, UUID]:
                                                 project_ids=[project])
     await f.record_rectification(req(), insp, UUID(finding.extra["finding_id"]), "已补齐")
     await f.close_inspection(req(), insp, "整改完毕")
-    nxt = await f.close_fiscal_year(fin, fund, date(2026, 12, 31), YearEnd.CARRY_OVER)
+    # The year is closed once it has ended: by a handler whose clock reads January.
+    new_year = Commands(cmds.store, cmds.directory, lambda: datetime(2027, 1, 4, tzinfo=UTC))
+    nxt = await FundCommands(new_year).close_fiscal_year(fin, fund, date(2026, 12, 31),
+                                                         YearEnd.CARRY_OVER)
     return {"fund": fund, "project": project, "inspection": insp,
             "next_fund": UUID(nxt.extra["next_fund_id"])}
 

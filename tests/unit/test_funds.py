@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -191,6 +191,7 @@ async def test_one_fund_per_organization_year_and_kind() -> None:
 
 async def test_closing_the_year_carries_the_balance_into_next_years_fund_atomically() -> None:
     s = await funds("120000.00")
+    s.w.clock.now = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
     pid = await approved_project(s, "20000.00")
     await s.f.record_payment(req(s.finance), s.fund, pid, "20000.00", date(2026, 3, 1), "甲", "V1")
     with pytest.raises(ProjectNotAllowed, match="still open"):
@@ -212,6 +213,7 @@ async def test_closing_the_year_carries_the_balance_into_next_years_fund_atomica
 
 async def test_returning_the_balance_opens_no_next_fund() -> None:
     s = await funds("500.00")
+    s.w.clock.now = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
     out = await s.f.close_fiscal_year(req(s.finance), s.fund, date(2026, 12, 31), YearEnd.RETURN)
     assert out.extra["next_fund_id"] is None and out.extra["moved"] == "500.00"
     assert s.types()[-1] == "Fund.YearClosed"
@@ -256,6 +258,7 @@ async def test_folding_the_recorded_payloads_gives_the_aggregates_figures() -> N
     other = await approved_project(s, "4000.00")
     await s.f.cancel_project(req(s.finance), s.fund, other, "取消")
     await s.f.publish_project_disclosure(req(s.finance), s.fund, pid, "公示")
+    s.w.clock.now = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
     await s.f.close_fiscal_year(req(s.finance), s.fund, date(2026, 12, 31), YearEnd.RETURN)
     rows = [e for e in s.w.store.events if e.stream_id == s.fund]
     fund = await s.state()
@@ -296,3 +299,10 @@ async def test_a_year_closes_only_after_its_last_day_and_totals_stay_bounded() -
     with pytest.raises(InvalidInput):
         await s.f.allocate_funds(req(s.finance), s.fund, "1e30", AllocationSource.FISCAL_BUDGET,
                                  date(2026, 2, 1), "exponent")
+
+
+async def test_a_year_is_not_closed_ahead_of_time() -> None:
+    s = await funds("500.00")
+    with pytest.raises(InvalidInput, match="ahead of time"):
+        await s.f.close_fiscal_year(req(s.finance), s.fund, date(2026, 12, 31), YearEnd.RETURN)
+    assert s.types()[-1] == "Fund.Allocated"
