@@ -82,6 +82,12 @@ class RunnerGroup:
                 log.warning("projections lost their connection (%s); retrying", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+            except Exception:
+                # Not an event's fault (those stop their projection inside step) and not a
+                # lost connection: never let the one task of every projection die silently.
+                log.exception("projection group failed; reconnecting in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _run_connected(self) -> None:
         conn = await asyncpg.connect(self.dsn)

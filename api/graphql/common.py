@@ -51,4 +51,5 @@ async def execute(info: Info, command: Callable[[], Awaitable[Outcome]],
         return e.to_graphql(exc)
     ctx = info.context
     ctx.position = await ctx.supervisor.wait_for(outcome.position, ctx.settings.read_your_writes_timeout)
+    ctx.loaders.reset()
     return await present(outcome)

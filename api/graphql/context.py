@@ -120,6 +120,12 @@ class Loaders:
         return self._grouped("SELECT * FROM inspection_findings WHERE inspection_id = ANY($1::uuid[])"
                              " ORDER BY position", "inspection_id")
 
+    def reset(self) -> None:
+        """Drop every loader this request created: after a mutation, any cached row (a
+        parent's children, a count, a fund's projects) may be stale, not only the changed one."""
+        for name in [n for n, v in self.__dict__.items() if isinstance(v, DataLoader)]:
+            del self.__dict__[name]
+
     def forget(self, key: UUID) -> None:
         """Drop cached rows for ``key`` after a change (strawberry raises on a miss)."""
         for name in ("organization", "member", "member_count", "transfers_of_member", "children", "fund",

@@ -20,7 +20,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.config import Settings
 from api.graphql import errors
+from api.graphql.cost import query_cost_rule
 from api.graphql.execution import EXECUTION_CONTEXT
 from api.graphql.fund_types import MONEY_SCALAR, Fund, Inspection, Money, Project
 from api.graphql.funds import FundMutations, FundQueries
@@ -64,9 +66,11 @@ MAX_DEPTH, MAX_ALIASES, MAX_TOKENS = 12, 30, 5000
 # The limiters create their validation rule classes in their constructors, and
 # ValidationCache keys its cache on those classes: a limiter built per request never
 # hits the cache (validation was 43% of a mutation's time). So the rules are built once.
+MAX_COST = 50_000
 LIMIT_RULES = (
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    query_cost_rule(MAX_COST, max_page=Settings().max_page_size),
 )
 
 class _Schema(strawberry.Schema):

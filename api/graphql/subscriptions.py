@@ -374,6 +374,11 @@ class FreshLoaders(Loaders):
     member = _uncached(Loaders.member)
     member_count = _uncached(Loaders.member_count)
     transfers_of_member = _uncached(Loaders.transfers_of_member)
+    children = _uncached(Loaders.children)
+    fund = _uncached(Loaders.fund)
+    projects_of_fund = _uncached(Loaders.projects_of_fund)
+    payments_of_project = _uncached(Loaders.payments_of_project)
+    findings_of_inspection = _uncached(Loaders.findings_of_inspection)
 
 
 @dataclass

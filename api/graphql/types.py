@@ -107,7 +107,8 @@ class Organization(Node):
     @strawberry.field(description="Organizations directly below this one, by name.")
     async def children(self, info: Info) -> list[Organization]:
         rows = await info.context.loaders.children.load(self.row["id"])
-        return [Organization(id=strawberry.ID(str(r["id"])), row=r) for r in rows]
+        sees = info.context.actor.sees
+        return [Organization(id=strawberry.ID(str(r["id"])), row=r) for r in rows if sees(r["path"])]
 
     @strawberry.field(description="Root-first chain of organizations above this one, within your scope.")
     async def ancestors(self, info: Info) -> list[Organization]:
@@ -118,8 +119,11 @@ class Organization(Node):
         rows = await info.context.loaders.organization.load_many(path)
         return [Organization(id=strawberry.ID(str(r["id"])), row=r) for r in rows if r is not None]
 
-    @strawberry.field(description="How many members have this organization as their home.")
-    def member_count(self, info: Info) -> int:
+    @strawberry.field(description="How many members have this organization as their home; "
+                                  "null for an organization outside your scope (a transfer's other side).")
+    def member_count(self, info: Info) -> int | None:
+        if not info.context.actor.sees(self.row["path"]):
+            return None
         return via_loader(info.context.loaders.member_count, self.row["id"], int)
 
     @staticmethod
@@ -245,9 +249,12 @@ class Transfer(Node):
         self.return_reason = row["return_reason"]
         self.requested_at = row["requested_at"]
 
-    @strawberry.field(description="The member being transferred.")
-    def member(self, info: Info) -> Member | None:
-        return via_loader(info.context.loaders.member, self.row["member_id"], member_or_none)
+    @strawberry.field(description="The member being transferred, while the member lies within your "
+                                  "scope (the sending side loses sight of the member once accepted).")
+    async def member(self, info: Info) -> Member | None:
+        from api.graphql.queries import load_member
+
+        return await load_member(info, self.row["member_id"])
 
     @strawberry.field(description="The sending organization.")
     def from_organization(self, info: Info) -> Organization | None:
