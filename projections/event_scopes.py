@@ -3,7 +3,8 @@
 The feed (subscriptions, the HTTP feed, webhooks) shows an actor only the events
 inside its organization subtree, so every event needs its organizations:
 
-- ``Organization.*``: the organization itself (the stream).
+- ``Organization.*``: the organization itself (the stream); ``Organization.Moved`` also
+  the parent it left, so the subtree it left hears of the move.
 - ``Member.*``: the member's home organization at that event (``Member.Registered``
   sets it, ``Member.TransferAccepted`` moves it to the receiving side), except
   transfer events (payload ``transfer_id``), which concern both the sending and the
@@ -120,6 +121,10 @@ async def _other_scope(conn: asyncpg.Connection, e: RecordedEvent) -> list[UUID]
 async def any_event(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     if e.stream_type == "Organization":
         organizations = [e.stream_id]
+        # A move concerns the subtree it leaves too: its subscribers must learn of it.
+        previous = _uuid(e.payload.get("previous_parent_id")) if e.event_type == "Organization.Moved" else None
+        if previous is not None:
+            organizations.append(previous)
     elif e.stream_type == "Member":
         organizations = await _member_scope(conn, e)
     else:

@@ -44,7 +44,10 @@ async def test_each_event_is_scoped_to_the_organizations_it_concerns(dsn: str, p
     t1, t2 = str(ids["t1"]), str(ids["t2"])
     for e in log:
         got = scopes.get(e["position"])
-        if e["event_type"].startswith("Organization."):
+        if e["event_type"] == "Organization.Moved":
+            # The subtree it left hears of the move too.
+            assert got == {e["stream_id"], UUID(e["payload"]["previous_parent_id"])}, e
+        elif e["event_type"].startswith("Organization."):
             assert got == {e["stream_id"]}, e
         elif e["payload"].get("transfer_id") == t1:
             assert got == {ids["grid"], ids["west"]}, e
@@ -73,6 +76,9 @@ async def test_a_street_admin_reads_only_events_within_its_street(dsn: str, pool
     assert (ids["m2"], "Member.TransferReturned") in member_events  # receiving side: building
     assert (ids["m2"], "Member.Registered") not in member_events  # home is the west community
     assert [e.position for e in street2] == sorted(e.position for e in street2)
+    street1 = await read_events(pool, 0, 1000, EventFilter(), ids["street"])
+    assert (ids["east"], "Organization.Moved") in [(e.stream_id, e.event_type) for e in street1], \
+        "the street the community left hears of the move"
 
 
 async def test_filters_narrow_by_stream_type_event_type_and_subtree(dsn: str, pool: asyncpg.Pool) -> None:
