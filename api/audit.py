@@ -15,9 +15,9 @@ from uuid import UUID
 import asyncpg
 
 from domain import events as ev
-from domain.fund_ledger import FOLD_FIELDS, FundFigures, ProjectFigures
-from domain.funds import Fund, balance_on
-from eventstore.postgres import row_to_event
+from domain.fund_ledger import FOLD_FIELDS, FundFigures, ProjectFigures, balance_on
+from domain.funds import Fund
+from eventstore.postgres import EVENT_COLUMNS, row_to_event
 
 ev.register(Fund)
 
@@ -28,11 +28,6 @@ _FOLD_SELECT = (
     + ", ".join(f"payload->>'{k}' AS {k}" for k in FOLD_FIELDS)
     + " FROM events WHERE stream_id = $1 AND stream_type = 'Fund' AND recorded_at <= $2"
     " ORDER BY version"
-)
-
-_COLUMNS = (
-    "position, stream_id, stream_type, version, event_id, event_type, schema_version, payload,"
-    " recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
 )
 
 
@@ -79,7 +74,7 @@ async def fund_as_of(conn: asyncpg.Pool | asyncpg.Connection, fund_id: UUID, at:
 async def _replayed(conn: asyncpg.Pool | asyncpg.Connection, fund_id: UUID,
                     at: datetime) -> FundAsOf | None:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_type = 'Fund'"
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_type = 'Fund'"
         " AND recorded_at <= $2 ORDER BY version",
         fund_id, at,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -130,3 +131,24 @@ _HANDLERS = {
     "DisclosurePublished": _released("DISCLOSED"),
     "YearClosed": _closed,
 }
+
+
+def balance_on(events: Iterable[tuple[str, Mapping[str, Any]]], on: date) -> Decimal:
+    """A fund's balance on business date ``on``, folded from its events' payloads.
+
+    Money counts on its business date (allocation effective, payment made, reversal
+    made, year closed), whenever it was recorded: a payment entered on 3 July for 28
+    June lowers the 30 June balance.
+    """
+    total = ZERO
+    for event_type, p in events:
+        kind = event_type.removeprefix("Fund.")
+        if kind == "Allocated" and date.fromisoformat(p["effective_on"]) <= on:
+            total += Decimal(p["amount"])
+        elif kind == "PaymentRecorded" and date.fromisoformat(p["paid_on"]) <= on:
+            total -= Decimal(p["amount"])
+        elif kind == "PaymentReversed" and date.fromisoformat(p["reversed_on"]) <= on:
+            total += Decimal(p["amount"])
+        elif kind == "YearClosed" and date.fromisoformat(p["closed_on"]) <= on:
+            total -= Decimal(p["balance"])
+    return total

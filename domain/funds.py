@@ -15,11 +15,9 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
@@ -124,7 +122,8 @@ def check_purpose(category: SpendingCategory, title: str, purpose: str) -> None:
         )
 
 
-def _text(value: str, field: str, limit: int) -> str:
+def check_text(value: str, field: str, limit: int) -> str:
+    """A required free-text field: trimmed, non-empty, at most ``limit`` characters."""
     cleaned = value.strip()
     if not cleaned:
         raise InvalidInput(f"{field} must not be empty", field=field)
@@ -263,7 +262,7 @@ class Fund(Aggregate):
         allocation_id = uuid4()
         self._allocated(
             allocation_id=allocation_id, amount=amount, source=source, effective_on=effective_on,
-            document_no=_text(document_no, "documentNo", 80), carried_from=None,
+            document_no=check_text(document_no, "documentNo", 80), carried_from=None,
         )
         return allocation_id
 
@@ -282,13 +281,13 @@ class Fund(Aggregate):
         beneficiaries: str, proposed_by: str,
     ) -> UUID:
         self._ensure_open()
-        title = _text(title, "title", 200)
-        purpose = _text(purpose, "purpose", 2000)
+        title = check_text(title, "title", 200)
+        purpose = check_text(purpose, "purpose", 2000)
         check_purpose(category, title, purpose)
         project_id = uuid4()
         self._project_proposed(
             project_id=project_id, category=category, title=title, amount=amount,
-            purpose=purpose, beneficiaries=_text(beneficiaries, "beneficiaries", 500),
+            purpose=purpose, beneficiaries=check_text(beneficiaries, "beneficiaries", 500),
             proposed_by=proposed_by,
         )
         return project_id
@@ -316,7 +315,7 @@ class Fund(Aggregate):
             raise InvalidInput("the meeting date lies in the future", field="meetingOn")
         self._project_decision_recorded(
             project_id=project_id, meeting_on=meeting_on, attendees=names,
-            resolution=_text(resolution, "resolution", 2000),
+            resolution=check_text(resolution, "resolution", 2000),
         )
 
     @event("ProjectDecisionRecorded")
@@ -393,7 +392,7 @@ class Fund(Aggregate):
         payment_id = uuid4()
         self._payment_recorded(
             payment_id=payment_id, project_id=project_id, amount=amount, paid_on=paid_on,
-            payee=_text(payee, "payee", 200), voucher_no=_text(voucher_no, "voucherNo", 80),
+            payee=check_text(payee, "payee", 200), voucher_no=check_text(voucher_no, "voucherNo", 80),
         )
         return payment_id
 
@@ -460,7 +459,7 @@ class Fund(Aggregate):
             raise InvalidInput("a disclosure follows the acceptance", field="publishedOn")
         self._disclosure_published(
             project_id=project_id, published_on=published_on,
-            summary=_text(summary, "summary", 2000), released=p.commitment,
+            summary=check_text(summary, "summary", 2000), released=p.commitment,
         )
 
     @event("DisclosurePublished")
@@ -516,24 +515,3 @@ class Fund(Aggregate):
 def fund_id(organization_id: UUID, year: int, kind: FundKind) -> UUID:
     """The fund's stream id, derived from its natural key (one fund per org, year, kind)."""
     return uuid.uuid5(FUND_NAMESPACE, f"{organization_id}/{year}/{kind.value}")
-
-
-def balance_on(events: Iterable[tuple[str, Mapping[str, Any]]], on: date) -> Decimal:
-    """A fund's balance on business date ``on``, folded from its events' payloads.
-
-    Money counts on its business date (allocation effective, payment made, reversal
-    made, year closed), whenever it was recorded: a payment entered on 3 July for 28
-    June lowers the 30 June balance.
-    """
-    total = ZERO
-    for event_type, p in events:
-        kind = event_type.removeprefix("Fund.")
-        if kind == "Allocated" and date.fromisoformat(p["effective_on"]) <= on:
-            total += Decimal(p["amount"])
-        elif kind == "PaymentRecorded" and date.fromisoformat(p["paid_on"]) <= on:
-            total -= Decimal(p["amount"])
-        elif kind == "PaymentReversed" and date.fromisoformat(p["reversed_on"]) <= on:
-            total += Decimal(p["amount"])
-        elif kind == "YearClosed" and date.fromisoformat(p["closed_on"]) <= on:
-            total -= Decimal(p["balance"])
-    return total

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InspectionNotAllowed, InvalidInput, NotFound
+from domain.funds import check_text
 
 
 class Severity(enum.Enum):
@@ -18,15 +19,6 @@ class Severity(enum.Enum):
     MINOR = "MINOR"
     MAJOR = "MAJOR"
     SEVERE = "SEVERE"
-
-
-def _text(value: str, field: str, limit: int) -> str:
-    cleaned = value.strip()
-    if not cleaned:
-        raise InvalidInput(f"{field} must not be empty", field=field)
-    if len(cleaned) > limit:
-        raise InvalidInput(f"{field} has at most {limit} characters", field=field)
-    return cleaned
 
 
 @dataclass
@@ -61,7 +53,7 @@ class Inspection(Aggregate):
 
     @staticmethod
     def check_title(title: str) -> str:
-        return _text(title, "title", 200)
+        return check_text(title, "title", 200)
 
     def _ensure_open(self) -> None:
         if self.closed:
@@ -81,7 +73,7 @@ class Inspection(Aggregate):
                 raise NotFound(f"no payment {pid} within the inspected scope", field="paymentIds")
         finding_id = uuid4()
         self._finding_recorded(
-            finding_id=finding_id, description=_text(description, "description", 2000),
+            finding_id=finding_id, description=check_text(description, "description", 2000),
             severity=severity, project_ids=list(project_ids), payment_ids=list(payment_ids),
         )
         return finding_id
@@ -103,7 +95,7 @@ class Inspection(Aggregate):
         if rectified_on < self.opened_on:
             raise InvalidInput("a rectification follows the inspection's opening", field="rectifiedOn")
         self._rectification_recorded(
-            finding_id=finding_id, description=_text(description, "description", 2000),
+            finding_id=finding_id, description=check_text(description, "description", 2000),
             rectified_on=rectified_on,
         )
 
@@ -120,7 +112,7 @@ class Inspection(Aggregate):
             )
         if closed_on < self.opened_on:
             raise InvalidInput("an inspection closes after it opens", field="closedOn")
-        self._closed(closed_on=closed_on, conclusion=_text(conclusion, "conclusion", 2000))
+        self._closed(closed_on=closed_on, conclusion=check_text(conclusion, "conclusion", 2000))
 
     @event("Closed")
     def _closed(self, closed_on: date, conclusion: str) -> None:

@@ -25,7 +25,7 @@ from domain.ports import Append, AppendResult, NewEvent, RecordedEvent
 LOG_LOCK = 0x6C6F67  # pg_advisory_xact_lock key that orders appends ("log")
 NOTIFY_CHANNEL = "grassroots_events"
 
-_COLUMNS = (
+EVENT_COLUMNS = (
     "position, stream_id, stream_type, version, event_id, event_type, schema_version, payload,"
     " recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
 )
@@ -116,7 +116,7 @@ class PostgresEventStore:
 
     async def read_stream(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
         rows = await self.pool.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",
             stream_id, after_version,
         )
         return [row_to_event(r) for r in rows]
@@ -126,12 +126,12 @@ class PostgresEventStore:
     ) -> list[RecordedEvent]:
         if event_types is None:
             rows = await self.pool.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
                 after_position, limit,
             )
         else:
             rows = await self.pool.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE position > $1"
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
                 " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $2",
                 after_position, limit, list(event_types),
             )

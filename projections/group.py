@@ -31,16 +31,13 @@ from collections.abc import Callable, Sequence
 import asyncpg
 
 from eventstore.db import init_connection
-from eventstore.postgres import row_to_event
+from eventstore.postgres import EVENT_COLUMNS, row_to_event
 from projections.notifier import LogNotifier
+from projections.reconnect import run_reconnecting
 from projections.runner import _TRANSIENT, ProjectionFailed, ProjectionRunner, lock_key
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = (
-    "position, stream_id, stream_type, version, event_id, event_type, schema_version,"
-    " payload, recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
-)
 _LOCK_ROWS = (
     "SELECT t.name, t.position, (SELECT coalesce(max(position), 0) FROM events) AS head"
     " FROM projection_tracking t WHERE t.name = ANY($1::text[]) ORDER BY t.name FOR UPDATE"
@@ -72,22 +69,9 @@ class RunnerGroup:
 
     async def run(self) -> None:
         """Run until cancelled; reconnect with back-off when the connection is lost."""
-        delay = 0.1
-        while True:
-            try:
-                await self._run_connected()
-            except asyncio.CancelledError:
-                raise
-            except _TRANSIENT as exc:
-                log.warning("projections lost their connection (%s); retrying", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            except Exception:
-                # Not an event's fault (those stop their projection inside step) and not a
-                # lost connection: never let the one task of every projection die silently.
-                log.exception("projection group failed; reconnecting in %.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        # Any other error is not an event's fault (those stop their projection inside
+        # step) nor a lost connection: never let the one task of every projection die.
+        await run_reconnecting(self._run_connected, "projection group", (*_TRANSIENT, Exception), log)
 
     async def _run_connected(self) -> None:
         conn = await asyncpg.connect(self.dsn)
@@ -183,13 +167,13 @@ class RunnerGroup:
         start = min(before[r.projection.name] for r in behind)
         if any(r.projection.all_events for r in behind):
             page = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
                 " ORDER BY position LIMIT $3", start, head, self.page_size,
             )
         else:
             types = sorted({t for r in behind for t in r.projection.event_types})
             page = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
                 " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $4",
                 start, head, types, self.page_size,
             )

@@ -34,6 +34,7 @@ from eventstore.db import init_connection
 from eventstore.integrity import Checkpoint
 from eventstore.merkle import CompactRange
 from projections.notifier import LogNotifier
+from projections.reconnect import run_reconnecting
 
 log = logging.getLogger(__name__)
 
@@ -87,22 +88,14 @@ class LogHasher:
         self._last_checkpoint_at = time.monotonic()
 
     async def run(self) -> None:
-        """Run until cancelled, reconnecting after lost connections."""
-        delay = 0.1
-        while True:
-            try:
-                await self._run_connected()
-            except asyncio.CancelledError:
-                raise
-            except _TRANSIENT as exc:
-                self.state.active = False
-                log.warning("log hasher lost its connection (%s); retrying", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            except Exception as exc:  # never die silently in the background
-                self.state.active, self.state.last_error = False, repr(exc)
-                log.exception("log hasher failed; retrying in 5 s")
-                await asyncio.sleep(5.0)
+        """Run until cancelled, reconnecting after lost connections; never die silently."""
+
+        def lost(exc: BaseException) -> None:
+            self.state.active = False
+            if not isinstance(exc, _TRANSIENT):
+                self.state.last_error = repr(exc)
+
+        await run_reconnecting(self._run_connected, "log hasher", (*_TRANSIENT, Exception), log, lost)
 
     async def _run_connected(self) -> None:
         conn = await asyncpg.connect(self.dsn)

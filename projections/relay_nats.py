@@ -37,6 +37,7 @@ from nats.js.api import StorageType, StreamConfig
 from domain.ports import RecordedEvent
 from eventstore.db import init_connection
 from projections.notifier import LogNotifier
+from projections.reconnect import run_reconnecting
 
 log = logging.getLogger(__name__)
 
@@ -154,18 +155,12 @@ class NatsRelay:
 
     async def run(self) -> None:
         """Run until cancelled; reconnect (to PostgreSQL or NATS) with back-off."""
-        delay = 0.1
-        while True:
-            try:
-                await self._run_connected()
-            except asyncio.CancelledError:
-                raise
-            except (*_TRANSIENT, RelayFailed) as exc:
-                self.state.active = False
-                self.state.last_error = repr(exc)
-                log.warning("NATS relay %s: %r; retrying in %.1fs", self.config.name, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        def lost(exc: BaseException) -> None:
+            self.state.active = False
+            self.state.last_error = repr(exc)
+
+        await run_reconnecting(self._run_connected, f"NATS relay {self.config.name}",
+                               (*_TRANSIENT, RelayFailed), log, lost)
 
     async def _run_connected(self) -> None:
         conn = await asyncpg.connect(self.dsn)

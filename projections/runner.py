@@ -22,22 +22,20 @@ import asyncpg
 
 from domain.ports import RecordedEvent
 from eventstore.db import init_connection
-from eventstore.postgres import row_to_event
+from eventstore.postgres import EVENT_COLUMNS, row_to_event
 from projections.base import Projection
 from projections.notifier import LogNotifier
 
 log = logging.getLogger(__name__)
 
 _SELECT_PAGE = (
-    "SELECT position, stream_id, stream_type, version, event_id, event_type, schema_version,"
-    " payload, recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
+    f"SELECT {EVENT_COLUMNS}"
     " FROM events WHERE position > $1 AND position <= $2 AND event_type = ANY($3::text[])"
     " ORDER BY position LIMIT $4"
 )
 # For projections with ``all_events``: every event type, including ones added later.
 _SELECT_PAGE_ALL = (
-    "SELECT position, stream_id, stream_type, version, event_id, event_type, schema_version,"
-    " payload, recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
+    f"SELECT {EVENT_COLUMNS}"
     " FROM events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3"
 )
 _TRANSIENT = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,

@@ -41,6 +41,7 @@ from domain.ports import RecordedEvent
 from eventstore.db import init_connection
 from projections.event_filter import EventFilter, read_page
 from projections.notifier import LogNotifier
+from projections.reconnect import run_reconnecting
 from projections.relay_nats import recorded_event_body
 
 log = logging.getLogger(__name__)
@@ -154,16 +155,7 @@ class WebhookDeliverer:
         self._client: httpx.AsyncClient | None = None
 
     async def run(self) -> None:
-        delay = 0.1
-        while True:
-            try:
-                await self._run_connected()
-            except asyncio.CancelledError:
-                raise
-            except _TRANSIENT as exc:
-                log.warning("webhook delivery lost its connection (%s); retrying", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await run_reconnecting(self._run_connected, "webhook delivery", _TRANSIENT, log)
 
     async def _run_connected(self) -> None:
         conn = await asyncpg.connect(self.dsn)

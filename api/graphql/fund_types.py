@@ -6,14 +6,14 @@ import enum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NewType
-from uuid import UUID
 
 import asyncpg
 import strawberry
 
 from api import audit, views
 from api.graphql.context import Info
-from api.graphql.types import Connection, Edge, HistoryEvent, Node, Organization, PageInfo, history_event
+from api.graphql.queries import load_organization
+from api.graphql.types import Connection, HistoryEvent, Node, Organization, connection, history_event
 from domain.funds import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
 from domain.inspections import Severity
 from domain.money import fmt
@@ -221,8 +221,6 @@ class Fund(Node):
 
     @strawberry.field(description="The organization the fund belongs to.")
     async def organization(self, info: Info) -> Organization | None:
-        from api.graphql.queries import load_organization
-
         return await load_organization(info, self.row["organization_id"])
 
     @strawberry.field(description="Its projects, oldest first.")
@@ -319,8 +317,6 @@ class Inspection(Node):
 
     @strawberry.field(description="The organization inspected (the fund's, or the subtree's root).")
     async def organization(self, info: Info) -> Organization | None:
-        from api.graphql.queries import load_organization
-
         return await load_organization(info, self.row["organization_id"])
 
     @strawberry.field(description="Its findings, oldest first.")
@@ -352,13 +348,3 @@ class FundShortfall:
     allocated: Money = strawberry.field(description="Allocated to it that year (carry-over excluded).")
     minimum: Money = strawberry.field(description="The configured yearly minimum.")
     shortfall: Money = strawberry.field(description="Minimum − allocated.")
-
-
-def connection(page: views.Page, wrap: Any, key: Any) -> Connection[Any]:
-    edges = [Edge(node=wrap(r), cursor=views.encode_cursor(*key(r))) for r in page.rows]
-    return Connection(edges=edges, page_info=PageInfo(
-        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
-
-
-def fund_id_of(value: UUID) -> strawberry.ID:
-    return _id(value)

@@ -19,13 +19,13 @@ from api.graphql.fund_types import (
     InspectionState,
     Money,
     Project,
-    connection,
     disclosure_cutoff,
     fund,
     inspection,
     project,
 )
-from api.graphql.types import Connection
+from api.graphql.queries import _org, argument_id, subtree_condition
+from api.graphql.types import Connection, connection
 from domain.errors import NotFound
 from domain.fund_handlers import FundCommands
 from domain.funds import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
@@ -39,40 +39,27 @@ def _commands(info: Info) -> FundCommands:
     return FundCommands(info.context.commands, info.context.settings.funds.year_end)
 
 
-def _uuid(value: str, field: str) -> UUID:
-    try:
-        return UUID(str(value))
-    except ValueError as exc:
-        raise ValueError(f"{field} is not a UUID: {value!r}") from exc
+async def _scoped_row(info: Info, table: str, row_id: UUID) -> Any:
+    """The row of ``table`` with this id, if its organization lies within the caller's scope."""
+    c = views.Conditions()
+    c.add("id = ?", row_id)
+    views.scope_condition(c, info.context.actor, "organization_id")
+    return await info.context.pool.fetchrow(f"SELECT * FROM {table} WHERE {c.where}", *c.args)
 
 
 async def load_fund(info: Info, fid: UUID) -> Fund | None:
-    c = views.Conditions()
-    c.add("id = ?", fid)
-    views.scope_condition(c, info.context.actor, "organization_id")
-    row = await info.context.pool.fetchrow(f"SELECT * FROM funds WHERE {c.where}", *c.args)
+    row = await _scoped_row(info, "funds", fid)
     return fund(row) if row is not None else None
 
 
 async def load_project(info: Info, pid: UUID) -> Project | None:
-    c = views.Conditions()
-    c.add("id = ?", pid)
-    views.scope_condition(c, info.context.actor, "organization_id")
-    row = await info.context.pool.fetchrow(f"SELECT * FROM projects WHERE {c.where}", *c.args)
+    row = await _scoped_row(info, "projects", pid)
     return project(row) if row is not None else None
 
 
 async def load_inspection(info: Info, iid: UUID) -> Inspection | None:
-    c = views.Conditions()
-    c.add("id = ?", iid)
-    views.scope_condition(c, info.context.actor, "organization_id")
-    row = await info.context.pool.fetchrow(f"SELECT * FROM inspections WHERE {c.where}", *c.args)
+    row = await _scoped_row(info, "inspections", iid)
     return inspection(row) if row is not None else None
-
-
-def _subtree(c: views.Conditions, column: str, root: strawberry.ID, field: str) -> None:
-    c.add(f"{column} IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid])",
-          _uuid(root, field))
 
 
 @strawberry.input(description="Narrow a list of funds.")
@@ -104,7 +91,7 @@ class InspectionFilter:
 class FundQueries:
     @strawberry.field(description="One fund, if its organization lies within your scope.")
     async def fund(self, info: Info, id: strawberry.ID) -> Fund | None:
-        return await load_fund(info, _uuid(id, "id"))
+        return await load_fund(info, argument_id(id, "id"))
 
     @strawberry.field(description="Funds within your scope, newest year first.")
     async def funds(self, info: Info, filter: FundFilter | None = None, first: int | None = None,
@@ -113,7 +100,7 @@ class FundQueries:
         c = views.Conditions()
         views.scope_condition(c, info.context.actor, "organization_id")
         if f.within is not None:
-            _subtree(c, "organization_id", f.within, "within")
+            subtree_condition(c, "organization_id", f.within, "within")
         if f.year is not None:
             c.add("year = ?", f.year)
         if f.kind is not None:
@@ -125,7 +112,7 @@ class FundQueries:
 
     @strawberry.field(description="One project, if its fund lies within your scope.")
     async def project(self, info: Info, id: strawberry.ID) -> Project | None:
-        return await load_project(info, _uuid(id, "id"))
+        return await load_project(info, argument_id(id, "id"))
 
     @strawberry.field(description="Projects within your scope, newest first.")
     async def projects(self, info: Info, filter: ProjectFilter | None = None,
@@ -134,9 +121,9 @@ class FundQueries:
         c = views.Conditions()
         views.scope_condition(c, info.context.actor, "organization_id")
         if f.within is not None:
-            _subtree(c, "organization_id", f.within, "within")
+            subtree_condition(c, "organization_id", f.within, "within")
         if f.fund_id is not None:
-            c.add("fund_id = ?", _uuid(f.fund_id, "fundId"))
+            c.add("fund_id = ?", argument_id(f.fund_id, "fundId"))
         if f.year is not None:
             c.add("year = ?", f.year)
         if f.state is not None:
@@ -154,7 +141,7 @@ class FundQueries:
 
     @strawberry.field(description="One inspection, if it lies within your scope.")
     async def inspection(self, info: Info, id: strawberry.ID) -> Inspection | None:
-        return await load_inspection(info, _uuid(id, "id"))
+        return await load_inspection(info, argument_id(id, "id"))
 
     @strawberry.field(description="Inspections within your scope, newest first.")
     async def inspections(self, info: Info, filter: InspectionFilter | None = None,
@@ -164,9 +151,9 @@ class FundQueries:
         c = views.Conditions()
         views.scope_condition(c, info.context.actor, "organization_id")
         if f.within is not None:
-            _subtree(c, "organization_id", f.within, "within")
+            subtree_condition(c, "organization_id", f.within, "within")
         if f.fund_id is not None:
-            c.add("fund_id = ?", _uuid(f.fund_id, "fundId"))
+            c.add("fund_id = ?", argument_id(f.fund_id, "fundId"))
         if f.state is not None:
             c.add("state = ?", f.state.value)
         page = await views.page(info.context.pool, "SELECT * FROM inspections", c,
@@ -178,12 +165,10 @@ class FundQueries:
                                   "received less than the configured minimum (carry-over not counted).")
     async def fund_shortfalls(self, info: Info, year: int,
                               within: strawberry.ID | None = None) -> list[FundShortfall]:
-        from api.graphql.queries import _org
-
         c = views.Conditions()
         views.scope_condition(c, info.context.actor, "o.id")
         if within is not None:
-            _subtree(c, "o.id", within, "within")
+            subtree_condition(c, "o.id", within, "within")
         c.add("o.kind = ANY(?::text[])", sorted(k.value for k in COMMUNITY_KINDS))
         c.add("o.status = 'ACTIVE'")
         minimum = info.context.settings.funds.minimum

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -212,6 +213,14 @@ def _transfer_payload(info: Info) -> Callable[[Outcome], Awaitable[TransferPaylo
     return present
 
 
+async def _transfer_step(info: Info, data: Any, step: Any) -> Any:
+    """Run ``step(commands, request, member id, transfer id)`` on the transfer ``data`` names."""
+    async def run() -> Outcome:
+        mid, tid = await _member_of(info, data.transfer_id)
+        return await step(info.context.commands, command_request(info, data), mid, tid)
+    return await execute(info, run, _transfer_payload(info))
+
+
 async def _member_of(info: Info, transfer_id: strawberry.ID) -> tuple[UUID, UUID]:
     tid = parse_id(transfer_id, "transferId")
     row = await views.transfer(info.context.pool, tid)
@@ -288,54 +297,29 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Approve a transfer and issue its introduction letter.")
     async def issue_transfer_letter(self, info: Info, input: IssueTransferLetterInput) -> IssueResult:
-        c = info.context.commands
-
-        async def run() -> Outcome:
-            mid, tid = await _member_of(info, input.transfer_id)
-            return await c.issue_transfer_letter(command_request(info, input), mid, tid, input.validity_days)
-        return await execute(info, run, _transfer_payload(info))
+        return await _transfer_step(
+            info, input, lambda c, r, m, t: c.issue_transfer_letter(r, m, t, input.validity_days))
 
     @strawberry.mutation(description="Accept the member on the receiving side.")
     async def accept_member_transfer(self, info: Info, input: AcceptMemberTransferInput) -> AcceptResult:
-        c = info.context.commands
-
-        async def run() -> Outcome:
-            mid, tid = await _member_of(info, input.transfer_id)
-            return await c.accept_member_transfer(command_request(info, input), mid, tid, input.justification)
-        return await execute(info, run, _transfer_payload(info))
+        return await _transfer_step(
+            info, input, lambda c, r, m, t: c.accept_member_transfer(r, m, t, input.justification))
 
     @strawberry.mutation(description="Return the letter to the sender with a reason.")
     async def return_member_transfer(self, info: Info, input: ReturnMemberTransferInput) -> ReturnResult:
-        c = info.context.commands
-
-        async def run() -> Outcome:
-            mid, tid = await _member_of(info, input.transfer_id)
-            return await c.return_member_transfer(command_request(info, input), mid, tid, input.reason)
-        return await execute(info, run, _transfer_payload(info))
+        return await _transfer_step(
+            info, input, lambda c, r, m, t: c.return_member_transfer(r, m, t, input.reason))
 
     @strawberry.mutation(description="Withdraw an open transfer.")
     async def withdraw_member_transfer(self, info: Info, input: WithdrawMemberTransferInput) -> WithdrawResult:
-        c = info.context.commands
-
-        async def run() -> Outcome:
-            mid, tid = await _member_of(info, input.transfer_id)
-            return await c.withdraw_member_transfer(command_request(info, input), mid, tid, input.reason)
-        return await execute(info, run, _transfer_payload(info))
+        return await _transfer_step(
+            info, input, lambda c, r, m, t: c.withdraw_member_transfer(r, m, t, input.reason))
 
     @strawberry.mutation(description="Mark an issued letter expired once its validity has passed.")
     async def expire_member_transfer(self, info: Info, input: ExpireMemberTransferInput) -> ExpireResult:
-        c = info.context.commands
-
-        async def run() -> Outcome:
-            mid, tid = await _member_of(info, input.transfer_id)
-            return await c.expire_member_transfer(command_request(info, input), mid, tid)
-        return await execute(info, run, _transfer_payload(info))
+        return await _transfer_step(info, input, lambda c, r, m, t: c.expire_member_transfer(r, m, t))
 
     @strawberry.mutation(description="Record that the transfer's receipt came back.")
     async def confirm_transfer_receipt(self, info: Info, input: ConfirmTransferReceiptInput) -> ConfirmResult:
-        c = info.context.commands
-
-        async def run() -> Outcome:
-            mid, tid = await _member_of(info, input.transfer_id)
-            return await c.confirm_transfer_receipt(command_request(info, input), mid, tid, input.received_on)
-        return await execute(info, run, _transfer_payload(info))
+        return await _transfer_step(
+            info, input, lambda c, r, m, t: c.confirm_transfer_receipt(r, m, t, input.received_on))

@@ -10,20 +10,20 @@ from api import views
 from api.graphql.context import Info
 from api.graphql.types import (
     Connection,
-    Edge,
     HistoryEvent,
     Member,
     Node,
     Organization,
-    PageInfo,
     Transfer,
+    connection,
     history_event,
 )
 from domain.members import Standing, TransferState
 from domain.organizations import OrganizationKind
 
 
-def _uuid(value: str, field: str) -> UUID:
+def argument_id(value: str, field: str) -> UUID:
+    """A query argument as a UUID (a bad one is a GraphQL error naming the argument)."""
     try:
         return UUID(str(value))
     except ValueError as exc:
@@ -66,16 +66,9 @@ class TransferFilter:
     )
 
 
-def _subtree(c: views.Conditions, column: str, root: strawberry.ID, field: str) -> None:
-    c.add(f"{column} IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid])", _uuid(root, field))
-
-
-def _connection(page: views.Page, wrap, key) -> Connection:  # type: ignore[no-untyped-def]
-    edges = [Edge(node=wrap(r), cursor=views.encode_cursor(*key(r))) for r in page.rows]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-    )
+def subtree_condition(c: views.Conditions, column: str, root: strawberry.ID, field: str) -> None:
+    """Limit ``column`` (an organization id) to the subtree at ``root``."""
+    c.add(f"{column} IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid])", argument_id(root, field))
 
 
 def _org(r) -> Organization:  # type: ignore[no-untyped-def]
@@ -164,7 +157,7 @@ class Viewer:
 class OrganizationQueries:
     @strawberry.field(description="Any object by id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await load_node(info, _uuid(id, "id"))
+        return await load_node(info, argument_id(id, "id"))
 
     @strawberry.field(description="The token's identity, roles and scope.")
     def me(self, info: Info) -> Viewer:
@@ -174,7 +167,7 @@ class OrganizationQueries:
 
     @strawberry.field(description="One organization, if it lies within your scope.")
     async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
-        return await load_organization(info, _uuid(id, "id"))
+        return await load_organization(info, argument_id(id, "id"))
 
     @strawberry.field(description="Organizations within your scope, by name.")
     async def organizations(
@@ -187,7 +180,7 @@ class OrganizationQueries:
         if f.kind is not None:
             c.add("kind = ?", f.kind.value)
         if f.within is not None:
-            _subtree(c, "id", f.within, "within")
+            subtree_condition(c, "id", f.within, "within")
         if f.name_contains:
             c.add("name ILIKE '%' || ? || '%'", f.name_contains)
         if not f.include_dissolved:
@@ -195,11 +188,11 @@ class OrganizationQueries:
         page = await views.page(info.context.pool, "SELECT * FROM organizations", c,
                                 ("name", "id"), views.decode_cursor(after, 2),
                                 info.context.page_size(first))
-        return _connection(page, _org, lambda r: (r["name"], str(r["id"])))
+        return connection(page, _org, lambda r: (r["name"], str(r["id"])))
 
     @strawberry.field(description="One member, if your scope holds the member's home or an incoming transfer.")
     async def member(self, info: Info, id: strawberry.ID) -> Member | None:
-        return await load_member(info, _uuid(id, "id"))
+        return await load_member(info, argument_id(id, "id"))
 
     @strawberry.field(description="Members whose home lies within your scope, by name.")
     async def members(
@@ -210,18 +203,18 @@ class OrganizationQueries:
         c = views.Conditions()
         views.scope_condition(c, info.context.actor, "home_organization_id")
         if f.within is not None:
-            _subtree(c, "home_organization_id", f.within, "within")
+            subtree_condition(c, "home_organization_id", f.within, "within")
         if f.standing is not None:
             c.add("standing = ?", f.standing.value)
         if f.name_contains:
             c.add("name ILIKE '%' || ? || '%'", f.name_contains)
         page = await views.page(info.context.pool, "SELECT * FROM members", c, ("name", "id"),
                                 views.decode_cursor(after, 2), info.context.page_size(first))
-        return _connection(page, _member, lambda r: (r["name"], str(r["id"])))
+        return connection(page, _member, lambda r: (r["name"], str(r["id"])))
 
     @strawberry.field(description="One transfer, if either side lies within your scope.")
     async def transfer(self, info: Info, id: strawberry.ID) -> Transfer | None:
-        return await load_transfer(info, _uuid(id, "id"))
+        return await load_transfer(info, argument_id(id, "id"))
 
     @strawberry.field(description="Transfers with either side within your scope, newest first.")
     async def transfers(
@@ -238,9 +231,9 @@ class OrganizationQueries:
         if f.state is not None:
             c.add("state = ?", f.state.value)
         if f.from_within is not None:
-            _subtree(c, "from_organization_id", f.from_within, "fromWithin")
+            subtree_condition(c, "from_organization_id", f.from_within, "fromWithin")
         if f.to_within is not None:
-            _subtree(c, "to_organization_id", f.to_within, "toWithin")
+            subtree_condition(c, "to_organization_id", f.to_within, "toWithin")
         today = info.context.today()
         for flag, (sql, value) in ((f.overdue_receipt, views.overdue_receipt_sql(today)),
                                    (f.pocket, views.pocket_sql(today))):
@@ -251,20 +244,20 @@ class OrganizationQueries:
         page = await views.page(info.context.pool, "SELECT * FROM transfers", c,
                                 ("requested_position",), views.decode_cursor(after, 1),
                                 info.context.page_size(first), descending=True)
-        return _connection(page, _transfer, lambda r: (r["requested_position"],))
+        return connection(page, _transfer, lambda r: (r["requested_position"],))
 
     @strawberry.field(description="Every event of one stream (organization or member), oldest first.")
     async def history(
         self, info: Info, stream_id: strawberry.ID, first: int | None = None, after: str | None = None,
     ) -> Connection[HistoryEvent]:
-        sid = _uuid(stream_id, "streamId")
+        sid = argument_id(stream_id, "streamId")
         if await load_node(info, sid) is None:
             raise ValueError("no such stream within your scope")
         c = views.Conditions()
         c.add("stream_id = ?", sid)
         page = await views.page(info.context.pool, "SELECT * FROM events", c, ("version",),
                                 views.decode_cursor(after, 1), info.context.page_size(first))
-        return _connection(page, lambda r: history_event(r, info), lambda r: (r["version"],))
+        return connection(page, lambda r: history_event(r, info), lambda r: (r["version"],))
 
     @strawberry.field(description="Position, lag and errors of every read model.")
     async def projections(self, info: Info) -> list[ProjectionStatus]:

@@ -13,6 +13,7 @@ import asyncpg
 import strawberry
 from strawberry.scalars import JSON
 
+from api import views
 from api.graphql.context import Info
 from api.graphql.loading import batch, node_fields, via_loader
 from domain.members import Gender, Standing, TransferScope, TransferState
@@ -370,3 +371,10 @@ class Connection(Generic[T]):
     async def _after(self, pending: list[Awaitable[Any]]) -> list[Edge[T]]:
         await asyncio.gather(*pending)
         return self.items
+
+
+def connection(page: views.Page, wrap: Any, key: Any) -> Connection[Any]:
+    """A page of rows as a connection: ``wrap`` makes a node, ``key`` its cursor values."""
+    edges = [Edge(node=wrap(r), cursor=views.encode_cursor(*key(r))) for r in page.rows]
+    return Connection(edges=edges, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
