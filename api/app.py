@@ -23,20 +23,20 @@ from api.auth import signing_secret
 from api.config import Settings
 from api.export import ExportEndpoint
 from api.feed import FeedEndpoint
+from api.graphql.feed.subscriptions import SubscriptionView
 from api.graphql.schema import schema as graphql_schema
-from api.graphql.subscriptions import SubscriptionView
 from api.http import GraphQLEndpoint
 from api.signing import signing_key
-from domain.handlers import Commands
-from domain.webhook_handlers import WebhookCommands
+from domain.shared.handling import Commands
+from domain.webhooks.handlers import WebhookCommands
 from eventstore.db import create_pool
+from eventstore.integrity.hasher import LogHasher
 from eventstore.postgres import PostgresEventStore
-from projections.feed import EventFeed
-from projections.hasher import LogHasher
-from projections.registry import PROJECTIONS
-from projections.relay_nats import NatsRelay, relay_config
-from projections.supervisor import Supervisor
-from projections.webhook_delivery import DeliveryConfig, WebhookDeliverer, WebhookSecretTable
+from projections.feed.live import EventFeed
+from projections.integrations.nats import NatsRelay, relay_config
+from projections.integrations.webhooks import DeliveryConfig, WebhookDeliverer, WebhookSecretTable
+from projections.runtime.registry import PROJECTIONS
+from projections.runtime.supervisor import Supervisor
 
 PROJECTION_POSITION = Gauge("grassroots_projection_position", "Last log position applied", ["name"])
 PROJECTION_FAILED = Gauge("grassroots_projection_failed", "1 if the projection stopped", ["name"])

@@ -14,9 +14,9 @@ from uuid import UUID
 
 import asyncpg
 
-from domain import events as ev
-from domain.fund_ledger import FOLD_FIELDS, FundFigures, ProjectFigures, balance_on
-from domain.funds import Fund
+from domain.funds.aggregate import Fund
+from domain.funds.ledger import FOLD_FIELDS, FundFigures, ProjectFigures, balance_on
+from domain.shared import events as ev
 from eventstore.postgres import EVENT_COLUMNS, row_to_event
 
 ev.register(Fund)

@@ -11,7 +11,7 @@ from uuid import UUID
 import jwt
 
 from api.config import ConfigError, Settings
-from domain.permissions import Actor, Role
+from domain.shared.permissions import Actor, Role
 
 ISSUER = "grassroots-ledger"
 AUDIENCE = "grassroots-ledger"

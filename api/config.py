@@ -10,9 +10,9 @@ from pathlib import Path
 
 import platformdirs
 
-from domain.errors import DomainError
-from domain.funds import YearEnd
-from domain.members import TransferRules, TransferScope
+from domain.funds.aggregate import YearEnd
+from domain.members.aggregate import TransferRules, TransferScope
+from domain.shared.errors import DomainError
 
 
 class ConfigError(ValueError):
@@ -101,7 +101,7 @@ class FundSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> FundSettings:
-        from domain.money import parse_money
+        from domain.shared.money import parse_money
 
         try:
             minimum = parse_money(env.get("GRASSROOTS_FUND_MINIMUM", "120000.00"), "minimum")

@@ -3,7 +3,7 @@
 Two formats over the same selection of events:
 - ``csv``: one row per event with its money effect and the balance after it, for a
   spreadsheet (UTF-8 with a byte-order mark, so Excel reads the Chinese text right);
-- ``jsonl``: the evidence format of ``eventstore.evidence`` (every stored column plus
+- ``jsonl``: the evidence format of ``eventstore.integrity.evidence`` (every stored column plus
   the Merkle proof against the latest signed checkpoint), which ``grassroots verify
   --export FILE`` checks offline.
 
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.auth import InvalidToken, from_header
-from eventstore.evidence import write_evidence
+from eventstore.integrity.evidence import write_evidence
 
 CSV_COLUMNS = (
     "position", "recorded_at", "business_date", "organization_id", "fund_id", "fund_year",

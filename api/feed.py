@@ -2,7 +2,7 @@
 
 It returns the same events in the same order as the ``events`` subscription: those
 after ``after`` that match the filters and lie in the token's scope, never beyond the
-readable head (see ``projections.event_filter``). ``next`` is the position to pass as
+readable head (see ``projections.feed.reading``). ``next`` is the position to pass as
 ``after`` for the following page; it moves past events that do not match, so a poller
 never rescans them, and it never skips one that may still appear.
 """
@@ -18,9 +18,9 @@ from starlette.responses import JSONResponse, Response
 
 from api.auth import InvalidToken, from_header
 from api.graphql.types import PERSONAL_FIELDS
-from domain.permissions import Actor
-from domain.ports import RecordedEvent
-from projections.event_filter import EventFilter, read_page, readable_head
+from domain.shared.permissions import Actor
+from domain.shared.ports import RecordedEvent
+from projections.feed.reading import EventFilter, read_page, readable_head
 
 DEFAULT_LIMIT = 100
 

@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.auth import InvalidToken, from_header
-from api.graphql.context import Context, Loaders
+from api.graphql.core.context import Context, Loaders
 from api.graphql.schema import schema
 
 log = logging.getLogger(__name__)

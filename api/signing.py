@@ -14,7 +14,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from api.config import ConfigError, Settings
-from eventstore.integrity import load_private_key, private_key_pem
+from eventstore.integrity.encoding import (
+    load_private_key,
+    private_key_pem,
+)
 
 KEY_FILE = "checkpoint-signing-key.pem"
 _cache: dict[tuple[object, ...], Ed25519PrivateKey] = {}

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.permissions import Actor
+from domain.shared.permissions import Actor
 
 
 class BadCursor(ValueError):

@@ -54,7 +54,7 @@ from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate, event  # noqa: E402
 
 from api.auth import mint  # noqa: E402
-from domain.permissions import Role  # noqa: E402
+from domain.shared.permissions import Role  # noqa: E402
 from eventstore.db import connect, create_pool  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
 

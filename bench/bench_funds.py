@@ -35,15 +35,15 @@ from typing import Any
 from uuid import uuid4
 
 from api.audit import fund_as_of, fund_balance_on
-from domain import events as ev
-from domain.funds import AllocationSource, Fund, FundKind, SpendingCategory
-from domain.money import ZERO
-from domain.ports import Append, Metadata
+from domain.funds.aggregate import AllocationSource, Fund, FundKind, SpendingCategory
+from domain.shared import events as ev
+from domain.shared.money import ZERO
+from domain.shared.ports import Append, Metadata
 from eventstore.db import create_pool
 from eventstore.migrate import migrate
 from eventstore.postgres import PostgresEventStore
-from projections.registry import PROJECTIONS
-from projections.supervisor import Supervisor
+from projections.runtime.registry import PROJECTIONS
+from projections.runtime.supervisor import Supervisor
 
 META = Metadata(actor="bench", actor_roles=("finance_officer",), correlation_id=uuid4())
 

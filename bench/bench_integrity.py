@@ -59,12 +59,12 @@ from bench_foundation import (  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from api.auth import mint  # noqa: E402
-from domain.permissions import Role  # noqa: E402
-from eventstore import integrity_db as idb  # noqa: E402
+from domain.shared.permissions import Role  # noqa: E402
 from eventstore.db import connect  # noqa: E402
+from eventstore.integrity import store as idb  # noqa: E402
+from eventstore.integrity.hasher import HASHER_LOCK, LogHasher  # noqa: E402
+from eventstore.integrity.verify import verify_log  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
-from eventstore.verify import verify_log  # noqa: E402
-from projections.hasher import HASHER_LOCK, LogHasher  # noqa: E402
 
 # Realistic rows: fund, member and organization events with Chinese text, money as
 # decimal strings, uuids, a reason on some, one or two roles.

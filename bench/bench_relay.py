@@ -13,7 +13,7 @@ One run, one throwaway embedded PostgreSQL (pgserver) and one nats-server (from 
    ``Nats-Msg-Id`` headers, 1,000 in flight, to a stream of its own (``BASELINE``):
    the most a Python client on this machine gets out of this JetStream.
 3. Baseline B: the same with ``js.publish`` awaited one by one (no pipelining).
-4. The relay (``projections.relay_nats.NatsRelay``) from position 0 to the head,
+4. The relay (``projections.integrations.nats.NatsRelay``) from position 0 to the head,
    reading pages from PostgreSQL and recording its position as it goes.
 
 The figures are printed, never checked.
@@ -39,7 +39,7 @@ from nats.js.api import StorageType, StreamConfig  # noqa: E402
 
 from eventstore.db import connect  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
-from projections.relay_nats import _SELECT, NatsRelay, RelayConfig, event_body, subject_for  # noqa: E402
+from projections.integrations.nats import _SELECT, NatsRelay, RelayConfig, event_body, subject_for  # noqa: E402
 from tests.nats_server import NatsServer  # noqa: E402
 
 _BULK = """

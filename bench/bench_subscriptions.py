@@ -56,7 +56,7 @@ from bench_foundation import (  # noqa: E402
 )
 
 from api.auth import mint  # noqa: E402
-from domain.permissions import Role  # noqa: E402
+from domain.shared.permissions import Role  # noqa: E402
 from eventstore.db import connect  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
-from domain.errors import ClaimConflict, OwnerNotVacant, VersionConflict
-from domain.ports import Append, AppendResult, RecordedEvent
+from domain.shared.errors import ClaimConflict, OwnerNotVacant, VersionConflict
+from domain.shared.ports import Append, AppendResult, RecordedEvent
 
 
 class InMemoryEventStore:

@@ -19,8 +19,8 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.errors import ClaimConflict, OwnerNotVacant, VersionConflict
-from domain.ports import Append, AppendResult, NewEvent, RecordedEvent
+from domain.shared.errors import ClaimConflict, OwnerNotVacant, VersionConflict
+from domain.shared.ports import Append, AppendResult, NewEvent, RecordedEvent
 
 LOG_LOCK = 0x6C6F67  # pg_advisory_xact_lock key that orders appends ("log")
 NOTIFY_CHANNEL = "grassroots_events"

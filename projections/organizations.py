@@ -6,8 +6,8 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.ports import RecordedEvent
-from projections.base import Projection
+from domain.shared.ports import RecordedEvent
+from projections.runtime.base import Projection
 
 projection = Projection("organizations", ("organizations",))
 

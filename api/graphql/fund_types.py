@@ -11,12 +11,12 @@ import asyncpg
 import strawberry
 
 from api import audit, views
-from api.graphql.context import Info
+from api.graphql.core.context import Info
 from api.graphql.queries import load_organization
 from api.graphql.types import Connection, HistoryEvent, Node, Organization, connection, history_event
-from domain.funds import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
-from domain.inspections import Severity
-from domain.money import fmt
+from domain.funds.aggregate import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
+from domain.inspections.aggregate import Severity
+from domain.shared.money import fmt
 
 Money = NewType("Money", str)
 """Exact yuan as a string with two decimals; mapped to the Money scalar in schema.py."""

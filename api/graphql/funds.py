@@ -9,9 +9,9 @@ from uuid import UUID
 import strawberry
 
 from api import views
-from api.graphql import errors as e
-from api.graphql.common import command_request, execute, parse_id, parse_opt_id, result_union
-from api.graphql.context import Info
+from api.graphql.core import errors as e
+from api.graphql.core.common import command_request, execute, parse_id, parse_opt_id, result_union
+from api.graphql.core.context import Info
 from api.graphql.fund_types import (
     Fund,
     FundShortfall,
@@ -26,13 +26,13 @@ from api.graphql.fund_types import (
 )
 from api.graphql.queries import _org, argument_id, subtree_condition
 from api.graphql.types import Connection, connection
-from domain.errors import NotFound
-from domain.fund_handlers import FundCommands
-from domain.funds import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
-from domain.handlers import Outcome
-from domain.inspections import Severity
-from domain.money import fmt
-from domain.organizations import COMMUNITY_KINDS
+from domain.funds.aggregate import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
+from domain.funds.handlers import FundCommands
+from domain.inspections.aggregate import Severity
+from domain.organizations.aggregate import COMMUNITY_KINDS
+from domain.shared.errors import NotFound
+from domain.shared.handling import Outcome
+from domain.shared.money import fmt
 
 
 def _commands(info: Info) -> FundCommands:

@@ -14,15 +14,15 @@ from uuid import UUID
 import strawberry
 
 from api import views
-from api.graphql import errors as e
-from api.graphql.common import command_request, execute, parse_id, parse_opt_id, result_union
-from api.graphql.context import Info
+from api.graphql.core import errors as e
+from api.graphql.core.common import command_request, execute, parse_id, parse_opt_id, result_union
+from api.graphql.core.context import Info
 from api.graphql.queries import load_member, load_organization, load_transfer
 from api.graphql.types import Member, Organization, Transfer
-from domain.errors import NotFound
-from domain.handlers import Outcome
-from domain.members import Gender, Standing, TransferScope
-from domain.organizations import OrganizationKind
+from domain.members.aggregate import Gender, Standing, TransferScope
+from domain.organizations.aggregate import OrganizationKind
+from domain.shared.errors import NotFound
+from domain.shared.handling import Outcome
 
 
 @strawberry.type(description="The organization as the read model has it after the change.")

@@ -7,7 +7,7 @@ from uuid import UUID
 import strawberry
 
 from api import views
-from api.graphql.context import Info
+from api.graphql.core.context import Info
 from api.graphql.types import (
     Connection,
     HistoryEvent,
@@ -18,8 +18,8 @@ from api.graphql.types import (
     connection,
     history_event,
 )
-from domain.members import Standing, TransferState
-from domain.organizations import OrganizationKind
+from domain.members.aggregate import Standing, TransferState
+from domain.organizations.aggregate import OrganizationKind
 
 
 def argument_id(value: str, field: str) -> UUID:

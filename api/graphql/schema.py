@@ -21,17 +21,17 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.config import Settings
-from api.graphql import errors
-from api.graphql.cost import query_cost_rule
-from api.graphql.execution import EXECUTION_CONTEXT
+from api.graphql.core import errors
+from api.graphql.core.cost import query_cost_rule
+from api.graphql.core.execution import EXECUTION_CONTEXT
+from api.graphql.feed.subscriptions import Subscription, sharing_event_results
 from api.graphql.fund_types import MONEY_SCALAR, Fund, Inspection, Money, Project
 from api.graphql.funds import FundMutations, FundQueries
-from api.graphql.integrity import IntegrityMutations, IntegrityQueries
+from api.graphql.integrity.schema import IntegrityMutations, IntegrityQueries
 from api.graphql.mutations import OrganizationMutations
 from api.graphql.queries import OrganizationQueries
-from api.graphql.subscriptions import Subscription, sharing_event_results
 from api.graphql.types import Member, Organization, Transfer
-from api.graphql.webhooks import WebhookMutations, WebhookQueries
+from api.graphql.webhooks.schema import WebhookMutations, WebhookQueries
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"

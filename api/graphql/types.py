@@ -14,10 +14,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api import views
-from api.graphql.context import Info
-from api.graphql.loading import batch, node_fields, via_loader
-from domain.members import Gender, Standing, TransferScope, TransferState
-from domain.organizations import OrganizationKind
+from api.graphql.core.context import Info
+from api.graphql.core.loading import batch, node_fields, via_loader
+from domain.members.aggregate import Gender, Standing, TransferScope, TransferState
+from domain.organizations.aggregate import OrganizationKind
 
 strawberry.enum(OrganizationKind, description="The kinds of Party organization in the district tree.")
 strawberry.enum(Gender, description="Gender as recorded on the member's file.")

@@ -14,8 +14,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.errors import ClaimConflict, OwnerNotVacant, VersionConflict
-from domain.ports import (
+from domain.shared.errors import ClaimConflict, OwnerNotVacant, VersionConflict
+from domain.shared.ports import (
     Append,
     AppendResult,
     Claim,

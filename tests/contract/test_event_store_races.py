@@ -10,8 +10,8 @@ from uuid import uuid4
 
 import asyncpg
 
-from domain.errors import ClaimConflict, VersionConflict
-from domain.ports import Append, Claim, EventStore
+from domain.shared.errors import ClaimConflict, VersionConflict
+from domain.shared.ports import Append, Claim, EventStore
 from eventstore.postgres import PostgresEventStore
 from tests.contract.test_event_store_contract import event, meta, store  # noqa: F401
 

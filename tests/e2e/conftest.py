@@ -16,7 +16,7 @@ import uvicorn
 from api.app import create_app
 from api.auth import mint
 from api.config import Settings
-from domain.permissions import Role
+from domain.shared.permissions import Role
 
 SECRET = "test-secret-" + "x" * 40
 

@@ -6,9 +6,11 @@ import csv
 import io
 import json
 
-from domain.permissions import Role
-from eventstore.evidence import verify_evidence
-from eventstore.integrity import load_public_key
+from domain.shared.permissions import Role
+from eventstore.integrity.encoding import (
+    load_public_key,
+)
+from eventstore.integrity.evidence import verify_evidence
 from tests.e2e.test_funds_auditor import community_fund, decided_project, mutate
 
 

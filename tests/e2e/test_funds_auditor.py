@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.permissions import Role
+from domain.shared.permissions import Role
 from tests.e2e.test_transfer_walkthrough import build_tree
 
 FUND_FIELDS = "id year kind status allocated paid committed balance available version"

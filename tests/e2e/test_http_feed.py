@@ -6,8 +6,8 @@ from typing import Any
 
 import asyncpg
 
-from domain.permissions import Role
-from projections.event_filter import readable_head
+from domain.shared.permissions import Role
+from projections.feed.reading import readable_head
 from tests.e2e.conftest import Server
 from tests.e2e.ws import EVENTS, GUARD, connect
 from tests.integration.support import append_events, build_world, commands, head, wait_until

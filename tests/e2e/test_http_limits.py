@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.http import MAX_BODY
-from domain.permissions import Role
+from domain.shared.permissions import Role
 
 
 async def test_an_oversized_body_is_refused_with_413(server) -> None:  # type: ignore[no-untyped-def]

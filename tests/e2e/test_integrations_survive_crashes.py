@@ -22,7 +22,7 @@ import httpx
 
 from api.auth import mint
 from api.config import IntegrationSettings
-from domain.permissions import Role
+from domain.shared.permissions import Role
 from tests.e2e.conftest import SECRET
 from tests.e2e.receiver import app_server, eventually, receiver, verified
 from tests.nats_server import free_port, nats_server, nats_url, read_stream  # noqa: F401
@@ -49,7 +49,7 @@ class Processes:
     async def _spawn(self, *args: str) -> asyncio.subprocess.Process:
         with (self.logs / f"{args[0]}.log").open("ab") as log:
             return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "api.cli", *args, cwd=ROOT, env=self.env,
+                sys.executable, "-m", "api.cli.main", *args, cwd=ROOT, env=self.env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=log)
 
     async def start_server(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.permissions import Role
+from domain.shared.permissions import Role
 from tests.e2e.test_transfer_walkthrough import build_tree, establish, register, step
 from tests.idnumbers import id_number
 

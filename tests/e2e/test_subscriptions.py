@@ -13,10 +13,10 @@ import pytest
 import websockets
 
 from api.config import FeedSettings
-from domain.permissions import Role
-from domain.ports import Append, Metadata, NewEvent
+from domain.shared.permissions import Role
+from domain.shared.ports import Append, Metadata, NewEvent
 from eventstore.postgres import PostgresEventStore
-from projections.event_filter import EventFilter, read_events, readable_head
+from projections.feed.reading import EventFilter, read_events, readable_head
 from tests.e2e.conftest import Server
 from tests.e2e.test_transfer_walkthrough import build_tree, register
 from tests.e2e.ws import EVENTS, GUARD, Closed, connect, serve

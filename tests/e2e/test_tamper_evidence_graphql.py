@@ -9,9 +9,11 @@ from uuid import uuid4
 
 import asyncpg
 
-from domain.permissions import Role
-from eventstore import merkle
-from eventstore.integrity import load_public_key
+from domain.shared.permissions import Role
+from eventstore.integrity import merkle
+from eventstore.integrity.encoding import (
+    load_public_key,
+)
 from tests.e2e.conftest import Server
 from tests.integration.support import append_events, wait_until
 

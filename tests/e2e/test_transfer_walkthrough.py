@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from domain.permissions import Role
+from domain.shared.permissions import Role
 from tests.idnumbers import id_number
 
 ESTABLISH = """

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from domain.permissions import Role
+from domain.shared.permissions import Role
 from tests.e2e.receiver import app_server, eventually, receiver, verified
 from tests.e2e.test_transfer_walkthrough import build_tree, establish
 from tests.nats_server import free_port

@@ -8,8 +8,10 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from eventstore.db import connect
-from eventstore.integrity import Checkpoint
-from projections.hasher import checkpoint_now
+from eventstore.integrity.encoding import (
+    Checkpoint,
+)
+from eventstore.integrity.hasher import checkpoint_now
 
 
 async def hash_and_sign(dsn: str, key: Ed25519PrivateKey) -> Checkpoint:

@@ -17,10 +17,10 @@ import sys
 
 import asyncpg
 
-from domain.ports import RecordedEvent
-from projections.base import Projection
-from projections.notifier import LogNotifier
-from projections.runner import ProjectionRunner
+from domain.shared.ports import RecordedEvent
+from eventstore.notifier import LogNotifier
+from projections.runtime.base import Projection
+from projections.runtime.runner import ProjectionRunner
 
 NAME = "ticks"
 PAGE_SIZE = 50

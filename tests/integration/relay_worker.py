@@ -15,8 +15,8 @@ import asyncio
 import sys
 import time
 
-from projections.notifier import LogNotifier
-from projections.relay_nats import NatsRelay, RelayConfig
+from eventstore.notifier import LogNotifier
+from projections.integrations.nats import NatsRelay, RelayConfig
 
 PAGE_SIZE = 200
 IN_FLIGHT = 50

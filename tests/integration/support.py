@@ -11,19 +11,19 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from domain.fund_handlers import FundCommands
-from domain.funds import AllocationSource, FundKind, SpendingCategory, YearEnd
-from domain.handlers import AggregateDirectory, Commands, Request
-from domain.inspections import Severity
-from domain.members import Gender, Standing, TransferScope
-from domain.organizations import OrganizationKind
-from domain.permissions import Actor, Role
-from domain.ports import Append, Metadata, NewEvent
-from domain.webhook_handlers import WebhookCommands
+from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
+from domain.funds.handlers import FundCommands
+from domain.inspections.aggregate import Severity
+from domain.members.aggregate import Gender, Standing, TransferScope
+from domain.organizations.aggregate import OrganizationKind
+from domain.shared.handling import AggregateDirectory, Commands, Request
+from domain.shared.permissions import Actor, Role
+from domain.shared.ports import Append, Metadata, NewEvent
+from domain.webhooks.handlers import WebhookCommands
 from eventstore.db import connect
 from eventstore.postgres import PostgresEventStore
-from projections.base import Projection
-from projections.runner import ProjectionRunner, ensure_tracking
+from projections.runtime.base import Projection
+from projections.runtime.runner import ProjectionRunner, ensure_tracking
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 TODAY = NOW.date()

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from domain.handlers import AggregateDirectory, Commands, Request
-from domain.organizations import OrganizationKind
-from domain.permissions import Actor, Role
+from domain.organizations.aggregate import OrganizationKind
+from domain.shared.handling import AggregateDirectory, Commands, Request
+from domain.shared.permissions import Actor, Role
 from eventstore.memory import InMemoryEventStore
 
 

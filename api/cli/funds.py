@@ -1,0 +1,160 @@
+"""Command-line tools for auditors: ``grassroots export`` and ``grassroots fund ...``.
+
+Registered on the main app by ``api/cli.py``. They read the configured database
+(``DATABASE_URL``, or the embedded server in ``GRASSROOTS_DATA_DIR``) directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+fund_app = typer.Typer(help="Ask a fund's past, replayed from the log.", no_args_is_help=True)
+
+
+def _with_db(run):  # type: ignore[no-untyped-def]
+    from api.cli.main import _migrate, _settings
+    from api.database import database
+
+    with database(_settings()) as dsn:
+        asyncio.run(_migrate(dsn))
+        return asyncio.run(run(dsn))
+
+
+def export(
+    fund: UUID = typer.Option(None, help="Export this fund's history."),
+    organization: UUID = typer.Option(None, help="Or every fund and inspection of this subtree."),
+    from_date: datetime = typer.Option(None, "--from", formats=["%Y-%m-%d"], help="First business date."),
+    to_date: datetime = typer.Option(None, "--to", formats=["%Y-%m-%d"], help="Last business date."),
+    fmt: str = typer.Option("csv", "--format", help="csv, or jsonl (verifiable evidence)."),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write; standard output if omitted."),
+) -> None:
+    """Export a fund's or a subtree's history for a period as CSV or JSON lines."""
+    from api.export import ExportError, Selection, lines
+    from eventstore.db import connect
+
+    try:
+        selection = Selection(fund, organization, from_date.date() if from_date else None,
+                              to_date.date() if to_date else None)
+        if fmt not in ("csv", "jsonl"):
+            raise ExportError("format is csv or jsonl")
+    except ExportError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+    async def run(dsn: str) -> int:
+        conn = await connect(dsn)
+        count = 0
+        sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            async for line in lines(conn, selection, fmt):
+                sink.write(line)
+                count += 1
+        finally:
+            if output:
+                sink.close()
+            await conn.close()
+        return count
+
+    count = _with_db(run)
+    err.print(f"wrote {count} lines" + (f" to {output}" if output else ""))
+
+
+@fund_app.command("as-of")
+def as_of(
+    fund: UUID = typer.Argument(..., help="The fund's id."),
+    at: datetime = typer.Option(..., help="Recorded instant, ISO-8601 (UTC if no zone)."),
+    replay_aggregate: bool = typer.Option(False, help="Replay the domain model instead of folding payloads."),
+) -> None:
+    """Print the fund's state as of a recorded instant, replayed from the log (JSON)."""
+    from api.audit import fund_as_of
+    from eventstore.db import connect
+
+    instant = at if at.tzinfo else at.replace(tzinfo=UTC)
+
+    async def run(dsn: str) -> dict[str, object] | None:
+        conn = await connect(dsn)
+        try:
+            found = await fund_as_of(conn, fund, instant, aggregate=replay_aggregate)
+        finally:
+            await conn.close()
+        if found is None:
+            return None
+        return {
+            "fund": str(found.fund_id), "at": instant.isoformat(), "version": found.version,
+            "position": found.position, "allocated": str(found.allocated), "paid": str(found.paid),
+            "committed": str(found.committed), "balance": str(found.balance),
+            "available": str(found.available), "closed": found.closed, "method": found.method,
+            "projects": [{"id": p.id, "title": p.title, "state": p.state,
+                          "approvedAmount": str(p.approved), "paid": str(p.paid)}
+                         for p in found.projects],
+        }
+
+    result = _with_db(run)
+    if result is None:
+        err.print(f"[red]fund {fund} had no events by {instant.isoformat()}[/red]")
+        raise typer.Exit(1)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+
+@fund_app.command("balance-on")
+def balance_on(
+    fund: UUID = typer.Argument(..., help="The fund's id."),
+    on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Business date, YYYY-MM-DD."),
+) -> None:
+    """Print the fund's balance on a business date, folded from every recorded event."""
+    from api.audit import fund_balance_on
+    from eventstore.db import connect
+
+    day: date = on.date()
+
+    async def run(dsn: str) -> object:
+        conn = await connect(dsn)
+        try:
+            return await fund_balance_on(conn, fund, day)
+        finally:
+            await conn.close()
+
+    result = _with_db(run)
+    if result is None:
+        err.print(f"[red]no fund {fund}[/red]")
+        raise typer.Exit(1)
+    sys.stdout.write(f"{result}\n")
+
+
+def demo() -> None:
+    """Load a demo district: a street, four communities, a year of funds and projects."""
+    from api.cli.demo import load_demo
+    from domain.shared.errors import AlreadyExists
+    from eventstore.db import create_pool
+
+    async def run(dsn: str) -> object:
+        pool = await create_pool(dsn, min_size=1, max_size=2)
+        try:
+            return await load_demo(pool)
+        except AlreadyExists:
+            return None
+        finally:
+            await pool.close()
+
+    result = _with_db(run)
+    if result is None:
+        err.print("the demo district is already loaded")
+        return
+    err.print(f"demo loaded: district {result.district}, street {result.street}")  # type: ignore[attr-defined]
+    for community, fund in zip(result.communities, result.funds, strict=True):  # type: ignore[attr-defined]
+        err.print(f"  community {community}: service fund {fund}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)
+    app.command()(export)
+    app.add_typer(fund_app, name="fund")

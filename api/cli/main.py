@@ -1,0 +1,206 @@
+"""The ``grassroots`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from api.config import ConfigError, Settings
+
+app = typer.Typer(help="Grassroots Ledger: event-sourced GraphQL API for grassroots Party-building.",
+                  no_args_is_help=True, add_completion=False)
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # chatty at INFO
+
+
+async def _migrate(dsn: str) -> list[str]:
+    from eventstore.db import connect
+    from eventstore.migrate import migrate
+
+    conn = await connect(dsn)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    relay_nats: bool = typer.Option(False, "--relay-nats",
+                                    help="Also run the NATS JetStream relay in this process."),
+) -> None:
+    """Migrate, start the projections and serve GraphQL (GraphiQL at /graphql)."""
+    import dataclasses
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.auth import signing_secret
+    from api.database import database
+    from api.signing import signing_key
+
+    settings = _settings()
+    if relay_nats:
+        settings = dataclasses.replace(settings, integrations=dataclasses.replace(
+            settings.integrations, relay_nats=True))
+    _logging(settings)
+    try:
+        signing_secret(settings)
+        signing_key(settings)
+    except ConfigError as exc:
+        err.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so
+    # the embedded PostgreSQL is stopped on the way out, as with Ctrl-C.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with database(settings) as dsn:
+        applied = asyncio.run(_migrate(dsn))
+        if applied:
+            err.print(f"applied migrations: {', '.join(applied)}")
+        err.print(f"GraphQL at http://{host}:{port}/graphql")
+        uvicorn.run(create_app(settings, dsn), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending SQL migrations."""
+    from api.database import database
+
+    settings = _settings()
+    with database(settings) as dsn:
+        applied = asyncio.run(_migrate(dsn))
+    err.print(f"applied: {', '.join(applied)}" if applied else "already up to date")
+
+
+@app.command()
+def rebuild(name: str = typer.Argument(None, help="Projection to rebuild; all if omitted.")) -> None:
+    """Replay the log into fresh read-model tables and swap them in."""
+    from api.database import database
+    from projections.runtime.rebuild import rebuild as run_rebuild
+    from projections.runtime.registry import PROJECTIONS
+
+    settings = _settings()
+    names = [name] if name else list(PROJECTIONS)
+    unknown = [n for n in names if n not in PROJECTIONS]
+    if unknown:
+        err.print(f"[red]unknown projection {unknown[0]!r}[/red]; known: {', '.join(PROJECTIONS)}")
+        raise typer.Exit(2)
+    with database(settings) as dsn:
+        asyncio.run(_migrate(dsn))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=err) as progress:
+            for n in names:
+                task = progress.add_task(f"rebuilding {n}", total=None)
+
+                def report(pos: int, head: int, task: int = task) -> None:
+                    progress.update(task, completed=pos, total=head)
+
+                final = asyncio.run(run_rebuild(dsn, PROJECTIONS[n], report))
+                progress.update(task, description=f"rebuilt {n} to position {final}")
+
+
+@app.command()
+def token(
+    role: list[str] = typer.Option(..., "--role", help="district_admin, street_admin, "
+                                   "community_secretary, finance_officer, auditor or integration;"
+                                   " repeatable."),
+    org: str = typer.Option(None, help="Scope: root organization id; omit for the whole system."),
+    subject: str = typer.Option("local-admin", help="Token subject (recorded as the actor)."),
+    name: str = typer.Option("Local Admin", help="Display name."),
+    ttl: int = typer.Option(8 * 3600, help="Lifetime in seconds."),
+) -> None:
+    """Mint a bearer token signed with the configured (or local development) secret."""
+    from api.auth import mint, signing_secret
+    from domain.shared.permissions import Role
+
+    settings = _settings()
+    try:
+        roles = [Role(r) for r in role]
+        scope = UUID(org) if org else None
+        secret = signing_secret(settings)
+    except (ValueError, ConfigError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    sys.stdout.write(mint(secret, subject=subject, name=name, roles=roles, scope=scope,
+                          ttl_seconds=ttl) + "\n")
+
+
+relay_app = typer.Typer(help="Relay the event log to outside systems.", no_args_is_help=True)
+app.add_typer(relay_app, name="relay")
+
+
+@relay_app.command("nats")
+def relay_nats() -> None:
+    """Publish every event to NATS JetStream (GRASSROOTS_NATS_URL), resuming where it stopped."""
+    from api.database import database
+    from projections.integrations.nats import run_standalone
+
+    settings = _settings()
+    _logging(settings)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with database(settings) as dsn:
+        asyncio.run(_migrate(dsn))
+        err.print(f"relaying to {settings.integrations.nats_url}"
+                  f" (stream {settings.integrations.nats_stream})")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_standalone(dsn, settings.integrations))
+
+
+@app.command("export-schema")
+def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
+    """Write the GraphQL schema (SDL) to a file."""
+    from api.graphql.schema import export_sdl
+
+    path.write_text(export_sdl(), encoding="utf-8")
+    err.print(f"wrote {path}")
+
+
+# Tamper evidence (api/integrity_cli.py): verify, checkpoint, public-key.
+from api.cli.integrity import checkpoint, public_key, verify  # noqa: E402
+
+app.command()(verify)
+app.command()(checkpoint)
+app.command("public-key")(public_key)
+
+
+# Auditors' exports and fund questions (api/fund_cli.py): export, fund as-of, fund balance-on.
+from api.cli.funds import register as _register_fund_commands  # noqa: E402
+
+_register_fund_commands(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,449 @@
+"""Subscriptions over graphql-transport-ws: the event log, and live members, transfers, trees.
+
+``events`` follows the log: first every matching event after ``after`` in position
+order, then live events as they become readable, with no gap and no duplicate at the
+hand-over (``projections.feed.live``). The entity subscriptions deliver a read-model object
+again after each change to it, once the read models have applied the change.
+
+The WebSocket endpoint (``SubscriptionView``) authenticates once per connection, from
+the handshake's ``Authorization`` header or from the ``connection_init`` payload
+``{"Authorization": "Bearer <token>"}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from graphql import FieldNode, GraphQLError, InlineFragmentNode, OperationDefinitionNode
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.scalars import JSON
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+
+from api import views
+from api.auth import InvalidToken, from_header
+from api.feed import visible_payload
+from api.graphql.core.context import Context, Info, Loaders
+from api.graphql.queries import load_member, load_organization, load_transfer
+from api.graphql.types import Member, Organization, Transfer
+from domain.shared.permissions import Actor
+from domain.shared.ports import RecordedEvent
+from projections.feed.live import EventFeed, FeedClosed, Predicate
+from projections.feed.reading import EventFilter
+
+NOBODY = Actor(subject="", name="", roles=frozenset(), scope=uuid.UUID(int=0))
+"""The actor of a connection before it authenticates: no roles, an empty scope."""
+
+
+@strawberry.input(description="Which events to receive; every part left out allows all.")
+class EventFilterInput:
+    stream_types: list[str] | None = strawberry.field(
+        default=None, description="Only these stream types, e.g. [\"Member\", \"Organization\"].")
+    event_types: list[str] | None = strawberry.field(
+        default=None, description="Only these event types, e.g. [\"Member.TransferRequested\"].")
+    within: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events concerning an organization in this subtree.")
+
+
+@strawberry.type(description="One event of the log as the feed delivers it (the HTTP feed uses"
+                             " the same field names).")
+class LogEvent:
+    position: int = strawberry.field(description="Global position: pass the last one you processed"
+                                                 " as `after` to resume.")
+    event_id: UUID = strawberry.field(description="Unique id of the event: deduplicate by it.")
+    type: str = strawberry.field(description="Event type, e.g. Member.TransferRequested.")
+    stream_id: UUID = strawberry.field(description="The aggregate the event belongs to.")
+    stream_type: str = strawberry.field(description="The aggregate's type, e.g. Member.")
+    version: int = strawberry.field(description="Version of the stream after this event.")
+    schema_version: int = strawberry.field(description="Version of the payload's schema.")
+    recorded_at: datetime = strawberry.field(description="When the log recorded it.")
+    actor: str = strawberry.field(description="Token subject of whoever issued the command.")
+    actor_roles: list[str] = strawberry.field(description="Roles the actor held.")
+    correlation_id: UUID | None = strawberry.field(description="The request that caused it.")
+    causation_id: UUID | None = strawberry.field(description="The event or command that caused it.")
+    command_id: str | None = strawberry.field(description="Client idempotency key, if any.")
+    reason: str | None = strawberry.field(description="Reason stated with the command.")
+    payload: JSON = strawberry.field(description="The event's data; ID numbers and phones masked"
+                                                 " for roles that do not need them.")
+    shared_key: strawberry.Private[tuple[UUID, bool] | None] = None
+
+
+@strawberry.type(description="An organization in a watched subtree changed.")
+class OrganizationChange:
+    position: int = strawberry.field(description="Log position of the change.")
+    type: str = strawberry.field(description="Event type, e.g. Organization.Renamed.")
+    organization: Organization | None = strawberry.field(
+        description="The organization as the read model has it after the change.")
+
+
+_SHARED_LIMIT = 256
+_log_events: OrderedDict[tuple[UUID, bool], LogEvent] = OrderedDict()
+
+
+def log_event(e: RecordedEvent, actor: Actor) -> LogEvent:
+    """The event as ``LogEvent``: one shared object per event and masking, not per subscriber."""
+    key = (e.event_id, actor.sees_personal_data)
+    found = _log_events.get(key)
+    if found is not None:
+        return found
+    found = LogEvent(
+        position=e.position, event_id=e.event_id, type=e.event_type, stream_id=e.stream_id,
+        stream_type=e.stream_type, version=e.version, schema_version=e.schema_version,
+        recorded_at=e.recorded_at, actor=e.actor, actor_roles=list(e.actor_roles),
+        correlation_id=e.correlation_id, causation_id=e.causation_id, command_id=e.command_id,
+        reason=e.reason, payload=visible_payload(e, actor), shared_key=key,
+    )
+    _log_events[key] = found
+    if len(_log_events) > _SHARED_LIMIT:
+        _log_events.popitem(last=False)
+    return found
+
+
+def _plain_selection(operation: OperationDefinitionNode) -> bool:
+    """Whether the one root field selects only plain fields: no arguments, directives,
+    variables or named fragments below it, so its result depends on the event alone."""
+    (root,) = operation.selection_set.selections
+    if not isinstance(root, FieldNode) or root.directives or root.selection_set is None:
+        return False
+    pending = list(root.selection_set.selections)
+    while pending:
+        node = pending.pop()
+        if node.directives:
+            return False
+        if isinstance(node, FieldNode):
+            if node.arguments or node.selection_set is not None:
+                return False
+        elif isinstance(node, InlineFragmentNode):
+            pending.extend(node.selection_set.selections)
+        else:
+            return False
+    return True
+
+
+_shared_data: dict[int, tuple[Any, str | None]] = {}
+"""``id(data)`` of each shared result's data -> (the data, its JSON once encoded)."""
+
+
+class _SharedHit:
+    """Stands in for graphql-core's per-event executor when the result is already shared."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+    def execute_operation(self, *_args: Any) -> Any:
+        return self.result
+
+
+def encoded_data(data: Any) -> str | None:
+    """The JSON text of a shared result's ``data``, encoded once for every subscriber."""
+    entry = _shared_data.get(id(data))
+    if entry is None or entry[0] is not data:
+        return None
+    if entry[1] is None:
+        entry = (data, json.dumps(data, separators=(",", ":")))
+        _shared_data[id(data)] = entry
+    return entry[1]
+
+
+def sharing_event_results(base: type) -> type:
+    """``base`` (an execution context class) that executes each delivered ``LogEvent`` once
+    per operation document and masking, and hands the same result to every subscriber.
+
+    Fan-out cost is then one GraphQL execution per event and distinct query, not per
+    subscriber. Only for selections that depend on nothing but the event
+    (``_plain_selection``) and results without errors; the parsed document is shared
+    through the parser cache, and each entry keeps its operation to compare identity.
+    """
+
+    class SharingEventResults(base):  # type: ignore[misc, valid-type]
+        _results: OrderedDict[tuple[int, UUID, bool], tuple[Any, Any]] = OrderedDict()
+        _plain: dict[int, tuple[Any, bool]] = {}
+
+        def _shared_key(self, root: Any) -> tuple[int, UUID, bool] | None:
+            """The cache key of ``root`` under this operation, or ``None`` if not shared."""
+            if not isinstance(root, LogEvent) or root.shared_key is None:
+                return None
+            operation = self.operation
+            plain = self._plain.get(id(operation))
+            if plain is None or plain[0] is not operation:
+                plain = (operation, _plain_selection(operation))
+                self._plain[id(operation)] = plain
+                if len(self._plain) > _SHARED_LIMIT:
+                    self._plain.pop(next(iter(self._plain)))
+            return (id(operation), *root.shared_key) if plain[1] else None
+
+        def build_per_event_executor(self, payload: Any) -> Any:
+            # A result already shared needs no per-event copy of the executor.
+            key = self._shared_key(payload)
+            if key is not None:
+                hit = self._results.get(key)
+                if hit is not None and hit[0] is self.operation:
+                    return _SharedHit(hit[1])
+            return super().build_per_event_executor(payload)
+
+        def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+            key = self._shared_key(self.root_value)
+            if key is None:
+                return super().execute_operation(*args, **kwargs)
+            operation = self.operation
+            hit = self._results.get(key)
+            if hit is not None and hit[0] is operation:
+                return hit[1]
+            result = super().execute_operation(*args, **kwargs)
+            if self.is_awaitable(result):
+                return result  # not expected for plain leaf fields; never shared
+            if not result.errors:
+                self._results[key] = (operation, result)
+                _shared_data[id(result.data)] = (result.data, None)
+                if len(self._results) > _SHARED_LIMIT:
+                    _, (_, old) = self._results.popitem(last=False)
+                    _shared_data.pop(id(old.data), None)
+            return result
+
+    SharingEventResults.__name__ = f"SharingEventResults{base.__name__}"
+    return SharingEventResults
+
+
+def _uuid(value: Any, name: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError as exc:
+        raise GraphQLError(f"{name} is not a UUID: {value!r}",
+                           extensions={"code": "BAD_INPUT", "field": name}) from exc
+
+
+def to_filter(given: EventFilterInput | None) -> EventFilter:
+    if given is None:
+        return EventFilter()
+    return EventFilter(
+        stream_types=frozenset(given.stream_types) if given.stream_types is not None else None,
+        event_types=frozenset(given.event_types) if given.event_types is not None else None,
+        within=_uuid(given.within, "within") if given.within is not None else None,
+    )
+
+
+def _closed(exc: FeedClosed) -> GraphQLError:
+    extensions: dict[str, Any] = {"code": exc.code}
+    if exc.resume_after is not None:
+        extensions["resumeAfter"] = exc.resume_after
+    return GraphQLError(str(exc), extensions=extensions)
+
+
+def _feed(info: Info) -> EventFeed:
+    feed = getattr(info.context, "feed", None)
+    if feed is None:
+        raise GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) only")
+    return feed  # type: ignore[no-any-return]
+
+
+async def _follow(info: Info, after: int | None, flt: EventFilter, scope: UUID | None,
+                  predicate: Predicate | None = None) -> AsyncGenerator[RecordedEvent, None]:
+    try:
+        async for event in _feed(info).subscribe(after, flt, scope, predicate):
+            yield event
+    except FeedClosed as exc:
+        raise _closed(exc) from exc
+
+
+async def _settled(info: Info, position: int) -> None:
+    """Wait, bounded, until every read model reflects ``position``."""
+    ctx = info.context
+    await ctx.supervisor.wait_for(position, ctx.settings.read_your_writes_timeout)
+    ctx.position = position
+
+
+async def _start(info: Info) -> int:
+    """A position the read models already reflect, to follow changes from."""
+    feed = _feed(info)
+    return min(feed.position, await info.context.supervisor.position())
+
+
+@strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")
+class Subscription:
+    @strawberry.subscription(description=(
+        "The event log: every matching event after `after` in position order, then live ones"
+        " as they commit, without gap or duplicate. Omit `after` for live events only; pass 0"
+        " for the whole log, or the last position you processed to resume. Only events within"
+        " your scope; closed with code SUBSCRIBER_FELL_BEHIND and `resumeAfter` when you fall"
+        " too far behind."))
+    async def events(
+        self, info: Info, after: int | None = None, filter: EventFilterInput | None = None,
+    ) -> AsyncGenerator[LogEvent, None]:
+        actor = info.context.actor
+        async for event in _follow(info, after, to_filter(filter), actor.scope):
+            yield log_event(event, actor)
+
+    @strawberry.subscription(description=(
+        "A member: as it is now, then again after every change to it (null once it leaves"
+        " your scope, which ends the subscription)."))
+    async def member(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Member | None, None]:
+        mid = _uuid(id, "id")
+        start = await _start(info)
+        current = await load_member(info, mid, fresh=True)
+        if current is None:
+            raise GraphQLError("no such member within your scope", extensions={"code": "NOT_FOUND"})
+        yield current
+        same: Predicate = lambda e: e.stream_id == mid  # noqa: E731
+        async for event in _follow(info, start, EventFilter(frozenset({"Member"})), None, same):
+            await _settled(info, event.position)
+            current = await load_member(info, mid, fresh=True)
+            yield current
+            if current is None:
+                return
+
+    @strawberry.subscription(description=(
+        "A transfer: as it is now, then again after every step (either side's scope)."))
+    async def transfer(
+        self, info: Info, id: strawberry.ID,
+    ) -> AsyncGenerator[Transfer | None, None]:
+        tid = _uuid(id, "id")
+        start = await _start(info)
+        row = await views.transfer(info.context.pool, tid)
+        current = await load_transfer(info, tid) if row is not None else None
+        if row is None or current is None:
+            raise GraphQLError("no such transfer within your scope",
+                               extensions={"code": "NOT_FOUND"})
+        yield current
+        member_id, key = row["member_id"], str(tid)
+        same: Predicate = lambda e: e.stream_id == member_id and e.payload.get("transfer_id") == key  # noqa: E731
+        async for event in _follow(info, start, EventFilter(frozenset({"Member"})), None, same):
+            await _settled(info, event.position)
+            current = await load_transfer(info, tid)
+            yield current
+            if current is None:
+                return
+
+    @strawberry.subscription(description=(
+        "Changes to organizations in the subtree under `id` (established, renamed, moved,"
+        " dissolved), each with the organization as it is after the change. `after` as for"
+        " `events`."))
+    async def organization_subtree(
+        self, info: Info, id: strawberry.ID, after: int | None = None,
+    ) -> AsyncGenerator[OrganizationChange, None]:
+        root = _uuid(id, "id")
+        if await load_organization(info, root) is None:
+            raise GraphQLError("no such organization within your scope",
+                               extensions={"code": "NOT_FOUND"})
+        flt = EventFilter(stream_types=frozenset({"Organization"}), within=root)
+        start = await _start(info) if after is None else after
+        async for event in _follow(info, start, flt, info.context.actor.scope):
+            await _settled(info, event.position)
+            yield OrganizationChange(position=event.position, type=event.event_type,
+                                     organization=await load_organization(info, event.stream_id))
+
+
+# -- the WebSocket endpoint -----------------------------------------------------------------
+
+
+def _uncached(prop: Any) -> Any:
+    """``prop`` (a loader property of ``Loaders``) creating its loader with caching off."""
+
+    def fresh(self: Loaders) -> Any:
+        loader = prop.func(self)
+        loader.cache = False
+        return loader
+
+    fresh.__doc__ = prop.__doc__
+    return functools.cached_property(fresh)
+
+
+class FreshLoaders(Loaders):
+    """Loaders that batch but never cache: a connection lives long and rows change.
+
+    Created on first use as in ``Loaders``: an ``events`` subscriber never touches them,
+    and four idle loaders per connection were a tenth of an idle subscriber's memory."""
+
+    organization = _uncached(Loaders.organization)
+    member = _uncached(Loaders.member)
+    member_count = _uncached(Loaders.member_count)
+    transfers_of_member = _uncached(Loaders.transfers_of_member)
+    children = _uncached(Loaders.children)
+    fund = _uncached(Loaders.fund)
+    projects_of_fund = _uncached(Loaders.projects_of_fund)
+    payments_of_project = _uncached(Loaders.payments_of_project)
+    findings_of_inspection = _uncached(Loaders.findings_of_inspection)
+
+
+@dataclass
+class SubscriptionContext(Context):
+    """The context of one WebSocket connection, shared by its subscriptions."""
+
+    feed: EventFeed | None = None
+    connection_params: dict[str, Any] | None = None
+    websocket: WebSocket | None = None
+
+
+class TransportHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+    """graphql-transport-ws, with ``next`` messages of shared results pre-encoded: the
+    result's data is serialised once per event and query, and each subscriber's
+    message is assembled around that text instead of encoding the whole result again."""
+
+    async def send_message(self, message: Any) -> None:
+        if message.get("type") == "next":
+            payload = message["payload"]
+            data = encoded_data(payload.get("data"))
+            if data is not None and "errors" not in payload:
+                extensions = payload.get("extensions")
+                text = "".join((
+                    '{"id":', json.dumps(message["id"]), ',"type":"next","payload":{"data":', data,
+                    "" if not extensions else ',"extensions":'
+                    + json.dumps(extensions, separators=(",", ":")), "}}"))
+                try:
+                    await self.websocket.ws.send_text(text)  # type: ignore[attr-defined]
+                except WebSocketDisconnect as exc:
+                    raise WebSocketDisconnected from exc
+                return
+        await super().send_message(message)
+
+
+class SubscriptionView(GraphQL):  # type: ignore[type-arg]
+    """graphql-transport-ws at /graphql (the HTTP side is ``api.http``)."""
+
+    graphql_transport_ws_handler_class = TransportHandler
+
+    def __init__(self, services: Any, schema: Any, max_per_connection: int) -> None:
+        super().__init__(
+            schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=max_per_connection,
+        )
+        self.services = services
+
+    async def get_context(self, request: Any, response: Any) -> SubscriptionContext:
+        s = self.services
+        return SubscriptionContext(
+            actor=NOBODY, pool=s.pool, commands=s.commands, supervisor=s.supervisor,
+            settings=s.settings, correlation_id=uuid.uuid4(), loaders=FreshLoaders(s.pool),
+            clock=s.clock, feed=s.feed, websocket=request,
+        )
+
+    async def on_ws_connect(self, context: SubscriptionContext) -> None:  # type: ignore[override]
+        header = None
+        if context.websocket is not None:
+            header = context.websocket.headers.get("authorization")
+        params = context.connection_params or {}
+        given = params.get("Authorization") or params.get("authorization") or header
+        try:
+            token = given if isinstance(given, str) else None
+            context.actor = from_header(self.services.secret, token)
+        except InvalidToken as exc:
+            raise ConnectionRejectionError({"message": f"unauthorized: {exc}"}) from exc
+        with contextlib.suppress(Exception):
+            context.position = await context.supervisor.position()

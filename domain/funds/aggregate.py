@@ -1,0 +1,517 @@
+"""Earmarked funds (经费): one ledger per organization, fiscal year and kind.
+
+A fund's projects live in the fund's own stream, so the rule that matters most, "a
+fund never goes below zero, counting approved but unpaid commitments", is checked
+against one consistent state and guarded by the stream version: two approvals racing
+for the last yuan cannot both commit.
+
+    balance   = allocated − paid (net of reversals) − carried out or returned
+    committed = Σ over approved, not yet disclosed projects of (approved − paid)
+    available = balance − committed          (never below zero)
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.shared.errors import (
+    AmountExceedsApproval,
+    ForbiddenPurpose,
+    FundClosed,
+    InsufficientFunds,
+    InvalidInput,
+    NotAuthorized,
+    NotFound,
+    ProjectNotAllowed,
+)
+from domain.shared.money import MAX_AMOUNT, ZERO, fmt
+
+FUND_NAMESPACE = UUID("6d1f3a52-3f7e-4c55-9d0e-2f9a4b1c7e01")
+
+
+class FundKind(enum.Enum):
+    """What the money is for."""
+
+    SERVICE_FUND = "SERVICE_FUND"  # 党组织为民服务专项经费
+    RED_FUND = "RED_FUND"  # 红色基金
+
+
+class AllocationSource(enum.Enum):
+    """Where allocated money comes from; each source is tracked."""
+
+    FISCAL_BUDGET = "FISCAL_BUDGET"  # 财政预算
+    DUES_ALLOCATION = "DUES_ALLOCATION"  # 党费划拨
+    FISCAL_SUBSIDY = "FISCAL_SUBSIDY"  # 财政补贴
+    UNIT_SPONSORSHIP = "UNIT_SPONSORSHIP"  # 单位赞助
+    CARRIED_OVER = "CARRIED_OVER"  # 上年结转 (only by closing the previous year)
+
+
+class SpendingCategory(enum.Enum):
+    """What a project spends on. The first four are allowed; the rest never are."""
+
+    PARTY_BUILDING = "PARTY_BUILDING"  # 党建工作
+    PUBLIC_SERVICE = "PUBLIC_SERVICE"  # 公共服务
+    SELF_GOVERNANCE = "SELF_GOVERNANCE"  # 居民自治
+    OTHER_SERVICE = "OTHER_SERVICE"  # 其他服务
+    OFFICE_COSTS = "OFFICE_COSTS"  # 办公经费
+    STAFF_PAY = "STAFF_PAY"  # 工作人员工资、福利
+    LOAN_REPAYMENT = "LOAN_REPAYMENT"  # 偿还债务
+    GOVERNMENT_FUNDED = "GOVERNMENT_FUNDED"  # 政府已有资金安排的项目
+    PREMISES_CONSTRUCTION = "PREMISES_CONSTRUCTION"  # 阵地建设
+    PROPERTY_MANAGEMENT_COSTS = "PROPERTY_MANAGEMENT_COSTS"  # 应由物业承担的费用
+
+
+ALLOWED_CATEGORIES = frozenset(list(SpendingCategory)[:4])
+
+_FORBIDDEN_WHY = {
+    SpendingCategory.OFFICE_COSTS: "office costs",
+    SpendingCategory.STAFF_PAY: "staff pay or benefits",
+    SpendingCategory.LOAN_REPAYMENT: "loan repayment",
+    SpendingCategory.GOVERNMENT_FUNDED: "projects the government already funds",
+    SpendingCategory.PREMISES_CONSTRUCTION: "premises construction",
+    SpendingCategory.PROPERTY_MANAGEMENT_COSTS: "costs the property manager should bear",
+}
+
+# A second screen on the stated purpose, for proposals filed under an allowed category
+# whose text says otherwise. Deliberately short: words that only name forbidden uses.
+_FORBIDDEN_WORDS = re.compile(
+    r"工资|薪酬|薪金|奖金|津贴|补助金发放|福利|还贷|偿还|贷款|办公用品|办公经费|"
+    r"\bsalar(y|ies)\b|\bwages?\b|\bbonus(es)?\b|\bloan\b",
+    re.IGNORECASE,
+)
+
+
+class ProjectState(enum.Enum):
+    """Where a project stands in propose → decide → approve → pay → accept → disclose."""
+
+    PROPOSED = "PROPOSED"
+    DECIDED = "DECIDED"
+    APPROVED = "APPROVED"
+    ACCEPTED = "ACCEPTED"
+    DISCLOSED = "DISCLOSED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+class YearEnd(enum.Enum):
+    """What closing a fiscal year does with the remaining balance."""
+
+    CARRY_OVER = "CARRY_OVER"  # into next year's fund of the same organization and kind
+    RETURN = "RETURN"  # back to the funder
+
+
+def check_purpose(category: SpendingCategory, title: str, purpose: str) -> None:
+    if category not in ALLOWED_CATEGORIES:
+        raise ForbiddenPurpose(
+            f"earmarked funds never pay for {_FORBIDDEN_WHY[category]}", field="category"
+        )
+    found = _FORBIDDEN_WORDS.search(f"{title} {purpose}")
+    if found:
+        raise ForbiddenPurpose(
+            f"the purpose mentions {found.group(0)!r}: earmarked funds never pay staff pay or "
+            "benefits, office costs or debts",
+            field="purpose",
+        )
+
+
+def check_text(value: str, field: str, limit: int) -> str:
+    """A required free-text field: trimmed, non-empty, at most ``limit`` characters."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if len(cleaned) > limit:
+        raise InvalidInput(f"{field} has at most {limit} characters", field=field)
+    return cleaned
+
+
+@dataclass
+class Project:
+    """A spending project inside its fund."""
+
+    id: UUID
+    category: SpendingCategory
+    title: str
+    amount: Decimal
+    proposed_by: str
+    state: ProjectState = ProjectState.PROPOSED
+    approved_amount: Decimal = ZERO
+    paid: Decimal = ZERO
+    accepted_on: date | None = None
+    payments: list[UUID] = field(default_factory=list)
+
+    @property
+    def commitment(self) -> Decimal:
+        """Approved money not yet paid, still held for this project."""
+        if self.state in (ProjectState.APPROVED, ProjectState.ACCEPTED):
+            return self.approved_amount - self.paid
+        return ZERO
+
+
+@dataclass
+class Payment:
+    """One disbursement; reversed by a later event, never edited."""
+
+    id: UUID
+    project_id: UUID
+    amount: Decimal
+    paid_on: date
+    reversed: bool = False
+
+
+class Fund(Aggregate):
+    """One organization's earmarked fund for one fiscal year."""
+
+    class Opened(Aggregate.Created):
+        organization_id: UUID
+        year: int
+        kind: FundKind
+
+    @event(Opened)
+    def __init__(self, organization_id: UUID, year: int, kind: FundKind) -> None:
+        self.organization_id = organization_id
+        self.year = year
+        self.kind = kind
+        self.allocated = ZERO
+        self.paid = ZERO
+        self.paid_out_at_close = ZERO
+        self.closed = False
+        self.projects: dict[UUID, Project] = {}
+        self.payments: dict[UUID, Payment] = {}
+        self.dated: dict[date, Decimal] = {}
+        """Net money movement per business date (at most one entry per day of the year)."""
+
+    @classmethod
+    def create_id(cls, organization_id: UUID, year: int, kind: FundKind, **_: object) -> UUID:
+        # One fund per organization, year and kind: the stream id is the natural key.
+        return fund_id(organization_id, year, kind)
+
+    # -- figures ------------------------------------------------------------------------
+
+    @property
+    def balance(self) -> Decimal:
+        return self.allocated - self.paid - self.paid_out_at_close
+
+    @property
+    def committed(self) -> Decimal:
+        return sum((p.commitment for p in self.projects.values()), ZERO)
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.committed
+
+    def _ensure_open(self) -> None:
+        if self.closed:
+            raise FundClosed(f"the {self.year} fund is closed")
+
+    def _in_year(self, on: date, field: str) -> None:
+        if on.year != self.year:
+            raise InvalidInput(f"{on.isoformat()} lies outside fiscal year {self.year}", field=field)
+
+    def _check_total(self, amount: Decimal) -> None:
+        if self.allocated + amount > MAX_AMOUNT:
+            raise InvalidInput(f"a fund's allocations must not exceed {fmt(MAX_AMOUNT)} in total",
+                               field="amount")
+
+    def balance_on(self, on: date) -> Decimal:
+        """The balance on business date ``on`` (money counts on its own date)."""
+        return sum((delta for day, delta in self.dated.items() if day <= on), ZERO)
+
+    def _dated(self, on: date, delta: Decimal) -> None:
+        self.dated[on] = self.dated.get(on, ZERO) + delta
+
+    def lowest_balance_from(self, on: date) -> Decimal:
+        """The lowest balance on any business date from ``on`` onwards."""
+        running = self.balance_on(on)
+        lowest = running
+        for _day, delta in sorted((d, x) for d, x in self.dated.items() if d > on):
+            running += delta
+            lowest = min(lowest, running)
+        return lowest
+
+    def project(self, project_id: UUID) -> Project:
+        found = self.projects.get(project_id)
+        if found is None:
+            raise NotFound(f"no project {project_id} in this fund", field="projectId")
+        return found
+
+    def _step(self, project_id: UUID, allowed: set[ProjectState], what: str) -> Project:
+        self._ensure_open()
+        p = self.project(project_id)
+        if p.state not in allowed:
+            raise ProjectNotAllowed(f"a {p.state.value} project cannot be {what}")
+        return p
+
+    # -- allocations --------------------------------------------------------------------
+
+    def allocate(
+        self, amount: Decimal, source: AllocationSource, effective_on: date, document_no: str
+    ) -> UUID:
+        self._ensure_open()
+        if source is AllocationSource.CARRIED_OVER:
+            raise InvalidInput("carry-over is recorded by closing the previous year", field="source")
+        self._in_year(effective_on, "effectiveOn")
+        self._check_total(amount)
+        allocation_id = uuid4()
+        self._allocated(
+            allocation_id=allocation_id, amount=amount, source=source, effective_on=effective_on,
+            document_no=check_text(document_no, "documentNo", 80), carried_from=None,
+        )
+        return allocation_id
+
+    @event("Allocated")
+    def _allocated(
+        self, allocation_id: UUID, amount: Decimal, source: AllocationSource, effective_on: date,
+        document_no: str, carried_from: UUID | None,
+    ) -> None:
+        self.allocated += amount
+        self._dated(effective_on, amount)
+
+    # -- projects -----------------------------------------------------------------------
+
+    def propose_project(
+        self, category: SpendingCategory, title: str, amount: Decimal, purpose: str,
+        beneficiaries: str, proposed_by: str,
+    ) -> UUID:
+        self._ensure_open()
+        title = check_text(title, "title", 200)
+        purpose = check_text(purpose, "purpose", 2000)
+        check_purpose(category, title, purpose)
+        project_id = uuid4()
+        self._project_proposed(
+            project_id=project_id, category=category, title=title, amount=amount,
+            purpose=purpose, beneficiaries=check_text(beneficiaries, "beneficiaries", 500),
+            proposed_by=proposed_by,
+        )
+        return project_id
+
+    @event("ProjectProposed")
+    def _project_proposed(
+        self, project_id: UUID, category: SpendingCategory, title: str, amount: Decimal,
+        purpose: str, beneficiaries: str, proposed_by: str,
+    ) -> None:
+        self.projects[project_id] = Project(project_id, category, title, amount, proposed_by)
+
+    def record_project_decision(
+        self, project_id: UUID, meeting_on: date, attendees: list[str], resolution: str,
+        today: date,
+    ) -> None:
+        self._step(project_id, {ProjectState.PROPOSED}, "decided")
+        names = [a.strip() for a in attendees if a.strip()]
+        if len(names) > 100 or any(len(n) > 60 for n in names):
+            raise InvalidInput("at most 100 attendees of at most 60 characters each",
+                               field="attendees")
+        if len(names) < 3:
+            raise InvalidInput("a collective decision names at least three attendees",
+                               field="attendees")
+        if meeting_on > today:
+            raise InvalidInput("the meeting date lies in the future", field="meetingOn")
+        self._project_decision_recorded(
+            project_id=project_id, meeting_on=meeting_on, attendees=names,
+            resolution=check_text(resolution, "resolution", 2000),
+        )
+
+    @event("ProjectDecisionRecorded")
+    def _project_decision_recorded(
+        self, project_id: UUID, meeting_on: date, attendees: list[str], resolution: str
+    ) -> None:
+        self.projects[project_id].state = ProjectState.DECIDED
+
+    def approve_project(self, project_id: UUID, approver: str, amount: Decimal | None) -> None:
+        p = self._step(project_id, {ProjectState.DECIDED}, "approved")
+        if approver == p.proposed_by:
+            raise NotAuthorized("whoever proposed a project cannot approve it")
+        approved = p.amount if amount is None else amount
+        if approved > p.amount:
+            raise InvalidInput(f"the approval exceeds the proposed {fmt(p.amount)}", field="amount")
+        if approved > self.available:
+            raise InsufficientFunds(
+                f"approving {fmt(approved)} would overspend: {fmt(self.available)} is available "
+                f"(balance {fmt(self.balance)}, committed {fmt(self.committed)})",
+                field="amount",
+            )
+        self._project_approved(project_id=project_id, approved_amount=approved, approved_by=approver)
+
+    @event("ProjectApproved")
+    def _project_approved(self, project_id: UUID, approved_amount: Decimal, approved_by: str) -> None:
+        p = self.projects[project_id]
+        p.state, p.approved_amount = ProjectState.APPROVED, approved_amount
+
+    def reject_project(self, project_id: UUID, rejected_by: str) -> None:
+        self._step(project_id, {ProjectState.DECIDED}, "rejected")
+        self._project_rejected(project_id=project_id, rejected_by=rejected_by)
+
+    @event("ProjectRejected")
+    def _project_rejected(self, project_id: UUID, rejected_by: str) -> None:
+        self.projects[project_id].state = ProjectState.REJECTED
+
+    def cancel_project(self, project_id: UUID) -> None:
+        p = self._step(
+            project_id, {ProjectState.PROPOSED, ProjectState.DECIDED, ProjectState.APPROVED},
+            "cancelled",
+        )
+        if p.paid > 0:
+            raise ProjectNotAllowed("a project with payments is finished, not cancelled")
+        self._project_cancelled(project_id=project_id, released=p.commitment)
+
+    @event("ProjectCancelled")
+    def _project_cancelled(self, project_id: UUID, released: Decimal) -> None:
+        self.projects[project_id].state = ProjectState.CANCELLED
+
+    # -- payments -----------------------------------------------------------------------
+
+    def record_payment(
+        self, project_id: UUID, amount: Decimal, paid_on: date, payee: str, voucher_no: str
+    ) -> UUID:
+        p = self._step(project_id, {ProjectState.APPROVED, ProjectState.ACCEPTED}, "paid")
+        self._in_year(paid_on, "paidOn")
+        if p.paid + amount > p.approved_amount:
+            raise AmountExceedsApproval(
+                f"paying {fmt(amount)} would exceed the approved {fmt(p.approved_amount)} "
+                f"({fmt(p.paid)} paid so far)",
+                field="amount",
+            )
+        if amount > self.balance:  # unreachable while commitments hold, kept as a backstop
+            raise InsufficientFunds(f"the fund holds only {fmt(self.balance)}", field="amount")
+        # By business date too: money cannot be paid out before it arrived, nor so that
+        # the balance on some later date dips below zero.
+        lowest = self.lowest_balance_from(paid_on)
+        if amount > lowest:
+            raise InsufficientFunds(
+                f"on {paid_on.isoformat()} (or a later date) the fund holds only {fmt(lowest)}; "
+                "a payment cannot precede the money it spends",
+                field="paidOn",
+            )
+        payment_id = uuid4()
+        self._payment_recorded(
+            payment_id=payment_id, project_id=project_id, amount=amount, paid_on=paid_on,
+            payee=check_text(payee, "payee", 200), voucher_no=check_text(voucher_no, "voucherNo", 80),
+        )
+        return payment_id
+
+    @event("PaymentRecorded")
+    def _payment_recorded(
+        self, payment_id: UUID, project_id: UUID, amount: Decimal, paid_on: date, payee: str,
+        voucher_no: str,
+    ) -> None:
+        self.payments[payment_id] = Payment(payment_id, project_id, amount, paid_on)
+        self._dated(paid_on, -amount)
+        self.projects[project_id].paid += amount
+        self.projects[project_id].payments.append(payment_id)
+        self.paid += amount
+
+    def reverse_payment(self, payment_id: UUID, reversed_on: date) -> None:
+        self._ensure_open()
+        pay = self.payments.get(payment_id)
+        if pay is None:
+            raise NotFound(f"no payment {payment_id} in this fund", field="paymentId")
+        if pay.reversed:
+            raise ProjectNotAllowed("the payment was already reversed")
+        self._in_year(reversed_on, "reversedOn")
+        if reversed_on < pay.paid_on:
+            raise InvalidInput("a reversal cannot predate its payment", field="reversedOn")
+        project = self.projects[pay.project_id]
+        # A reversal on a still-open project puts the money back under its commitment;
+        # on a disclosed one it returns to the available balance. Recorded, so that read
+        # models need not know the project's state.
+        still_open = project.state in (ProjectState.APPROVED, ProjectState.ACCEPTED)
+        self._payment_reversed(
+            payment_id=payment_id, project_id=pay.project_id, amount=pay.amount,
+            reversed_on=reversed_on, recommitted=pay.amount if still_open else ZERO,
+        )
+
+    @event("PaymentReversed")
+    def _payment_reversed(
+        self, payment_id: UUID, project_id: UUID, amount: Decimal, reversed_on: date,
+        recommitted: Decimal,
+    ) -> None:
+        self.payments[payment_id].reversed = True
+        self._dated(reversed_on, amount)
+        self.projects[project_id].paid -= amount
+        self.paid -= amount
+
+    # -- completion ---------------------------------------------------------------------
+
+    def accept_project(self, project_id: UUID, accepted_on: date, today: date) -> None:
+        p = self._step(project_id, {ProjectState.APPROVED}, "accepted")
+        if p.paid == 0:
+            raise ProjectNotAllowed("nothing has been paid for this project yet")
+        if accepted_on > today:
+            raise InvalidInput("the acceptance date lies in the future", field="acceptedOn")
+        self._project_accepted(project_id=project_id, accepted_on=accepted_on)
+
+    @event("ProjectAccepted")
+    def _project_accepted(self, project_id: UUID, accepted_on: date) -> None:
+        p = self.projects[project_id]
+        p.state, p.accepted_on = ProjectState.ACCEPTED, accepted_on
+
+    def publish_disclosure(self, project_id: UUID, published_on: date, summary: str) -> None:
+        p = self._step(project_id, {ProjectState.ACCEPTED}, "disclosed")
+        assert p.accepted_on is not None
+        if published_on < p.accepted_on:
+            raise InvalidInput("a disclosure follows the acceptance", field="publishedOn")
+        self._disclosure_published(
+            project_id=project_id, published_on=published_on,
+            summary=check_text(summary, "summary", 2000), released=p.commitment,
+        )
+
+    @event("DisclosurePublished")
+    def _disclosure_published(
+        self, project_id: UUID, published_on: date, summary: str, released: Decimal
+    ) -> None:
+        self.projects[project_id].state = ProjectState.DISCLOSED
+
+    # -- year end -----------------------------------------------------------------------
+
+    def close_year(self, closed_on: date, disposition: YearEnd) -> tuple[Decimal, UUID | None]:
+        """Close the fiscal year; return the balance moved out and the next year's fund id."""
+        self._ensure_open()
+        if closed_on < date(self.year, 12, 31):
+            raise InvalidInput(f"the {self.year} year closes on or after 31 December",
+                               field="closedOn")
+        if closed_on > date(self.year + 1, 12, 31):
+            raise InvalidInput("a year closes within the following year", field="closedOn")
+        open_ones = [p.title for p in self.projects.values()
+                     if p.state in (ProjectState.PROPOSED, ProjectState.DECIDED,
+                                    ProjectState.APPROVED, ProjectState.ACCEPTED)]
+        if open_ones:
+            raise ProjectNotAllowed(
+                f"{len(open_ones)} project(s) are still open (e.g. {open_ones[0]!r}): "
+                "finish, reject or cancel them before closing the year"
+            )
+        balance = self.balance
+        next_id = (fund_id(self.organization_id, self.year + 1, self.kind)
+                   if disposition is YearEnd.CARRY_OVER and balance > 0 else None)
+        self._year_closed(closed_on=closed_on, disposition=disposition, balance=balance,
+                          next_fund_id=next_id)
+        return balance, next_id
+
+    @event("YearClosed")
+    def _year_closed(
+        self, closed_on: date, disposition: YearEnd, balance: Decimal, next_fund_id: UUID | None
+    ) -> None:
+        self.paid_out_at_close += balance
+        self._dated(closed_on, -balance)
+        self.closed = True
+
+    def carry_in(self, amount: Decimal, from_fund: UUID) -> None:
+        """Receive last year's balance (recorded with the closing, atomically)."""
+        self._ensure_open()
+        self._check_total(amount)
+        self._allocated(
+            allocation_id=uuid4(), amount=amount, source=AllocationSource.CARRIED_OVER,
+            effective_on=date(self.year, 1, 1), document_no=f"carry-over {self.year - 1}",
+            carried_from=from_fund,
+        )
+
+
+def fund_id(organization_id: UUID, year: int, kind: FundKind) -> UUID:
+    """The fund's stream id, derived from its natural key (one fund per org, year, kind)."""
+    return uuid.uuid5(FUND_NAMESPACE, f"{organization_id}/{year}/{kind.value}")

@@ -1,0 +1,373 @@
+"""Party members (党员) and the transfer of their organizational relationship (组织关系转接).
+
+A member's transfers live in the member's own stream: one open transfer at a time and
+exactly one home organization at every moment follow from the stream's versioning.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.organizations.aggregate import check_name
+from domain.shared.errors import InvalidInput, LetterExpired, TransferNotAllowed
+
+
+class Gender(enum.Enum):
+    """性别."""
+
+    MALE = "MALE"
+    FEMALE = "FEMALE"
+
+
+class Standing(enum.Enum):
+    """Full (正式) or probationary (预备) member."""
+
+    FULL = "FULL"
+    PROBATIONARY = "PROBATIONARY"
+
+
+class TransferScope(enum.Enum):
+    """How far the member moves; it sets the letter's default validity."""
+
+    WITHIN_CITY = "WITHIN_CITY"
+    OUTSIDE_CITY = "OUTSIDE_CITY"
+    ACROSS_PROVINCES = "ACROSS_PROVINCES"
+
+
+class TransferState(enum.Enum):
+    """Where a transfer stands."""
+
+    REQUESTED = "REQUESTED"
+    LETTER_ISSUED = "LETTER_ISSUED"
+    ACCEPTED = "ACCEPTED"
+    RECEIPT_CONFIRMED = "RECEIPT_CONFIRMED"
+    RETURNED = "RETURNED"
+    WITHDRAWN = "WITHDRAWN"
+    EXPIRED = "EXPIRED"
+
+
+OPEN_STATES = frozenset({TransferState.REQUESTED, TransferState.LETTER_ISSUED, TransferState.EXPIRED})
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+_PHONE = re.compile(r"^\+?[\d\- ]{5,20}$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def check_id_number(value: str) -> str:
+    """Validate an 18-character resident ID number (GB 11643) including its check digit."""
+    number = value.strip().upper()
+    if not _ID_NUMBER.match(number):
+        raise InvalidInput("an ID number has 17 digits and a check digit (0-9 or X)", field="idNumber")
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != number[17]:
+        raise InvalidInput("the ID number's check digit is wrong", field="idNumber")
+    return number
+
+
+def check_phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not _PHONE.match(value.strip()):
+        raise InvalidInput("phone may hold digits, spaces, dashes and a leading +", field="phone")
+    return value.strip()
+
+
+def first_of_month(value: date | None) -> date | None:
+    """Dues are paid through a month; store it as that month's first day."""
+    return None if value is None else value.replace(day=1)
+
+
+@dataclass
+class Transfer:
+    """One transfer of a member's organizational relationship, as the member stream has it."""
+
+    id: UUID
+    from_organization_id: UUID
+    to_organization_id: UUID
+    scope: TransferScope
+    state: TransferState = TransferState.REQUESTED
+    letter_serial: str | None = None
+    valid_until: date | None = None
+    accepted_on: date | None = None
+    receipt_due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class TransferRules:
+    """Letter validity per scope and receipt deadline: local policy, so configuration."""
+
+    validity_days: dict[TransferScope, int] = field(
+        default_factory=lambda: {
+            TransferScope.WITHIN_CITY: 10,
+            TransferScope.OUTSIDE_CITY: 30,
+            TransferScope.ACROSS_PROVINCES: 90,
+        }
+    )
+    receipt_due_days: int = 30
+
+
+class Member(Aggregate):
+    """A Party member, with exactly one home organization at every moment."""
+
+    class Registered(Aggregate.Created):
+        name: str
+        gender: Gender
+        birth_date: date
+        ethnicity: str
+        id_number: str
+        phone: str | None
+        standing: Standing
+        joined_on: date
+        home_organization_id: UUID
+        dues_paid_through: date | None
+
+    @event(Registered)
+    def __init__(
+        self,
+        name: str,
+        gender: Gender,
+        birth_date: date,
+        ethnicity: str,
+        id_number: str,
+        phone: str | None,
+        standing: Standing,
+        joined_on: date,
+        home_organization_id: UUID,
+        dues_paid_through: date | None,
+    ) -> None:
+        self.name = name
+        self.gender = gender
+        self.birth_date = birth_date
+        self.ethnicity = ethnicity
+        self.id_number = id_number
+        self.phone = phone
+        self.standing = standing
+        self.joined_on = joined_on
+        self.home_organization_id = home_organization_id
+        self.dues_paid_through = dues_paid_through
+        self.transfers: dict[UUID, Transfer] = {}
+        self.open_transfer_id: UUID | None = None
+
+    @classmethod
+    def create_id(cls, *args: object, **kwargs: object) -> UUID:
+        return uuid4()
+
+    @staticmethod
+    def check_details(
+        name: str, birth_date: date, joined_on: date, ethnicity: str, today: date
+    ) -> tuple[str, str]:
+        name = check_name(name)
+        ethnicity = ethnicity.strip()
+        if not ethnicity or len(ethnicity) > 20:
+            raise InvalidInput("ethnicity must be 1–20 characters", field="ethnicity")
+        if birth_date > today or birth_date.year < 1900:
+            raise InvalidInput("birth date is out of range", field="birthDate")
+        if joined_on > today:
+            raise InvalidInput("joined date lies in the future", field="joinedOn")
+        if joined_on < birth_date + timedelta(days=18 * 365):
+            raise InvalidInput("a member joins at 18 or older", field="joinedOn")
+        return name, ethnicity
+
+    # -- personal details -------------------------------------------------------------
+
+    def correct_details(self, changes: dict[str, object], today: date) -> None:
+        """Correct personal details; only fields that change are recorded."""
+        merged: dict[str, Any] = {
+            "name": self.name,
+            "gender": self.gender,
+            "birth_date": self.birth_date,
+            "ethnicity": self.ethnicity,
+            "phone": self.phone,
+            "joined_on": self.joined_on,
+            "dues_paid_through": self.dues_paid_through,
+            **changes,
+        }
+        name, ethnicity = self.check_details(
+            str(merged["name"]), merged["birth_date"], merged["joined_on"],
+            str(merged["ethnicity"]), today,
+        )
+        merged.update(name=name, ethnicity=ethnicity)
+        merged["phone"] = check_phone(merged["phone"])
+        merged["dues_paid_through"] = first_of_month(merged["dues_paid_through"])
+        changed = {k: v for k, v in merged.items() if getattr(self, k) != v}
+        if not changed:
+            raise InvalidInput("the correction changes nothing")
+        self._details_corrected(
+            name=merged["name"], gender=merged["gender"], birth_date=merged["birth_date"],
+            ethnicity=merged["ethnicity"], phone=merged["phone"], joined_on=merged["joined_on"],
+            dues_paid_through=merged["dues_paid_through"], changed_fields=sorted(changed),
+        )
+
+    @event("DetailsCorrected")
+    def _details_corrected(
+        self, name: str, gender: Gender, birth_date: date, ethnicity: str, phone: str | None,
+        joined_on: date, dues_paid_through: date | None, changed_fields: list[str],
+    ) -> None:
+        self.name, self.gender, self.birth_date = name, gender, birth_date
+        self.ethnicity, self.phone, self.joined_on = ethnicity, phone, joined_on
+        self.dues_paid_through = dues_paid_through
+
+    def convert_to_full(self, converted_on: date) -> None:
+        if self.standing is Standing.FULL:
+            raise InvalidInput("the member is already a full member")
+        if converted_on < self.joined_on:
+            raise InvalidInput("conversion cannot precede joining", field="convertedOn")
+        self._converted_to_full(converted_on=converted_on)
+
+    @event("ConvertedToFull")
+    def _converted_to_full(self, converted_on: date) -> None:
+        self.standing = Standing.FULL
+
+    # -- transfers ----------------------------------------------------------------------
+
+    def transfer(self, transfer_id: UUID) -> Transfer:
+        found = self.transfers.get(transfer_id)
+        if found is None:
+            raise TransferNotAllowed(f"member {self.name} has no transfer {transfer_id}")
+        return found
+
+    def _step(self, transfer_id: UUID, allowed: set[TransferState], action: str) -> Transfer:
+        t = self.transfer(transfer_id)
+        if t.state not in allowed:
+            raise TransferNotAllowed(f"cannot {action} a transfer that is {t.state.value}")
+        return t
+
+    def request_transfer(
+        self, to_organization_id: UUID, scope: TransferScope, transfer_id: UUID | None = None
+    ) -> UUID:
+        if self.open_transfer_id is not None:
+            raise TransferNotAllowed(
+                f"member {self.name} already has an open transfer {self.open_transfer_id}"
+            )
+        if to_organization_id == self.home_organization_id:
+            raise InvalidInput("the member already belongs there", field="toOrganizationId")
+        new_id = transfer_id or uuid4()
+        self._transfer_requested(
+            transfer_id=new_id,
+            from_organization_id=self.home_organization_id,
+            to_organization_id=to_organization_id,
+            scope=scope,
+        )
+        return new_id
+
+    @event("TransferRequested")
+    def _transfer_requested(
+        self, transfer_id: UUID, from_organization_id: UUID, to_organization_id: UUID,
+        scope: TransferScope,
+    ) -> None:
+        self.transfers[transfer_id] = Transfer(
+            transfer_id, from_organization_id, to_organization_id, scope
+        )
+        self.open_transfer_id = transfer_id
+
+    def issue_transfer_letter(
+        self, transfer_id: UUID, serial: str, issued_on: date, rules: TransferRules,
+        validity_days: int | None = None,
+    ) -> None:
+        t = self._step(transfer_id, {TransferState.REQUESTED}, "issue a letter for")
+        days = validity_days if validity_days is not None else rules.validity_days[t.scope]
+        if not 1 <= days <= max(rules.validity_days.values()):
+            raise InvalidInput(
+                f"validity must be 1–{max(rules.validity_days.values())} days",
+                field="validityDays",
+            )
+        self._transfer_letter_issued(
+            transfer_id=transfer_id, letter_serial=serial, issued_on=issued_on,
+            valid_until=issued_on + timedelta(days=days), standing=self.standing,
+            dues_paid_through=self.dues_paid_through,
+        )
+
+    @event("TransferLetterIssued")
+    def _transfer_letter_issued(
+        self, transfer_id: UUID, letter_serial: str, issued_on: date, valid_until: date,
+        standing: Standing, dues_paid_through: date | None,
+    ) -> None:
+        t = self.transfers[transfer_id]
+        t.state, t.letter_serial, t.valid_until = TransferState.LETTER_ISSUED, letter_serial, valid_until
+
+    def accept_transfer(
+        self, transfer_id: UUID, accepted_on: date, rules: TransferRules,
+        justification: str | None = None,
+    ) -> None:
+        t = self._step(
+            transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED}, "accept"
+        )
+        assert t.valid_until is not None
+        justification = (justification or "").strip() or None
+        expired = t.state is TransferState.EXPIRED or accepted_on > t.valid_until
+        if expired and justification is None:
+            raise LetterExpired(
+                f"letter {t.letter_serial} expired on {t.valid_until.isoformat()}; "
+                "accepting it needs a recorded justification",
+                field="justification",
+            )
+        self._transfer_accepted(
+            transfer_id=transfer_id, from_organization_id=t.from_organization_id,
+            to_organization_id=t.to_organization_id, accepted_on=accepted_on,
+            receipt_due_on=accepted_on + timedelta(days=rules.receipt_due_days),
+            late_justification=justification if expired else None,
+        )
+
+    @event("TransferAccepted")
+    def _transfer_accepted(
+        self, transfer_id: UUID, from_organization_id: UUID, to_organization_id: UUID,
+        accepted_on: date, receipt_due_on: date, late_justification: str | None,
+    ) -> None:
+        t = self.transfers[transfer_id]
+        t.state, t.accepted_on, t.receipt_due_on = TransferState.ACCEPTED, accepted_on, receipt_due_on
+        self.home_organization_id = to_organization_id
+        self.open_transfer_id = None
+
+    def return_transfer(self, transfer_id: UUID, reason: str) -> None:
+        if not reason.strip():
+            raise InvalidInput("a return needs a stated reason", field="reason")
+        self._step(
+            transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED}, "return"
+        )
+        self._transfer_returned(transfer_id=transfer_id, reason=reason.strip())
+
+    @event("TransferReturned")
+    def _transfer_returned(self, transfer_id: UUID, reason: str) -> None:
+        self.transfers[transfer_id].state = TransferState.RETURNED
+        self.open_transfer_id = None
+
+    def withdraw_transfer(self, transfer_id: UUID) -> None:
+        self._step(transfer_id, set(OPEN_STATES), "withdraw")
+        self._transfer_withdrawn(transfer_id=transfer_id)
+
+    @event("TransferWithdrawn")
+    def _transfer_withdrawn(self, transfer_id: UUID) -> None:
+        self.transfers[transfer_id].state = TransferState.WITHDRAWN
+        self.open_transfer_id = None
+
+    def expire_transfer(self, transfer_id: UUID, today: date) -> None:
+        t = self._step(transfer_id, {TransferState.LETTER_ISSUED}, "expire")
+        assert t.valid_until is not None
+        if today <= t.valid_until:
+            raise TransferNotAllowed(f"the letter is valid until {t.valid_until.isoformat()}")
+        self._transfer_expired(transfer_id=transfer_id, valid_until=t.valid_until)
+
+    @event("TransferExpired")
+    def _transfer_expired(self, transfer_id: UUID, valid_until: date) -> None:
+        self.transfers[transfer_id].state = TransferState.EXPIRED
+
+    def confirm_transfer_receipt(self, transfer_id: UUID, received_on: date) -> None:
+        t = self._step(transfer_id, {TransferState.ACCEPTED}, "confirm the receipt of")
+        assert t.accepted_on is not None
+        if received_on < t.accepted_on:
+            raise InvalidInput("the receipt cannot precede acceptance", field="receivedOn")
+        self._transfer_receipt_confirmed(
+            transfer_id=transfer_id, received_on=received_on,
+            late=t.receipt_due_on is not None and received_on > t.receipt_due_on,
+        )
+
+    @event("TransferReceiptConfirmed")
+    def _transfer_receipt_confirmed(self, transfer_id: UUID, received_on: date, late: bool) -> None:
+        self.transfers[transfer_id].state = TransferState.RECEIPT_CONFIRMED

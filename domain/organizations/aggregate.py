@@ -1,0 +1,174 @@
+"""Party organizations (党组织): the tree from district down to member central households."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.shared.errors import IllegalParent, InvalidInput, OrganizationDissolved
+
+
+class OrganizationKind(enum.Enum):
+    """The kinds of organization the district tree holds."""
+
+    DISTRICT_COMMITTEE = "DISTRICT_COMMITTEE"  # 区委
+    STREET_WORKING_COMMITTEE = "STREET_WORKING_COMMITTEE"  # 街道党工委
+    COMMUNITY_COMMITTEE = "COMMUNITY_COMMITTEE"  # 社区党委
+    COMMUNITY_GENERAL_BRANCH = "COMMUNITY_GENERAL_BRANCH"  # 社区党总支
+    COMMUNITY_BRANCH = "COMMUNITY_BRANCH"  # 社区党支部
+    GRID_BRANCH = "GRID_BRANCH"  # 网格党支部
+    BUILDING_GROUP = "BUILDING_GROUP"  # 楼栋党小组
+    MEMBER_CENTRAL_HOUSEHOLD = "MEMBER_CENTRAL_HOUSEHOLD"  # 党员中心户
+    PARK_COMMITTEE = "PARK_COMMITTEE"  # 园区党委
+    BUSINESS_DISTRICT_COMMITTEE = "BUSINESS_DISTRICT_COMMITTEE"  # 商圈党委
+    JOINT_BRANCH = "JOINT_BRANCH"  # 联合支部
+
+
+K = OrganizationKind
+COMMUNITY_KINDS = frozenset({K.COMMUNITY_COMMITTEE, K.COMMUNITY_GENERAL_BRANCH, K.COMMUNITY_BRANCH})
+DIVISION_CODED_KINDS = COMMUNITY_KINDS | {K.STREET_WORKING_COMMITTEE}
+
+LEGAL_PARENTS: dict[OrganizationKind, frozenset[OrganizationKind]] = {
+    K.DISTRICT_COMMITTEE: frozenset(),
+    K.STREET_WORKING_COMMITTEE: frozenset({K.DISTRICT_COMMITTEE}),
+    **{kind: frozenset({K.STREET_WORKING_COMMITTEE}) for kind in COMMUNITY_KINDS},
+    K.GRID_BRANCH: COMMUNITY_KINDS,
+    K.BUILDING_GROUP: COMMUNITY_KINDS | {K.GRID_BRANCH},
+    K.MEMBER_CENTRAL_HOUSEHOLD: frozenset({K.BUILDING_GROUP}),
+    K.PARK_COMMITTEE: frozenset({K.DISTRICT_COMMITTEE, K.STREET_WORKING_COMMITTEE}),
+    K.BUSINESS_DISTRICT_COMMITTEE: frozenset({K.DISTRICT_COMMITTEE, K.STREET_WORKING_COMMITTEE}),
+    K.JOINT_BRANCH: COMMUNITY_KINDS
+    | {K.STREET_WORKING_COMMITTEE, K.PARK_COMMITTEE, K.BUSINESS_DISTRICT_COMMITTEE},
+}
+
+_CODE = re.compile(r"^\d{12}$")
+MAX_NAME = 120
+
+
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise InvalidInput("name must not be empty", field="name")
+    if len(cleaned) > MAX_NAME:
+        raise InvalidInput(f"name is longer than {MAX_NAME} characters", field="name")
+    return cleaned
+
+
+def check_parent(kind: OrganizationKind, parent_kind: OrganizationKind | None) -> None:
+    legal = LEGAL_PARENTS[kind]
+    if parent_kind is None:
+        if legal:
+            raise IllegalParent(f"a {kind.value} needs a parent organization", field="parentId")
+        return
+    if parent_kind not in legal:
+        allowed = ", ".join(sorted(k.value for k in legal)) or "none (it is a root)"
+        raise IllegalParent(
+            f"a {kind.value} cannot sit under a {parent_kind.value}; allowed parents: {allowed}",
+            field="parentId",
+        )
+
+
+def check_code(kind: OrganizationKind, code: str | None, parent_code: str | None) -> str | None:
+    """Validate the 12-digit statistical division code of streets and communities.
+
+    Layout: 2 province + 2 city + 2 county + 3 street + 3 community. A street's
+    community part is 000; a community's code extends its street's first nine digits.
+    """
+    if code is not None:
+        code = code.strip() or None
+    if kind not in DIVISION_CODED_KINDS:
+        if code is not None and len(code) > 32:
+            raise InvalidInput("code is longer than 32 characters", field="code")
+        return code
+    if code is None:
+        raise InvalidInput(f"a {kind.value} needs its 12-digit division code", field="code")
+    if not _CODE.match(code):
+        raise InvalidInput("a division code has exactly 12 digits", field="code")
+    if code[:2] == "00" or code[2:4] == "00" or code[4:6] == "00":
+        raise InvalidInput("province, city and county digits must not be 00", field="code")
+    street, community = code[6:9], code[9:]
+    if street == "000":
+        raise InvalidInput("the street digits (7–9) must not be 000", field="code")
+    if kind is K.STREET_WORKING_COMMITTEE and community != "000":
+        raise InvalidInput("a street's code ends in 000", field="code")
+    if kind in COMMUNITY_KINDS:
+        if community == "000":
+            raise InvalidInput("a community's code must not end in 000", field="code")
+        if parent_code is not None and _CODE.match(parent_code) and parent_code[:9] != code[:9]:
+            raise InvalidInput(
+                f"a community's code must start with its street's {parent_code[:9]}",
+                field="code",
+            )
+    return code
+
+
+class Organization(Aggregate):
+    """A Party organization: its kind, name, code, and place in the tree."""
+
+    class Established(Aggregate.Created):
+        kind: OrganizationKind
+        name: str
+        code: str | None
+        parent_id: UUID | None
+        established_on: date
+
+    @event(Established)
+    def __init__(
+        self,
+        kind: OrganizationKind,
+        name: str,
+        code: str | None,
+        parent_id: UUID | None,
+        established_on: date,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.code = code
+        self.parent_id = parent_id
+        self.established_on = established_on
+        self.dissolved_on: date | None = None
+
+    @classmethod
+    def create_id(cls, *args: object, **kwargs: object) -> UUID:
+        return uuid4()
+
+    @property
+    def dissolved(self) -> bool:
+        return self.dissolved_on is not None
+
+    def ensure_active(self) -> None:
+        if self.dissolved:
+            raise OrganizationDissolved(f"organization {self.name} was dissolved")
+
+    def rename(self, name: str) -> None:
+        self.ensure_active()
+        name = check_name(name)
+        if name != self.name:
+            self._renamed(name=name)
+
+    @event("Renamed")
+    def _renamed(self, name: str) -> None:
+        self.name = name
+
+    def move(self, new_parent: Organization) -> None:
+        self.ensure_active()
+        new_parent.ensure_active()
+        check_parent(self.kind, new_parent.kind)
+        if new_parent.id != self.parent_id:
+            self._moved(parent_id=new_parent.id, previous_parent_id=self.parent_id)
+
+    @event("Moved")
+    def _moved(self, parent_id: UUID, previous_parent_id: UUID | None) -> None:
+        self.parent_id = parent_id
+
+    def dissolve(self, dissolved_on: date) -> None:
+        self.ensure_active()
+        self._dissolved(dissolved_on=dissolved_on)
+
+    @event("Dissolved")
+    def _dissolved(self, dissolved_on: date) -> None:
+        self.dissolved_on = dissolved_on

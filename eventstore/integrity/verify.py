@@ -1,0 +1,427 @@
+"""``grassroots verify``: check the log in PostgreSQL against the signed checkpoints.
+
+Whole log (``verify_log``): the hashed part of the log is cut into chunks of leaves;
+for each, the leaf hashes are recomputed from the events (in PostgreSQL with
+``LEAF_SQL``, several chunks at once on separate connections, or in Python with the
+independent canonicaliser: ``engine="python"``) and compared with the recorded leaves,
+position by position; the recomputed tree's root at every checkpoint's size must equal
+the root the checkpoint signs, and every signature must verify with the trusted public
+key (never with the key a row claims). The first difference is named by position:
+
+- content changed: the event no longer hashes to its recorded leaf;
+- an event is missing (deleted) or one is there that was never hashed (inserted);
+- leaves and events rewritten consistently: the first checkpoint whose root no longer
+  matches bounds the change to the events between it and the checkpoint before.
+
+One stream (``verify_stream``): each event is recomputed in Python and checked against
+the latest checkpoint through its inclusion proof, O(log n) stored nodes per event,
+and the stream's versions must run 1..n up to its recorded head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from eventstore.integrity import merkle
+from eventstore.integrity import store as idb
+from eventstore.integrity.encoding import (
+    Checkpoint,
+    EncodingError,
+    event_leaf,
+    key_id,
+    parse_json,
+    raw_public_key,
+)
+
+CHUNK_LEVEL = 14
+H = merkle.HASH_SIZE
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of a verification; ``ok`` only if nothing differs."""
+
+    events: int = 0
+    tree_size: int = 0
+    checkpoints: int = 0
+    checkpoints_ok: int = 0
+    first_position: int | None = None
+    problem: str | None = None
+    problems: int = 0
+    unchecked: int = 0
+    key_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def fail(self, position: int | None, problem: str) -> None:
+        """Count a problem; the one kept is the first reported, or the lowest position."""
+        self.problems += 1
+        lower = (
+            position is not None
+            and self.first_position is not None
+            and position < self.first_position
+        )
+        if self.problem is None or lower:
+            self.first_position, self.problem = position, problem
+
+    def summary(self) -> str:
+        if self.ok:
+            return (
+                f"clean: {self.events} events verified (tree size {self.tree_size}), "
+                f"{self.checkpoints_ok} of {self.checkpoints} checkpoints match, "
+                + (
+                    f"signed by key {self.key_id}"
+                    if self.key_id
+                    else "no signature checked (no checkpoint yet)"
+                    if not self.checkpoints
+                    else "signatures NOT checked (no public key)"
+                )
+                + (
+                    f"; {self.unchecked} event(s) after the checkpoint not yet proven"
+                    if self.unchecked
+                    else ""
+                )
+            )
+        where = (
+            f"first mismatch at position {self.first_position}"
+            if self.first_position is not None
+            else "mismatch"
+        )
+        return f"{where}: {self.problem} ({self.problems} problem(s) found)"
+
+
+def _python_row(r: asyncpg.Record) -> dict[str, Any]:
+    row = dict(r)
+    row["payload"] = parse_json(row.pop("payload_text"))
+    return row
+
+
+def python_leaf(r: asyncpg.Record) -> bytes | None:
+    """The leaf of a row from ``canonical_rows``, recomputed outside the database."""
+    try:
+        return event_leaf(_python_row(r))
+    except EncodingError:
+        return None
+
+
+@dataclass
+class _Chunk:
+    index: int
+    leaf_positions: list[int]
+    leaf_hashes: bytes
+    leaf_indexes_ok: bool
+    positions: list[int]
+    hashes: bytes
+
+
+async def _load_chunk(
+    pool: asyncpg.Pool, k: int, lo: int, hi: int, size: int, engine: str, chunk: int
+) -> _Chunk:
+    first, last = k * chunk, min((k + 1) * chunk, size)
+    async with pool.acquire() as conn:
+        leaves = await conn.fetchrow(
+            "SELECT array_agg(position ORDER BY leaf_index) AS p,"
+            " string_agg(hash, ''::bytea ORDER BY leaf_index) AS h, count(*) AS n,"
+            " min(leaf_index) AS lo FROM event_leaves WHERE leaf_index >= $1 AND leaf_index < $2",
+            first,
+            last,
+        )
+        if engine == "sql":
+            ev = await conn.fetchrow(
+                "SELECT array_agg(position ORDER BY position) AS p,"
+                " string_agg(h, ''::bytea ORDER BY position) AS h"
+                f" FROM (SELECT e.position, {idb.LEAF_SQL} AS h FROM events e"
+                " WHERE e.position >= $1 AND e.position < $2) x",
+                lo,
+                hi,
+            )
+            positions, hashes = list(ev["p"] or []), bytes(ev["h"] or b"")
+        else:
+            rows = await idb.canonical_rows(conn, "e.position >= $1 AND e.position < $2", lo, hi)
+            positions = [r["position"] for r in rows]
+            hashes = b"".join(python_leaf(r) or b"\xff" * H for r in rows)
+    return _Chunk(
+        k,
+        list(leaves["p"] or []),
+        bytes(leaves["h"] or b""),
+        leaves["n"] == last - first and (leaves["lo"] == first or first == last),
+        positions,
+        hashes,
+    )
+
+
+def _differences(c: _Chunk, report: VerifyReport, first_leaf: int) -> None:
+    """Report changed events (all of them) or the first missing or inserted one."""
+    lp, ep = c.leaf_positions, c.positions
+    if lp == ep and c.leaf_hashes == c.hashes and c.leaf_indexes_ok:
+        return
+    for i in range(max(len(lp), len(ep))):
+        a = lp[i] if i < len(lp) else None
+        b = ep[i] if i < len(ep) else None
+        if a == b and c.leaf_hashes[i * H : (i + 1) * H] == c.hashes[i * H : (i + 1) * H]:
+            continue
+        if a == b:
+            report.fail(
+                a,
+                f"event at position {a} (leaf {first_leaf + i}) does not match its "
+                "recorded hash: its stored content was changed",
+            )
+            continue
+        if b is None or (a is not None and a < b):
+            report.fail(
+                a,
+                f"event at position {a} (leaf {first_leaf + i}) is missing from the "
+                "log: it was deleted or moved",
+            )
+        else:
+            report.fail(
+                b,
+                f"event at position {b} was never hashed but sits inside the hashed "
+                "log: it was inserted (or moved) after hashing",
+            )
+        return
+    if not c.leaf_indexes_ok:
+        report.fail(lp[0] if lp else None, f"recorded leaves {first_leaf}.. are not contiguous")
+
+
+class _Tree:
+    """Roots of the recomputed tree at any size, chunk by chunk, in O(chunk) memory."""
+
+    def __init__(self) -> None:
+        self.before: list[bytes] = []  # peaks of the full chunks so far (one per chunk level)
+        self.sizes: list[int] = []
+
+    def root_within(self, levels: list[bytes], r: int) -> bytes:
+        peaks = [levels[lv][i * H : (i + 1) * H] for lv, i in merkle.range_keys(0, r)]
+        return merkle.fold(self.before + peaks)
+
+    def push_chunk(self, root: bytes) -> None:
+        # Full chunks are complete subtrees of equal size: merge like a binary counter.
+        h, level = root, 0
+        while self.sizes and self.sizes[-1] == level:
+            h = merkle.node_hash(self.before.pop(), h)
+            self.sizes.pop()
+            level += 1
+        self.before.append(h)
+        self.sizes.append(level)
+
+
+async def verify_log(
+    dsn: str,
+    public: Ed25519PublicKey | None,
+    *,
+    workers: int = 2,
+    engine: str = "sql",
+    chunk_level: int = CHUNK_LEVEL,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyReport:
+    """Verify the whole hashed log and every checkpoint (see the module docstring).
+
+    ``workers`` connections recompute chunks of ``2**chunk_level`` leaves at once.
+    """
+    report = VerifyReport()
+    chunk = 1 << chunk_level
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max(1, workers))
+    assert pool is not None
+    try:
+        async with pool.acquire() as conn:
+            hashed_position, size = await idb.tree_state(conn)
+            cps = sorted(await idb.checkpoints(conn), key=lambda c: (c.tree_size, c.id or 0))
+            bounds = await conn.fetch(
+                "SELECT leaf_index, position FROM event_leaves"
+                " WHERE leaf_index = ANY($1::bigint[])",
+                list(range(chunk, size, chunk)),
+            )
+            report.unchecked = await conn.fetchval(
+                "SELECT count(*) FROM events WHERE position > $1", hashed_position
+            )
+        report.tree_size = size
+        _check_signatures(cps, public, report, size)
+        starts = {r["leaf_index"] // chunk: r["position"] for r in bounds}
+        chunks = -(-size // chunk)
+        if len(starts) != max(chunks - 1, 0):
+            missing = next(k for k in range(1, chunks) if k not in starts)
+            report.fail(None, f"recorded leaf {missing * chunk} is missing")
+            return report
+        edges = [1, *[starts[k] for k in range(1, chunks)], hashed_position + 1]
+        await _walk(pool, report, cps, edges, size, workers, engine, chunk_level, progress)
+        if report.unchecked:
+            report.notes.append(f"{report.unchecked} newer events are not hashed yet")
+    finally:
+        await pool.close()
+    return report
+
+
+def _check_signatures(
+    cps: list[Checkpoint], public: Ed25519PublicKey | None, report: VerifyReport, size: int
+) -> None:
+    report.checkpoints = len(cps)
+    if public is None:
+        report.notes.append("no public key given: checkpoint signatures were not checked")
+    else:
+        report.key_id = key_id(raw_public_key(public))
+        for cp in cps:
+            if not cp.signed_by(public):
+                report.fail(
+                    None,
+                    f"checkpoint #{cp.id} (tree size {cp.tree_size}) is not signed "
+                    f"by the trusted key {report.key_id}",
+                )
+    for cp in cps:
+        if cp.tree_size > size:
+            report.fail(
+                cp.last_position,
+                f"checkpoint #{cp.id} covers {cp.tree_size} events but "
+                f"only {size} leaves are recorded: leaves were deleted",
+            )
+    if not cps:
+        report.notes.append(
+            "no checkpoint yet: events were checked against the recorded leaves only"
+        )
+
+
+async def _walk(
+    pool: asyncpg.Pool,
+    report: VerifyReport,
+    cps: list[Checkpoint],
+    edges: list[int],
+    size: int,
+    workers: int,
+    engine: str,
+    chunk_level: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    chunk = 1 << chunk_level
+    tree = _Tree()
+    for cp in cps:
+        if cp.tree_size == 0 and cp.root_hash == merkle.EMPTY_ROOT:
+            report.checkpoints_ok += 1
+        elif cp.tree_size == 0:
+            report.fail(None, f"checkpoint #{cp.id} signs a wrong root for the empty log")
+    pending = [cp for cp in cps if 0 < cp.tree_size <= size]
+    matched_size = 0
+    matched_position = 0
+    tree_valid = True
+    chunks = len(edges) - 1
+    window = max(2, workers * 2)
+    tasks: dict[int, asyncio.Task[_Chunk]] = {}
+    try:
+        for k in range(chunks):
+            for j in range(k, min(k + window, chunks)):
+                if j not in tasks:
+                    tasks[j] = asyncio.create_task(
+                        _load_chunk(pool, j, edges[j], edges[j + 1], size, engine, chunk)
+                    )
+            c = await tasks.pop(k)
+            first_leaf = k * chunk
+            before = report.problems
+            _differences(c, report, first_leaf)
+            if report.problems > before:
+                tree_valid = False  # later leaves are misaligned; roots cannot be compared
+            report.events += len(c.positions)
+            if tree_valid:
+                levels = merkle.chunk_levels(c.hashes)
+                while pending and pending[0].tree_size <= first_leaf + len(c.positions):
+                    cp = pending.pop(0)
+                    if tree.root_within(levels, cp.tree_size - first_leaf) == cp.root_hash:
+                        report.checkpoints_ok += 1
+                        matched_size, matched_position = cp.tree_size, cp.last_position
+                    else:
+                        tree_valid = False
+                        report.fail(
+                            matched_position + 1,
+                            f"checkpoint #{cp.id} (tree size {cp.tree_size}) does not "
+                            "match the log: an event after position "
+                            f"{matched_position} and up to {cp.last_position} (leaves "
+                            f"{matched_size}..{cp.tree_size - 1}) was rewritten together "
+                            "with its recorded leaf",
+                        )
+                        break
+                if len(c.positions) == chunk:
+                    tree.push_chunk(levels[chunk_level])
+            if progress is not None:
+                progress(min((k + 1) * chunk, size), size)
+    finally:
+        for t in tasks.values():
+            t.cancel()
+    if pending and tree_valid and report.ok:
+        cp = pending[0]
+        report.fail(None, f"checkpoint #{cp.id} was not reached by the recorded leaves")
+
+
+async def verify_stream(
+    conn: asyncpg.Connection, stream_id: UUID, public: Ed25519PublicKey | None
+) -> VerifyReport:
+    """Verify one stream's events against the latest checkpoint by inclusion proofs."""
+    report = VerifyReport()
+    cp = await idb.latest_checkpoint(conn)
+    if cp is None:
+        report.fail(None, "there is no checkpoint yet (run `grassroots checkpoint`)")
+        return report
+    report.checkpoints, report.tree_size = 1, cp.tree_size
+    _check_signatures([cp], public, report, cp.tree_size)
+    rows = await idb.canonical_rows(conn, "e.stream_id = $1", stream_id)
+    if not rows:
+        report.fail(None, f"stream {stream_id} has no events")
+        return report
+    head = await conn.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)
+    for expected, r in enumerate(rows, start=1):
+        if r["version"] != expected:
+            report.fail(
+                r["position"],
+                f"version {expected} of the stream is missing before "
+                f"position {r['position']}: an event was deleted",
+            )
+            break
+    else:
+        if head is not None and head != len(rows):
+            report.fail(
+                rows[-1]["position"],
+                f"the stream's head is version {head} but its events end at version {len(rows)}",
+            )
+    covered = [r for r in rows if r["position"] <= cp.last_position]
+    report.unchecked = len(rows) - len(covered)
+    leaves = await idb.leaves_at(conn, [r["position"] for r in covered])
+    indexes = sorted(
+        {
+            leaves[r["position"]][0]
+            for r in covered
+            if r["position"] in leaves and leaves[r["position"]][0] < cp.tree_size
+        }
+    )
+    proofs = await idb.inclusion_proofs(conn, indexes, cp.tree_size) if indexes else {}
+    for r in covered:
+        p = r["position"]
+        leaf = python_leaf(r)
+        if p not in leaves or leaves[p][0] >= cp.tree_size:
+            report.fail(
+                p,
+                f"event at position {p} is not in the checkpointed tree: it was "
+                "inserted (or moved) after hashing",
+            )
+            continue
+        index = leaves[p][0]
+        if (
+            leaf is None
+            or merkle.root_from_inclusion(index, cp.tree_size, leaf, proofs[index]) != cp.root_hash
+        ):
+            what = (
+                "does not match its recorded hash: its stored content was changed"
+                if leaf != leaves[p][1]
+                else "does not prove into the checkpoint's root: the recorded tree was rewritten"
+            )
+            report.fail(p, f"event at position {p} (leaf {index}) {what}")
+            continue
+        report.events += 1
+    report.checkpoints_ok = 1 if report.ok else 0
+    return report

@@ -1,0 +1,290 @@
+"""The live event feed: one reader per process, fanned out to every subscriber.
+
+How it works
+- One broadcaster task per process wakes on the process's single LISTEN connection
+  (``LogNotifier``), waits until the scope projections have applied the new events
+  (``readable_head``), reads them once, page by page, and appends them to a shared
+  ring of the most recent ``buffer_size`` events. It holds no database connection of
+  its own between reads and none per subscriber. Several server processes each run
+  their own broadcaster; the wake-up is PostgreSQL's NOTIFY and the data the events
+  table, so every process delivers every event.
+- A subscriber is a cursor: the position of the last event it has dealt with
+  (delivered, or skipped because it does not match). It takes events with positions
+  above its cursor from the ring when the ring still holds them, and otherwise reads
+  them from the database (``read_page``), which is how a new subscriber catches up
+  from an old position.
+- Hand-over from catch-up to live needs no lock and cannot gap or repeat: the ring
+  holds *every* event in ``(ring_start, position]``, so as soon as the cursor is at or
+  above ``ring_start`` the ring can serve everything after it; before that the
+  subscriber reads ``position > cursor`` from the database. Both paths only ever
+  take events strictly above the cursor and move it forward.
+- Bounded memory: the ring is shared and holds at most ``buffer_size`` events (a
+  subscriber only holds references to the batch it is delivering). A subscriber that
+  was live and whose cursor falls out of the ring (more than ``buffer_size`` events
+  behind) is closed with ``SubscriberFellBehind``, which names the position to resume
+  after. A subscriber that is still catching up reads from the database at its own
+  pace and is never closed for it.
+- A backlog larger than the ring (the scope projections catching up after a deploy,
+  a bulk import) is not read into the ring at all: the broadcaster jumps to the
+  readable head and live subscribers quietly go back to catching up from the
+  database, so a burst does not close consumers that were keeping up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from domain.shared.ports import RecordedEvent
+from eventstore.notifier import LogNotifier
+from projections.feed.reading import (
+    READABLE_PROJECTIONS,
+    EventFilter,
+    FeedEvent,
+    in_scope,
+    read_page,
+    readable_head,
+)
+
+log = logging.getLogger(__name__)
+
+Predicate = Callable[[RecordedEvent], bool]
+
+
+class FeedClosed(Exception):
+    """The feed ended a subscription; ``resume_after`` is where to subscribe again."""
+
+    code = "FEED_CLOSED"
+
+    def __init__(self, message: str, resume_after: int | None) -> None:
+        super().__init__(message)
+        self.resume_after = resume_after
+
+
+class SubscriberFellBehind(FeedClosed):
+    """The subscriber consumed events more slowly than they were committed."""
+
+    code = "SUBSCRIBER_FELL_BEHIND"
+
+    def __init__(self, resume_after: int, buffer_size: int) -> None:
+        super().__init__(
+            f"subscription closed: it fell more than {buffer_size} events behind the log;"
+            f" subscribe again with after: {resume_after} to resume without a gap",
+            resume_after,
+        )
+
+
+class TooManySubscribers(FeedClosed):
+    """This server process already serves as many subscriptions as it allows."""
+
+    code = "TOO_MANY_SUBSCRIBERS"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"this server already serves {limit} subscriptions; try another"
+                         " server or later", None)
+
+
+@dataclass(eq=False)
+class _Subscriber:
+    cursor: int
+    live: bool = False
+
+
+@dataclass
+class FeedStats:
+    """Counters for metrics and tests."""
+
+    subscribers: int = 0
+    live: int = 0
+    deliveries: int = 0
+    closed_behind: int = 0
+    pages_read: int = 0
+
+
+class EventFeed:
+    """The per-process broadcaster of the log to subscribers (see the module docstring)."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, notifier: LogNotifier, *, runners: dict[str, Any] | None = None,
+        settled: Callable[[int, float], Awaitable[Any]] | None = None,
+        buffer_size: int = 4096, page_size: int = 500, max_subscribers: int = 10_000,
+    ) -> None:
+        """``runners`` and ``settled`` (``Supervisor.runners`` and ``Supervisor.wait_for``)
+        let the feed follow projections that run in this process without polling."""
+        self.pool = pool
+        self.notifier = notifier
+        self.runners = runners or {}
+        self.settled = settled
+        self.buffer_size = buffer_size
+        self.page_size = page_size
+        self.max_subscribers = max_subscribers
+        self.position = 0
+        """Every event up to here has been read into the ring (or skipped, when idle)."""
+        self.ring_start = 0
+        """The ring holds every event with a position in (ring_start, position]."""
+        self._ring: list[FeedEvent] = []
+        self._subscribers: set[_Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.stats = FeedStats()
+
+    # -- the broadcaster ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.position = self.ring_start = await self._readable()
+        self._task = asyncio.create_task(self._run(), name="event-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _readable(self) -> int:
+        """The readable head, from this process's runners when they are active here."""
+        states = [getattr(self.runners.get(n), "state", None) for n in READABLE_PROJECTIONS]
+        if all(s is not None and s.active and not s.failed for s in states):
+            return min(s.position for s in states)  # type: ignore[union-attr]
+        return await readable_head(self.pool)
+
+    async def _run(self) -> None:
+        delay = 0.002
+        while True:
+            try:
+                readable = await self._readable()
+                if readable > self.position:
+                    await self._advance(readable)
+                    delay = 0.002
+                    continue
+                if self.notifier.latest > readable:
+                    # Appended but not yet applied by the scope projections: wait for
+                    # their progress here, or poll them (backing off) in another process.
+                    if self.settled is not None:
+                        await self.settled(self.notifier.latest, delay * 25)
+                    else:
+                        await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.1)
+                    continue
+                await self.notifier.wait_beyond(readable, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("event feed could not read the log (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+
+    async def _advance(self, readable: int) -> None:
+        if not self._subscribers or readable - self.position > self.buffer_size:
+            self._jump(readable)
+            return
+        page, scanned = await read_page(self.pool, self.position, self.page_size, EventFilter(),
+                                        None, head=readable)
+        self.stats.pages_read += 1
+        self._ring.extend(page)
+        self.position = max(self.position, scanned)
+        overflow = len(self._ring) - self.buffer_size
+        if overflow > 0:
+            self.ring_start = self._ring[overflow - 1].position
+            del self._ring[:overflow]
+        elif not self._ring:
+            self.ring_start = self.position
+        self._notify()
+
+    def _jump(self, readable: int) -> None:
+        """Skip reading into the ring: nobody listens, or the backlog would not fit.
+
+        A backlog larger than the ring (projections catching up after a deploy, a bulk
+        import) is not any subscriber's fault: live subscribers go back to catching
+        up from the database at their own pace instead of being closed.
+        """
+        self._ring.clear()
+        self.ring_start = self.position = readable
+        for sub in self._subscribers:
+            if sub.live:
+                sub.live = False
+                self.stats.live -= 1
+        self._notify()
+
+    def _notify(self) -> None:
+        wake, self._wake = self._wake, asyncio.Event()
+        wake.set()
+
+    def _batch_after(self, cursor: int) -> list[FeedEvent]:
+        i = bisect.bisect_right(self._ring, cursor, key=lambda fe: fe.position)
+        return self._ring[i:]
+
+    # -- subscribers --------------------------------------------------------------------
+
+    async def subscribe(
+        self, after: int | None, flt: EventFilter, actor_scope: UUID | None,
+        predicate: Predicate | None = None,
+    ) -> AsyncIterator[RecordedEvent]:
+        """Every matching event after ``after`` in position order, then live ones, forever.
+
+        ``after=None`` starts at the current end of the feed (live events only).
+        Events must match ``flt``, lie in ``actor_scope`` (``None`` = whole system)
+        and satisfy ``predicate``. Raises ``SubscriberFellBehind`` when the consumer
+        falls more than ``buffer_size`` events behind while live, and
+        ``TooManySubscribers`` at the per-process limit.
+        """
+        if len(self._subscribers) >= self.max_subscribers:
+            raise TooManySubscribers(self.max_subscribers)
+        start = self.position if after is None else max(after, 0)
+        sub = _Subscriber(cursor=start)
+        self._subscribers.add(sub)
+        self.stats.subscribers = len(self._subscribers)
+        try:
+            async for event in self._follow(sub, flt, actor_scope, predicate):
+                yield event
+        finally:
+            self._subscribers.discard(sub)
+            self.stats.subscribers = len(self._subscribers)
+            if sub.live:
+                self.stats.live -= 1
+
+    def _matches(self, fe: FeedEvent, flt: EventFilter, scope: UUID | None,
+                 predicate: Predicate | None) -> bool:
+        return (flt.matches_row(fe.event, fe.within) and in_scope(fe.within, scope)
+                and (predicate is None or predicate(fe.event)))
+
+    async def _follow(self, sub: _Subscriber, flt: EventFilter, scope: UUID | None,
+                      predicate: Predicate | None) -> AsyncIterator[RecordedEvent]:
+        while True:
+            wake = self._wake  # taken before looking, so no append between is missed
+            if sub.cursor >= self.ring_start:
+                if not sub.live:
+                    sub.live = True
+                    self.stats.live += 1
+                batch = self._batch_after(sub.cursor)
+                if not batch:
+                    await wake.wait()
+                    continue
+                for fe in batch:
+                    if self._matches(fe, flt, scope, predicate):
+                        self.stats.deliveries += 1
+                        yield fe.event
+                    sub.cursor = fe.position
+                continue
+            if sub.live:
+                self.stats.closed_behind += 1
+                raise SubscriberFellBehind(sub.cursor, self.buffer_size)
+            # Catching up from the database, never past what the ring will hold, so
+            # the hand-over is exact. Filters run in SQL here, in Python on the ring.
+            page, scanned = await read_page(self.pool, sub.cursor, self.page_size, flt, scope,
+                                            head=max(self.position, sub.cursor))
+            for fe in page:
+                if predicate is None or predicate(fe.event):
+                    self.stats.deliveries += 1
+                    yield fe.event
+                sub.cursor = fe.position
+            sub.cursor = max(sub.cursor, scanned)
+            if not page and scanned <= sub.cursor and sub.cursor < self.ring_start:
+                await wake.wait()

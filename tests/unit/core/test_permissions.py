@@ -1,0 +1,81 @@
+"""Every command × every role × inside/outside scope, against the one rules module."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from domain.shared.errors import NotAuthorized
+from domain.shared.permissions import ALLOWED, STRUCTURAL, Action, Actor, Role, authorize
+
+DISTRICT, STREET, COMMUNITY, OTHER_STREET = (uuid4() for _ in range(4))
+GRID = uuid4()
+PATHS = {
+    "community": [DISTRICT, STREET, COMMUNITY],
+    "grid": [DISTRICT, STREET, COMMUNITY, GRID],
+    "other": [DISTRICT, OTHER_STREET],
+}
+SCOPES = {
+    Role.DISTRICT_ADMIN: DISTRICT,
+    Role.STREET_ADMIN: STREET,
+    Role.COMMUNITY_SECRETARY: COMMUNITY,
+    Role.FINANCE_OFFICER: COMMUNITY,
+    Role.AUDITOR: DISTRICT,
+    Role.INTEGRATION: DISTRICT,
+}
+
+
+def allowed(action: Action, role: Role, target: str) -> bool:
+    if role in (Role.AUDITOR, Role.INTEGRATION):
+        return False
+    if role not in ALLOWED[action]:
+        return False
+    path = PATHS[target]
+    scope = SCOPES[role]
+    if scope not in path:
+        return False
+    return not (action in STRUCTURAL and path[-1] == scope)
+
+
+@pytest.mark.parametrize("action", list(Action), ids=lambda a: a.value)
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("target", list(PATHS))
+def test_every_command_for_every_role(action: Action, role: Role, target: str) -> None:
+    actor = Actor("s", "S", frozenset({role}), SCOPES[role])
+    if allowed(action, role, target):
+        authorize(actor, action, PATHS[target])
+    else:
+        with pytest.raises(NotAuthorized):
+            authorize(actor, action, PATHS[target])
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.INTEGRATION], ids=lambda r: r.value)
+def test_readers_change_nothing_even_with_whole_system_scope(role: Role) -> None:
+    reader = Actor("a", "A", frozenset({role}), None)
+    for action in Action:
+        with pytest.raises(NotAuthorized):
+            authorize(reader, action, PATHS["community"])
+
+
+def test_a_street_admin_approves_a_community_project_but_a_finance_officer_does_not() -> None:
+    street = Actor("s", "S", frozenset({Role.STREET_ADMIN}), STREET)
+    finance = Actor("f", "F", frozenset({Role.FINANCE_OFFICER}), COMMUNITY)
+    authorize(street, Action.APPROVE_PROJECT, PATHS["community"])
+    with pytest.raises(NotAuthorized):
+        authorize(finance, Action.APPROVE_PROJECT, PATHS["community"])
+    authorize(finance, Action.RECORD_PAYMENT, PATHS["community"])
+
+
+def test_only_a_whole_system_district_admin_establishes_a_root() -> None:
+    scoped = Actor("d", "D", frozenset({Role.DISTRICT_ADMIN}), DISTRICT)
+    with pytest.raises(NotAuthorized):
+        authorize(scoped, Action.ESTABLISH_ORGANIZATION, [])
+    authorize(Actor("g", "G", frozenset({Role.DISTRICT_ADMIN}), None), Action.ESTABLISH_ORGANIZATION, [])
+
+
+def test_a_secretary_cannot_rename_her_own_community_but_can_rename_a_grid_below() -> None:
+    secretary = Actor("c", "C", frozenset({Role.COMMUNITY_SECRETARY}), COMMUNITY)
+    with pytest.raises(NotAuthorized):
+        authorize(secretary, Action.RENAME_ORGANIZATION, PATHS["community"])
+    authorize(secretary, Action.RENAME_ORGANIZATION, PATHS["grid"])
