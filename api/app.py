@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from api import bootstrap
 from api.auth import signing_secret
 from api.config import Settings
 from api.export import ExportEndpoint
@@ -27,14 +29,13 @@ from api.graphql.feed.subscriptions import SubscriptionView
 from api.graphql.schema import schema as graphql_schema
 from api.http import GraphQLEndpoint
 from api.signing import signing_key
-from domain.shared.handling import Commands
-from domain.webhooks.handlers import WebhookCommands
+from domain.shared.handling import Handling
+from domain.webhooks.handlers import suspend_failing_webhook
 from eventstore.db import create_pool
 from eventstore.integrity.hasher import LogHasher
-from eventstore.postgres import PostgresEventStore
 from projections.feed.live import EventFeed
 from projections.integrations.nats import NatsRelay, relay_config
-from projections.integrations.webhooks import DeliveryConfig, WebhookDeliverer, WebhookSecretTable
+from projections.integrations.webhooks import DeliveryConfig, WebhookDeliverer
 from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 
@@ -44,24 +45,13 @@ FEED = Gauge("grassroots_feed", "Event feed of this process: subscribers, live, 
              " deliveries and subscribers closed for falling behind (totals)", ["measure"])
 
 
-class ReadModelDirectory:
-    """Organization paths from the read model, for authorization."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
-    async def path_of(self, organization_id):  # type: ignore[no-untyped-def]
-        path = await self.pool.fetchval("SELECT path FROM organizations WHERE id = $1", organization_id)
-        return None if path is None else list(path)
-
-
 @dataclass
 class Services:
     """Everything a request needs, built once at start-up."""
 
     settings: Settings
     pool: asyncpg.Pool
-    commands: Commands
+    commands: Handling
     supervisor: Supervisor
     secret: str
     clock: Callable[[], datetime]
@@ -69,17 +59,17 @@ class Services:
 
 
 def _integrations(settings: Settings, dsn: str, pool: asyncpg.Pool, supervisor: Supervisor,
-                  commands: Commands, deliver: bool) -> list[asyncio.Task[None]]:
+                  commands: Handling, deliver: bool) -> list[asyncio.Task[None]]:
     """Webhook delivery (with the projections) and, if configured, the NATS relay."""
     i = settings.integrations
     tasks = []
     if deliver:
-        hooks = WebhookCommands(commands.store, commands.directory, commands.clock,
-                                WebhookSecretTable(pool))
-        config = DeliveryConfig(i.webhook_max_failures, i.webhook_backoff_initial,
-                                i.webhook_backoff_max, i.webhook_timeout, i.webhook_allow_private)
+        config = DeliveryConfig(max_failures=i.webhook_max_failures,
+                                backoff_initial=i.webhook_backoff_initial,
+                                backoff_max=i.webhook_backoff_max, timeout=i.webhook_timeout,
+                                allow_private=i.webhook_allow_private)
         deliverer = WebhookDeliverer(dsn, pool, supervisor.notifier,
-                                     hooks.suspend_failing_webhook, config)
+                                     functools.partial(suspend_failing_webhook, commands), config)
         tasks.append(asyncio.create_task(deliverer.run(), name="webhook-delivery"))
     if i.relay_nats:
         relay = NatsRelay(dsn, relay_config(i), supervisor.notifier)
@@ -97,10 +87,10 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        pool = await create_pool(dsn, min_size=2, max_size=settings.pool_size)
+        pool = await create_pool(dsn, min_size=min(2, settings.pool_size),
+                                 max_size=settings.pool_size)
         supervisor = Supervisor(dsn, pool, PROJECTIONS, run_projections=run_projections)
-        commands = Commands(PostgresEventStore(pool), ReadModelDirectory(pool), now,
-                            settings.transfer_rules)
+        commands = bootstrap.handling(settings, pool, now)
         holder["s"] = Services(settings, pool, commands, supervisor, secret, now)
         await supervisor.start()
         feed = EventFeed(pool, supervisor.notifier, runners=supervisor.runners,

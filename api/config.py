@@ -1,18 +1,37 @@
-"""Configuration: environment variables with documented defaults, read once at start-up."""
+"""Configuration: every setting written once, here, with its variable, default and meaning.
+
+``Settings`` (pydantic-settings) reads each field from the environment variable named
+beside it (``GRASSROOTS_*``, ``DATABASE_URL``); a variable that is unset or empty keeps
+the default. The README's "Configuration" table is generated from these fields
+(``settings_table()``, or ``python -m api.config``) and a test fails when it drifts.
+
+``Settings()`` reads ``os.environ``; ``Settings.from_env(mapping)`` reads only the mapping
+given; keyword arguments override the environment (``Settings(data_dir=...)``). A bad
+value raises ``ConfigError`` naming the variable.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from contextvars import ContextVar
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
+from typing import Any, Literal
 
 import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from domain.funds.aggregate import YearEnd
 from domain.members.aggregate import TransferRules, TransferScope
 from domain.shared.errors import DomainError
+
+DEFAULT_PAGE_SIZE = 50
+"""The page a list returns without ``first`` (at most ``max_page_size``); not configurable."""
 
 
 class ConfigError(ValueError):
@@ -28,198 +47,381 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("grassroots-ledger"))
 
 
-def _validity(text: str) -> dict[TransferScope, int]:
-    defaults = TransferRules().validity_days
-    if not text.strip():
-        return dict(defaults)
-    found = dict(defaults)
-    for part in text.split(","):
-        key, _, value = part.partition("=")
-        try:
-            found[TransferScope(key.strip().upper())] = int(value)
-        except ValueError as exc:
-            raise ConfigError(
-                f"GRASSROOTS_TRANSFER_VALIDITY_DAYS: bad entry {part!r} "
-                "(expected e.g. WITHIN_CITY=10,OUTSIDE_CITY=30,ACROSS_PROVINCES=90)"
-            ) from exc
-    return found
+def setting(default: Any = None, *, env: str, description: str, shown: str | None = None,
+            secret: bool = False, default_factory: Any = None, **constraints: Any) -> Any:
+    """A field read from the variable ``env``.
+
+    ``shown`` is the default as the README states it, where the value alone would not
+    say it (a generated secret, a per-user path); ``secret`` keeps the value out of errors.
+    """
+    extra: dict[str, Any] = {"env": env, "secret": secret}
+    if shown is not None:
+        extra["shown"] = shown
+    if default_factory is not None:
+        return Field(default_factory=default_factory, description=description,
+                     json_schema_extra=extra, **constraints)
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
-def _flag(value: str) -> bool:
-    if value.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.strip().lower() in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"expected 1/0, true/false, yes/no or on/off, got {value!r}")
+def _extra(info: FieldInfo) -> dict[str, Any]:
+    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
 
 
-@dataclass(frozen=True)
-class IntegrationSettings:
+def _group_of(info: FieldInfo) -> type[BaseModel] | None:
+    kind = info.annotation
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+class _Group(BaseModel):
+    """A group of related settings (``settings.feed.buffer_size``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IntegrationSettings(_Group):
     """The NATS JetStream relay and webhook delivery (README, "Integrating")."""
 
-    nats_url: str = "nats://127.0.0.1:4222"
-    nats_stream: str = "GRASSROOTS"
-    nats_duplicate_window: float = 120.0
-    relay_nats: bool = False
-    """Run the relay inside ``serve`` (also ``serve --relay-nats``)."""
-    webhook_max_failures: int = 8
-    webhook_backoff_initial: float = 1.0
-    webhook_backoff_max: float = 300.0
-    webhook_timeout: float = 10.0
-    webhook_allow_private: bool = True
-    """Whether webhooks may POST to loopback, private and link-local addresses."""
+    nats_url: str = setting(
+        "nats://127.0.0.1:4222", env="GRASSROOTS_NATS_URL",
+        description="NATS server the relay publishes to.")
+    nats_stream: str = setting(
+        "GRASSROOTS", env="GRASSROOTS_NATS_STREAM", min_length=1,
+        description="JetStream stream (subjects `grassroots.>`); created if missing.")
+    nats_duplicate_window: float = setting(
+        120.0, env="GRASSROOTS_NATS_DUPLICATE_WINDOW", gt=0,
+        description="Seconds JetStream drops repeated message ids (set when the relay creates"
+                    " the stream).")
+    relay_nats: bool = setting(
+        False, env="GRASSROOTS_RELAY_NATS",
+        description="`1`: `grassroots serve` also runs the relay (same as `--relay-nats`).")
+    webhook_max_failures: int = setting(
+        8, env="GRASSROOTS_WEBHOOK_MAX_FAILURES", ge=1,
+        description="Consecutive failed deliveries after which a webhook is paused.")
+    webhook_backoff_initial: float = setting(
+        1.0, env="GRASSROOTS_WEBHOOK_BACKOFF_INITIAL", gt=0,
+        description="Seconds before the first retry; doubles each time, plus jitter.")
+    webhook_backoff_max: float = setting(
+        300.0, env="GRASSROOTS_WEBHOOK_BACKOFF_MAX", gt=0,
+        description="Longest wait between retries, in seconds.")
+    webhook_timeout: float = setting(
+        10.0, env="GRASSROOTS_WEBHOOK_TIMEOUT", gt=0,
+        description="Seconds a receiver has to answer.")
+    webhook_allow_private: bool = setting(
+        True, env="GRASSROOTS_WEBHOOK_ALLOW_PRIVATE", shown="`1`; `0` in production",
+        description="Whether webhook URLs may resolve to loopback, private, link-local or"
+                    " reserved addresses.")
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], production: bool) -> IntegrationSettings:
-        allow_private = env.get("GRASSROOTS_WEBHOOK_ALLOW_PRIVATE", "0" if production else "1")
-        found = cls(
-            nats_url=env.get("GRASSROOTS_NATS_URL", cls.nats_url),
-            nats_stream=env.get("GRASSROOTS_NATS_STREAM", cls.nats_stream),
-            nats_duplicate_window=float(env.get("GRASSROOTS_NATS_DUPLICATE_WINDOW", "120")),
-            relay_nats=_flag(env.get("GRASSROOTS_RELAY_NATS", "0")),
-            webhook_max_failures=int(env.get("GRASSROOTS_WEBHOOK_MAX_FAILURES", "8")),
-            webhook_backoff_initial=float(env.get("GRASSROOTS_WEBHOOK_BACKOFF_INITIAL", "1")),
-            webhook_backoff_max=float(env.get("GRASSROOTS_WEBHOOK_BACKOFF_MAX", "300")),
-            webhook_timeout=float(env.get("GRASSROOTS_WEBHOOK_TIMEOUT", "10")),
-            webhook_allow_private=_flag(allow_private),
-        )
-        if found.webhook_max_failures < 1 or found.webhook_backoff_initial <= 0:
-            raise ValueError("GRASSROOTS_WEBHOOK_MAX_FAILURES must be ≥ 1 and the backoff > 0")
-        return found
 
-
-@dataclass(frozen=True)
-class FundSettings:
+class FundSettings(_Group):
     """Local fund policy: the yearly minimum, what a year's end does, disclosure deadline."""
 
-    minimum: Decimal = Decimal("120000.00")
-    """The least a community's service fund should receive in a year (local policy)."""
-    year_end: YearEnd = YearEnd.CARRY_OVER
-    """Default for closeFiscalYear: carry the balance into next year, or return it."""
-    disclosure_due_days: int = 30
-    """Days after acceptance by which a project's disclosure must be published."""
+    minimum: Decimal = setting(
+        Decimal("120000.00"), env="GRASSROOTS_FUND_MINIMUM",
+        description="Yearly minimum of a community's service fund (local policy;"
+                    " `fundShortfalls`).")
+    year_end: YearEnd = setting(
+        YearEnd.CARRY_OVER, env="GRASSROOTS_FUND_YEAR_END",
+        description="What `closeFiscalYear` does by default: `carry_over` into next year's"
+                    " fund, or `return`.")
+    disclosure_due_days: int = setting(
+        30, env="GRASSROOTS_DISCLOSURE_DUE_DAYS", ge=1, le=366,
+        description="Days after acceptance by which a project's disclosure is due.")
 
+    @field_validator("minimum", mode="before")
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> FundSettings:
+    def _money(cls, value: Any) -> Decimal:
         from domain.shared.money import parse_money
 
         try:
-            minimum = parse_money(env.get("GRASSROOTS_FUND_MINIMUM", "120000.00"), "minimum")
+            return parse_money(value, "minimum")
         except DomainError as exc:
-            raise ValueError(f"GRASSROOTS_FUND_MINIMUM: {exc}") from exc
-        year_end = env.get("GRASSROOTS_FUND_YEAR_END", "carry_over").upper()
-        if year_end not in YearEnd.__members__:
-            raise ValueError("GRASSROOTS_FUND_YEAR_END is carry_over or return")
-        days = int(env.get("GRASSROOTS_DISCLOSURE_DUE_DAYS", "30"))
-        if not 1 <= days <= 366:
-            raise ValueError("GRASSROOTS_DISCLOSURE_DUE_DAYS lies between 1 and 366")
-        return cls(minimum, YearEnd[year_end], days)
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("year_end", mode="before")
+    @classmethod
+    def _year_end(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return YearEnd[value.strip().upper()]
+            except KeyError:
+                raise ValueError("expected carry_over or return") from None
+        return value
 
 
-@dataclass(frozen=True)
-class IntegritySettings:
+class IntegritySettings(_Group):
     """Tamper evidence: the checkpoint signing key and how often to checkpoint (README)."""
 
-    signing_key: str | None = None
-    """Ed25519 private key, PEM or base64/hex 32-byte seed (GRASSROOTS_SIGNING_KEY)."""
-    signing_key_file: Path | None = None
-    """A file holding that key (GRASSROOTS_SIGNING_KEY_FILE)."""
-    checkpoint_every: int = 10_000
-    """Sign a checkpoint after this many newly hashed events."""
-    checkpoint_interval: float = 300.0
-    """... or after this many seconds, if anything new was hashed."""
-    hasher: bool = True
-    """Run the log hasher in ``serve`` (one process of a deployment suffices: GRASSROOTS_HASHER)."""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> IntegritySettings:
-        found = cls(
-            signing_key=env.get("GRASSROOTS_SIGNING_KEY") or None,
-            signing_key_file=Path(env["GRASSROOTS_SIGNING_KEY_FILE"])
-            if env.get("GRASSROOTS_SIGNING_KEY_FILE") else None,
-            checkpoint_every=int(env.get("GRASSROOTS_CHECKPOINT_EVERY", "10000")),
-            checkpoint_interval=float(env.get("GRASSROOTS_CHECKPOINT_INTERVAL", "300")),
-            hasher=_flag(env.get("GRASSROOTS_HASHER", "1")),
-        )
-        if found.checkpoint_every < 1 or found.checkpoint_interval <= 0:
-            raise ValueError("GRASSROOTS_CHECKPOINT_EVERY must be ≥ 1 and the interval > 0")
-        return found
+    signing_key: str | None = setting(
+        None, env="GRASSROOTS_SIGNING_KEY", secret=True,
+        shown="generated into the data dir (development only)",
+        description="Ed25519 private key that signs checkpoints: PEM (PKCS#8), or the 32-byte"
+                    " seed in base64 or hex. `production` refuses to start without it or the"
+                    " next.")
+    signing_key_file: Path | None = setting(
+        None, env="GRASSROOTS_SIGNING_KEY_FILE",
+        description="A file holding that key instead.")
+    checkpoint_every: int = setting(
+        10_000, env="GRASSROOTS_CHECKPOINT_EVERY", ge=1,
+        description="The hasher signs a checkpoint after this many newly hashed events …")
+    checkpoint_interval: float = setting(
+        300.0, env="GRASSROOTS_CHECKPOINT_INTERVAL", gt=0,
+        description="… or after this many seconds, if anything new was hashed.")
+    hasher: bool = setting(
+        True, env="GRASSROOTS_HASHER",
+        description="`0`: this `serve` process does not run the log hasher (one running"
+                    " process per database suffices; the others stand by anyway).")
 
 
-@dataclass(frozen=True)
-class FeedSettings:
+class FeedSettings(_Group):
     """The event feed: GraphQL subscriptions and the HTTP feed (README, "Integrating")."""
 
-    buffer_size: int = 4096
-    """Recent events held in memory for live subscribers (GRASSROOTS_FEED_BUFFER); a
-    live subscriber that falls further behind is closed and told where to resume."""
-    max_subscribers: int = 10_000
-    """Subscriptions one server process serves at once (GRASSROOTS_FEED_MAX_SUBSCRIBERS)."""
-    max_per_connection: int = 20
-    """Subscriptions one WebSocket may hold (GRASSROOTS_FEED_MAX_PER_CONNECTION)."""
-    max_limit: int = 1000
-    """Largest ``limit`` of one ``GET /events`` page (GRASSROOTS_FEED_MAX_LIMIT)."""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> FeedSettings:
-        found = cls(
-            buffer_size=int(env.get("GRASSROOTS_FEED_BUFFER", "4096")),
-            max_subscribers=int(env.get("GRASSROOTS_FEED_MAX_SUBSCRIBERS", "10000")),
-            max_per_connection=int(env.get("GRASSROOTS_FEED_MAX_PER_CONNECTION", "20")),
-            max_limit=int(env.get("GRASSROOTS_FEED_MAX_LIMIT", "1000")),
-        )
-        if min(found.buffer_size, found.max_subscribers, found.max_per_connection,
-               found.max_limit) < 1:
-            raise ValueError("GRASSROOTS_FEED_* settings must be at least 1")
-        return found
+    buffer_size: int = setting(
+        4096, env="GRASSROOTS_FEED_BUFFER", ge=1,
+        description="Recent events each server process keeps in memory for live subscribers;"
+                    " a live subscriber further behind is closed with the position to resume"
+                    " from.")
+    max_subscribers: int = setting(
+        10_000, env="GRASSROOTS_FEED_MAX_SUBSCRIBERS", ge=1,
+        description="Subscriptions one server process serves at once.")
+    max_per_connection: int = setting(
+        20, env="GRASSROOTS_FEED_MAX_PER_CONNECTION", ge=1,
+        description="Subscriptions one WebSocket may hold.")
+    max_limit: int = setting(
+        1000, env="GRASSROOTS_FEED_MAX_LIMIT", ge=1,
+        description="Largest `limit` of one `GET /events` page.")
 
 
-@dataclass(frozen=True)
-class Settings:
+def _from_env(model: type[BaseModel], env: Mapping[str, str]) -> dict[str, Any]:
+    """The raw values ``env`` sets for ``model``'s fields, groups as nested dicts."""
+    found: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        var = _extra(info).get("env")
+        group = _group_of(info)
+        if var is not None:
+            value = env.get(var)
+            if value is not None and value.strip():
+                found[name] = value
+        elif group is not None and (values := _from_env(group, env)):
+            found[name] = values
+    return found
+
+
+_READING: ContextVar[Mapping[str, str] | None] = ContextVar("_READING", default=None)
+"""The mapping ``Settings.from_env`` reads instead of ``os.environ``."""
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """Each field from its own variable, group fields included (flat names, as documented)."""
+
+    @staticmethod
+    def _env() -> Mapping[str, str]:
+        given = _READING.get()
+        return os.environ if given is None else given
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        var = _extra(field).get("env")
+        return (self._env().get(var) if var else None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _from_env(self.settings_cls, self._env())
+
+
+class Settings(BaseSettings):
     """Everything the program reads from its environment."""
 
-    database_url: str | None = None
-    data_dir: Path = field(default_factory=default_data_dir)
-    environment: str = "development"
-    jwt_secret: str | None = None
-    transfer_rules: TransferRules = field(default_factory=TransferRules)
-    read_your_writes_timeout: float = 2.0
-    max_page_size: int = 200
-    pool_size: int = 10
-    log_level: str = "INFO"
-    integrations: IntegrationSettings = field(default_factory=IntegrationSettings)
-    funds: FundSettings = field(default_factory=FundSettings)
-    integrity: IntegritySettings = field(default_factory=IntegritySettings)
-    feed: FeedSettings = field(default_factory=FeedSettings)
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    database_url: str | None = setting(
+        None, env="DATABASE_URL", secret=True,
+        description="Use this PostgreSQL instead of the embedded one.")
+    data_dir: Path = setting(
+        env="GRASSROOTS_DATA_DIR", default_factory=default_data_dir,
+        shown="per-user data dir (`~/.local/share/grassroots-ledger`); as root"
+              " `/var/lib/grassroots-ledger`",
+        description="Embedded server's data (`pgdata/`) and, in development, the generated JWT"
+                    " secret (`jwt-secret`) and checkpoint signing key"
+                    " (`checkpoint-signing-key.pem`).")
+    environment: Literal["development", "production"] = setting(
+        "development", env="GRASSROOTS_ENV",
+        description="`production` refuses to start without `GRASSROOTS_JWT_SECRET` and a"
+                    " signing key (below), and turns `GRASSROOTS_WEBHOOK_ALLOW_PRIVATE` off by"
+                    " default.")
+    jwt_secret: str | None = setting(
+        None, env="GRASSROOTS_JWT_SECRET", secret=True,
+        shown="generated into the data dir (development only)",
+        description="HS256 signing secret, at least 32 characters.")
+    transfer_validity_days: dict[TransferScope, int] = setting(
+        env="GRASSROOTS_TRANSFER_VALIDITY_DAYS",
+        default_factory=lambda: dict(TransferRules().validity_days),
+        description="Letter validity by scope (local policy); scopes left out keep their"
+                    " default.")
+    receipt_due_days: int = setting(
+        TransferRules.receipt_due_days, env="GRASSROOTS_RECEIPT_DUE_DAYS", ge=1,
+        description="Receipt due this many days after acceptance.")
+    read_your_writes_timeout: float = setting(
+        2.0, env="GRASSROOTS_RYW_TIMEOUT", gt=0,
+        description="Seconds a mutation waits for the read models to show its change.")
+    max_page_size: int = setting(
+        200, env="GRASSROOTS_MAX_PAGE_SIZE", ge=1,
+        description=f"Largest `first` a list accepts (default page {DEFAULT_PAGE_SIZE}, or this if"
+                    " smaller); the query cost counts a variable `first` as this.")
+    pool_size: int = setting(
+        10, env="GRASSROOTS_DB_POOL_SIZE", ge=1,
+        description="Connections in the request pool.")
+    log_level: str = setting(
+        "INFO", env="GRASSROOTS_LOG_LEVEL",
+        description="Log level.")
+    funds: FundSettings = Field(default_factory=FundSettings)
+    integrations: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    integrity: IntegritySettings = Field(default_factory=IntegritySettings)
+    feed: FeedSettings = Field(default_factory=FeedSettings)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from exc
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _Environment(settings_cls)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings ``env`` gives (``os.environ`` when None), nothing else."""
+        token = _READING.set(env)
+        try:
+            return cls()
+        finally:
+            _READING.reset(token)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_defaults(cls, data: Any) -> Any:
+        """In production, webhooks may not reach private addresses unless told so."""
+        if isinstance(data, dict) and data.get("environment") == "production":
+            given = data.get("integrations", {})
+            if isinstance(given, dict) and "webhook_allow_private" not in given:
+                data = {**data, "integrations": {**given, "webhook_allow_private": False}}
+        return data
+
+    @field_validator("transfer_validity_days", mode="before")
+    @classmethod
+    def _validity(cls, value: Any) -> Any:
+        found: dict[Any, Any] = dict(TransferRules().validity_days)
+        if isinstance(value, str):
+            for part in value.split(","):
+                key, _, days = part.partition("=")
+                try:
+                    found[TransferScope(key.strip().upper())] = int(days)
+                except ValueError:
+                    raise ValueError(
+                        f"bad entry {part.strip()!r} (expected e.g. WITHIN_CITY=10,OUTSIDE_CITY=30,"
+                        "ACROSS_PROVINCES=90)") from None
+        elif isinstance(value, Mapping):
+            found.update(value)
+        else:
+            return value
+        return found
+
+    @field_validator("transfer_validity_days")
+    @classmethod
+    def _positive_days(cls, value: dict[TransferScope, int]) -> dict[TransferScope, int]:
+        if any(days < 1 for days in value.values()):
+            raise ValueError("validity is at least 1 day")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if not isinstance(logging.getLevelName(value.strip().upper()), int):
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.strip().upper()
 
     @property
     def production(self) -> bool:
         return self.environment == "production"
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        try:
-            rules = TransferRules(
-                validity_days=_validity(env.get("GRASSROOTS_TRANSFER_VALIDITY_DAYS", "")),
-                receipt_due_days=int(env.get("GRASSROOTS_RECEIPT_DUE_DAYS", "30")),
-            )
-            return cls(
-                database_url=env.get("DATABASE_URL") or None,
-                data_dir=Path(env["GRASSROOTS_DATA_DIR"]) if env.get("GRASSROOTS_DATA_DIR")
-                else default_data_dir(),
-                environment=env.get("GRASSROOTS_ENV", "development"),
-                jwt_secret=env.get("GRASSROOTS_JWT_SECRET") or None,
-                transfer_rules=rules,
-                read_your_writes_timeout=float(env.get("GRASSROOTS_RYW_TIMEOUT", "2.0")),
-                max_page_size=int(env.get("GRASSROOTS_MAX_PAGE_SIZE", "200")),
-                pool_size=int(env.get("GRASSROOTS_DB_POOL_SIZE", "10")),
-                log_level=env.get("GRASSROOTS_LOG_LEVEL", "INFO"),
-                integrations=IntegrationSettings.from_env(
-                    env, env.get("GRASSROOTS_ENV", "development") == "production"),
-                funds=FundSettings.from_env(env),
-                integrity=IntegritySettings.from_env(env),
-                feed=FeedSettings.from_env(env),
-            )
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from exc
+    @property
+    def transfer_rules(self) -> TransferRules:
+        return TransferRules(validity_days=dict(self.transfer_validity_days),
+                             receipt_due_days=self.receipt_due_days)
+
+    @property
+    def default_page_size(self) -> int:
+        """The page a list returns without ``first``."""
+        return min(DEFAULT_PAGE_SIZE, self.max_page_size)
+
+
+# -- errors and the README table, both from the fields ----------------------------------
+
+
+def _field_at(loc: tuple[int | str, ...]) -> FieldInfo | None:
+    """The innermost settings field an error location names."""
+    model: type[BaseModel] | None = Settings
+    found = None
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            break
+        found = model.model_fields[part]
+        model = _group_of(found)
+    return found
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        info = _field_at(error["loc"])
+        extra = _extra(info) if info is not None else {}
+        name = extra.get("env") or ".".join(str(p) for p in error["loc"]) or "configuration"
+        message = error["msg"].removeprefix("Value error, ")
+        shown = "" if extra.get("secret") or "input" not in error or isinstance(
+            error["input"], dict) else f"={error['input']!r}"
+        lines.append(f"{name}{shown}: {message}")
+    return "; ".join(lines)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, Enum):
+        return value.name.lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ",".join(f"{k.name if isinstance(k, Enum) else k}={_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _rows(model: type[BaseModel]) -> list[tuple[str, str, str]]:
+    rows = []
+    for info in model.model_fields.values():
+        group = _group_of(info)
+        if group is not None:
+            rows.extend(_rows(group))
+            continue
+        extra = _extra(info)
+        default = info.get_default(call_default_factory=True)
+        shown = extra.get("shown") or ("unset" if default is None else f"`{_text(default)}`")
+        rows.append((extra["env"], shown, info.description or ""))
+    return rows
+
+
+def documented_variables() -> list[str]:
+    """Every variable ``Settings`` reads, in the order of the README table."""
+    return [var for var, _, _ in _rows(Settings)]
+
+
+def settings_table() -> str:
+    """The README's "Configuration" table, generated from the fields."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{var}` | {shown} | {meaning} |" for var, shown, meaning in _rows(Settings)]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_table(), end="")

@@ -531,7 +531,7 @@ PROFILE_MARKERS = (
     ("GraphQL execution", "(graphql/execution/"),
     ("command handlers (domain)", "Commands."),
     ("event store append", "PostgresEventStore.append"),
-    ("projection runners", "RunnerGroup."),
+    ("projection runners", "ProjectionRunner."),
     ("webhook delivery (background)", "WebhookDeliverer."),
     ("log hasher (background)", "LogHasher."),
     ("event feed (background)", "EventFeed."),

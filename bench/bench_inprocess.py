@@ -41,15 +41,13 @@ for path in (ROOT, ROOT / "bench"):
 import asyncpg  # noqa: E402
 from bench_foundation import ESTABLISH, MEMBERS_PAGE, REGISTER, member_input  # noqa: E402
 
-from api.app import ReadModelDirectory  # noqa: E402
+from api import bootstrap  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.graphql.core.context import Context, Loaders  # noqa: E402
 from api.graphql.schema import schema  # noqa: E402
-from domain.shared.handling import Commands  # noqa: E402
 from domain.shared.permissions import Actor, Role  # noqa: E402
 from eventstore.db import connect, create_pool  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
-from eventstore.postgres import PostgresEventStore  # noqa: E402
 from projections.runtime.registry import PROJECTIONS  # noqa: E402
 from projections.runtime.supervisor import Supervisor  # noqa: E402
 
@@ -111,8 +109,7 @@ async def run(admin_dsn: str, args: argparse.Namespace) -> None:
     pool = await create_pool(dsn, min_size=2, max_size=settings.pool_size)
     clock = lambda: datetime.now(UTC)  # noqa: E731
     supervisor = Supervisor(dsn, pool, PROJECTIONS)
-    commands = Commands(PostgresEventStore(pool), ReadModelDirectory(pool), clock,
-                        settings.transfer_rules)
+    commands = bootstrap.handling(settings, pool, clock)
     await supervisor.start()
     actor = Actor(subject="bench", name="Bench", roles=frozenset({Role.DISTRICT_ADMIN}), scope=None)
 

@@ -1,6 +1,7 @@
 """The in-memory event store: the same behaviour as the PostgreSQL one, for unit tests.
 
-The contract tests in ``tests/contract`` run against both implementations.
+The contract tests in ``tests/contract`` run against both implementations. Like the
+PostgreSQL store it keeps events as appended and upcasts old ones on the way out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from uuid import UUID
 
 from domain.shared.errors import ClaimConflict, OwnerNotVacant, VersionConflict
 from domain.shared.ports import Append, AppendResult, RecordedEvent
+from domain.shared.upcasting import check_writable, upcast_event
 
 
 class InMemoryEventStore:
@@ -35,6 +37,8 @@ class InMemoryEventStore:
 
     def _append(self, req: Append) -> AppendResult:
         meta, idem = req.metadata, req.idempotency
+        for e in req.events:
+            check_writable(e.event_type, e.schema_version)
         if idem is not None and (meta.actor, idem.key) in self.keys:
             return self.keys[(meta.actor, idem.key)]
         streams = dict(self.streams)
@@ -81,7 +85,8 @@ class InMemoryEventStore:
         return result
 
     async def read_stream(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
-        return [e for e in self.events if e.stream_id == stream_id and e.version > after_version]
+        return [upcast_event(e) for e in self.events
+                if e.stream_id == stream_id and e.version > after_version]
 
     async def read_log(
         self, after_position: int, limit: int, event_types: Sequence[str] | None = None
@@ -90,7 +95,7 @@ class InMemoryEventStore:
             e for e in self.events[after_position:]
             if event_types is None or e.event_type in event_types
         )
-        return list(itertools.islice(found, limit))
+        return [upcast_event(e) for e in itertools.islice(found, limit)]
 
     async def head(self) -> int:
         return len(self.events)

@@ -10,6 +10,11 @@ and guards run before the lock, concurrently, under row locks of their own.
 An append is one call of the ``grassroots_append`` function (migrations/0007), made
 outside an explicit transaction: one round trip, and the log lock is released by the
 commit that follows the function inside the server, never held across the network.
+
+Rows are never updated, so old events keep the payload shape and ``schema_version``
+they were written in; ``row_to_event`` upcasts them to the current shape
+(``domain.shared.upcasting``). Every reader of the log that hands payloads to code
+goes through it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import asyncpg
 
 from domain.shared.errors import ClaimConflict, OwnerNotVacant, VersionConflict
 from domain.shared.ports import Append, AppendResult, NewEvent, RecordedEvent
+from domain.shared.upcasting import UnknownSchemaVersion, check_writable, upcast
 
 LOG_LOCK = 0x6C6F67  # pg_advisory_xact_lock key that orders appends ("log")
 NOTIFY_CHANNEL = "grassroots_events"
@@ -49,10 +55,20 @@ def _typed(exc: asyncpg.PostgresError, request: Append) -> Exception | None:
 
 
 def row_to_event(row: asyncpg.Record) -> RecordedEvent:
+    """A log row (any query selecting at least ``EVENT_COLUMNS``) as a current-shape event.
+
+    Old payloads are upcast and reported at the current ``schema_version``; a version
+    newer than this code knows raises ``UnknownSchemaVersion``.
+    """
+    try:
+        schema_version, payload = upcast(row["event_type"], row["schema_version"], row["payload"])
+    except UnknownSchemaVersion as exc:
+        exc.add_note(f"event {row['event_id']} at position {row['position']}")
+        raise
     return RecordedEvent(
         position=row["position"], stream_id=row["stream_id"], stream_type=row["stream_type"],
         version=row["version"], event_id=row["event_id"], event_type=row["event_type"],
-        schema_version=row["schema_version"], payload=row["payload"],
+        schema_version=schema_version, payload=payload,
         recorded_at=row["recorded_at"], actor=row["actor"],
         actor_roles=tuple(row["actor_roles"]), correlation_id=row["correlation_id"],
         causation_id=row["causation_id"], command_id=row["command_id"], reason=row["reason"],
@@ -62,6 +78,7 @@ def row_to_event(row: asyncpg.Record) -> RecordedEvent:
 def _by_stream(events: Sequence[NewEvent]) -> dict[UUID, list[NewEvent]]:
     grouped: dict[UUID, list[NewEvent]] = {}
     for e in events:
+        check_writable(e.event_type, e.schema_version)
         grouped.setdefault(e.stream_id, []).append(e)
     for stream_id, items in grouped.items():
         versions = [e.version for e in items]

@@ -15,12 +15,27 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from api.areas import DOMAIN_AREAS
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory
-from domain.funds.handlers import FundCommands
+from domain.funds.commands import (
+    AcceptProject,
+    AllocateFunds,
+    ApproveProject,
+    OpenFund,
+    ProposeProject,
+    PublishProjectDisclosure,
+    RecordPayment,
+    RecordProjectDecision,
+    ReversePayment,
+)
 from domain.inspections.aggregate import Severity
+from domain.inspections.commands import OpenInspection, RecordInspectionFinding
 from domain.organizations.aggregate import OrganizationKind as K
+from domain.organizations.commands import EstablishOrganization
+from domain.organizations.directory import AggregateDirectory
+from domain.shared.area import build_handling
+from domain.shared.commands import Command, Outcome, Request
 from domain.shared.errors import AlreadyExists
-from domain.shared.handling import AggregateDirectory, Commands, Request
 from domain.shared.permissions import Actor, Role
 from eventstore.postgres import PostgresEventStore
 
@@ -54,61 +69,58 @@ async def load_demo(pool: asyncpg.Pool, today: date | None = None) -> DemoResult
     today = today or datetime.now(UTC).date()
     year = today.year
     store = PostgresEventStore(pool)
-    cmds = Commands(store, AggregateDirectory(store), lambda: datetime.now(UTC))
+    handling = build_handling(DOMAIN_AREAS, store, AggregateDirectory(store), lambda: datetime.now(UTC))
 
-    def req(actor: Actor = ADMIN) -> Request:
-        return Request(actor, uuid4())
+    async def run(command: Command, actor: Actor = ADMIN) -> Outcome:
+        return await handling.run(command, Request(actor, uuid4()))
 
     if await pool.fetchval("SELECT true FROM claims WHERE scope = 'organization.code' AND key = $1",
                            "320508019000"):
         raise AlreadyExists("the demo district is already loaded")
-    district = (await cmds.establish_organization(req(), K.DISTRICT_COMMITTEE, "姑苏区委", None)).id
-    street = (await cmds.establish_organization(
-        req(), K.STREET_WORKING_COMMITTEE, "平江街道党工委", district, "320508019000")).id
+    district = (await run(EstablishOrganization(K.DISTRICT_COMMITTEE, "姑苏区委", None))).id
+    street = (await run(EstablishOrganization(
+        K.STREET_WORKING_COMMITTEE, "平江街道党工委", district, "320508019000"))).id
     street_admin = Actor("demo-street-admin", "平江街道 李书记", frozenset({Role.STREET_ADMIN}), street)
     communities, funds = [], []
     for n, (name, code, kind) in enumerate(COMMUNITIES):
-        community = (await cmds.establish_organization(req(), kind, name, street, code)).id
+        community = (await run(EstablishOrganization(kind, name, street, code))).id
         communities.append(community)
         finance = Actor(f"demo-finance-{n + 1}", f"{name} 财务", frozenset({Role.FINANCE_OFFICER}),
                         community)
-        f = FundCommands(cmds)
-        fund = (await f.open_fund(req(finance), community, year, FundKind.SERVICE_FUND)).id
+        fund = (await run(OpenFund(community, year, FundKind.SERVICE_FUND), finance)).id
         funds.append(fund)
         # The last community gets less than the minimum: something for the compliance query.
         budget = "90000.00" if n == len(COMMUNITIES) - 1 else "120000.00"
-        await f.allocate_funds(req(finance), fund, budget, AllocationSource.FISCAL_BUDGET,
-                               date(year, 1, 15), f"苏财〔{year}〕{3 + n}号")
+        await run(AllocateFunds(fund, budget, AllocationSource.FISCAL_BUDGET, date(year, 1, 15),
+                                f"苏财〔{year}〕{3 + n}号"), finance)
         if date(year, 7, 10) <= today:
-            await f.allocate_funds(req(finance), fund, "20000.00", AllocationSource.DUES_ALLOCATION,
-                                   date(year, 7, 10), f"党费〔{year}〕{7 + n}号")
+            await run(AllocateFunds(fund, "20000.00", AllocationSource.DUES_ALLOCATION, date(year, 7, 10),
+                                    f"党费〔{year}〕{7 + n}号"), finance)
         for m, (category, title, purpose, who, amount) in enumerate(PROJECTS):
             start = date(year, 2 + 2 * m, 10)
             if start > today:
                 break
-            out = await f.propose_project(req(finance), fund, category, title, amount, purpose, who)
+            out = await run(ProposeProject(fund, category, title, amount, purpose, who), finance)
             pid = UUID(out.extra["project_id"])
-            await f.record_project_decision(req(finance), fund, pid, start,
-                                            ["党委书记", "副书记", "纪检委员", "居民代表"], "一致同意")
-            await f.approve_project(req(street_admin), fund, pid)
+            await run(RecordProjectDecision(fund, pid, start, ("党委书记", "副书记", "纪检委员", "居民代表"),
+                                            "一致同意"), finance)
+            await run(ApproveProject(fund, pid), street_admin)
             half = (Decimal(amount) / 2).quantize(Decimal("0.01"))
             for k in range(2):
                 paid_on = min(start + timedelta(days=20 + 30 * k), today)
-                out = await f.record_payment(req(finance), fund, pid, str(half), paid_on,
-                                             "苏州平江服务有限公司", f"PZ-{year}-{n}{m}{k}")
+                await run(RecordPayment(fund, pid, str(half), paid_on, "苏州平江服务有限公司",
+                                        f"PZ-{year}-{n}{m}{k}"), finance)
                 if n == 1 and m == 0 and k == 0:
                     # A payment entered twice by mistake, reversed by a new event.
-                    dup = await f.record_payment(req(finance), fund, pid, "100.00", paid_on,
-                                                 "苏州平江服务有限公司", f"PZ-{year}-{n}{m}{k}-dup")
-                    await f.reverse_payment(req(finance), fund, UUID(dup.extra["payment_id"]),
-                                            "重复录入凭证", paid_on)
+                    dup = await run(RecordPayment(fund, pid, "100.00", paid_on, "苏州平江服务有限公司",
+                                                  f"PZ-{year}-{n}{m}{k}-dup"), finance)
+                    await run(ReversePayment(fund, UUID(dup.extra["payment_id"]), "重复录入凭证", paid_on),
+                              finance)
             accepted = min(start + timedelta(days=60), today)
-            await f.accept_project(req(finance), fund, pid, accepted)
+            await run(AcceptProject(fund, pid, accepted), finance)
             if m % 2 == 0:
-                await f.publish_project_disclosure(req(finance), fund, pid,
-                                                   f"{title} 支出 {amount} 元，已验收", accepted)
-    f = FundCommands(cmds)
-    insp = (await f.open_inspection(req(), f"{year} 年为民服务专项经费督查",
-                                    organization_id=street)).id
-    await f.record_inspection_finding(req(), insp, "项目公示未按期张贴", Severity.MINOR)
+                await run(PublishProjectDisclosure(fund, pid, f"{title} 支出 {amount} 元，已验收", accepted),
+                          finance)
+    insp = (await run(OpenInspection(f"{year} 年为民服务专项经费督查", organization_id=street))).id
+    await run(RecordInspectionFinding(insp, "项目公示未按期张贴", Severity.MINOR))
     return DemoResult(district, street, communities, funds)

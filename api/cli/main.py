@@ -58,8 +58,6 @@ def serve(
                                     help="Also run the NATS JetStream relay in this process."),
 ) -> None:
     """Migrate, start the projections and serve GraphQL (GraphiQL at /graphql)."""
-    import dataclasses
-
     import uvicorn
 
     from api.app import create_app
@@ -69,8 +67,8 @@ def serve(
 
     settings = _settings()
     if relay_nats:
-        settings = dataclasses.replace(settings, integrations=dataclasses.replace(
-            settings.integrations, relay_nats=True))
+        settings = settings.model_copy(update={"integrations": settings.integrations.model_copy(
+            update={"relay_nats": True})})
     _logging(settings)
     try:
         signing_secret(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -10,7 +11,7 @@ import strawberry
 
 from api import views
 from api.graphql.core import errors as e
-from api.graphql.core.common import command_request, execute, parse_id, parse_opt_id, result_union
+from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
 from api.graphql.fund_types import (
     Fund,
@@ -27,16 +28,31 @@ from api.graphql.fund_types import (
 from api.graphql.queries import _org, argument_id, subtree_condition
 from api.graphql.types import Connection, connection
 from domain.funds.aggregate import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
-from domain.funds.handlers import FundCommands
+from domain.funds.commands import (
+    AcceptProject,
+    AllocateFunds,
+    ApproveProject,
+    CancelProject,
+    CloseFiscalYear,
+    OpenFund,
+    ProposeProject,
+    PublishProjectDisclosure,
+    RecordPayment,
+    RecordProjectDecision,
+    RejectProject,
+    ReversePayment,
+)
 from domain.inspections.aggregate import Severity
+from domain.inspections.commands import (
+    CloseInspection,
+    OpenInspection,
+    RecordInspectionFinding,
+    RecordRectification,
+)
 from domain.organizations.aggregate import COMMUNITY_KINDS
+from domain.shared.commands import Command, Outcome
 from domain.shared.errors import NotFound
-from domain.shared.handling import Outcome
 from domain.shared.money import fmt
-
-
-def _commands(info: Info) -> FundCommands:
-    return FundCommands(info.context.commands, info.context.settings.funds.year_end)
 
 
 async def _scoped_row(info: Info, table: str, row_id: UUID) -> Any:
@@ -434,105 +450,103 @@ def _inspection_payload(info: Info) -> Any:
     return present
 
 
-def _project_step(info: Info, data: Any, step: Any) -> Any:
-    """Run a step on the project ``data.project_id`` names, found through the read model."""
-    async def run() -> Outcome:
+def _project_step(info: Info, data: Any, command: Callable[..., Command], **fields: Any) -> Any:
+    """Run a step on the project ``data.project_id`` names, its fund found through the read model."""
+    async def build() -> Command:
         fid, pid = await _fund_of(info, data.project_id)
-        return await step(_commands(info), command_request(info, data), fid, pid)
-    return execute(info, run, _project_payload(info))
+        return command(fund_id=fid, project_id=pid, **fields)
+    return execute(info, data, build, _project_payload(info))
 
 
 @strawberry.type(description="Change funds, projects and inspections.")
 class FundMutations:
     @strawberry.mutation(description="Open a fund (one per organization, year and kind).")
     async def open_fund(self, info: Info, input: OpenFundInput) -> OpenFundResult:
-        return await execute(info, lambda: _commands(info).open_fund(
-            command_request(info, input), parse_id(input.organization_id, "organizationId"),
-            input.year, input.kind), _fund_payload(info))
+        return await execute(info, input, lambda: OpenFund(
+            organization_id=parse_id(input.organization_id, "organizationId"), year=input.year,
+            kind=input.kind), _fund_payload(info))
 
     @strawberry.mutation(description="Allocate money to a fund, naming its source and document.")
     async def allocate_funds(self, info: Info, input: AllocateFundsInput) -> AllocateResult:
-        return await execute(info, lambda: _commands(info).allocate_funds(
-            command_request(info, input), parse_id(input.fund_id, "fundId"), input.amount,
-            input.source, input.effective_on, input.document_no, input.reason), _fund_payload(info))
+        return await execute(info, input, lambda: AllocateFunds(
+            fund_id=parse_id(input.fund_id, "fundId"), amount=input.amount, source=input.source,
+            effective_on=input.effective_on, document_no=input.document_no, reason=input.reason),
+            _fund_payload(info))
 
     @strawberry.mutation(
         description="Close the fiscal year: carry the balance into next year's fund or return it, atomically.")
     async def close_fiscal_year(self, info: Info, input: CloseFiscalYearInput) -> CloseYearResult:
-        return await execute(info, lambda: _commands(info).close_fiscal_year(
-            command_request(info, input), parse_id(input.fund_id, "fundId"), input.closed_on,
-            input.year_end, input.reason), _fund_payload(info))
+        return await execute(info, input, lambda: CloseFiscalYear(
+            fund_id=parse_id(input.fund_id, "fundId"), closed_on=input.closed_on,
+            disposition=input.year_end, reason=input.reason), _fund_payload(info))
 
     @strawberry.mutation(description="Propose a project; forbidden purposes are refused.")
     async def propose_project(self, info: Info, input: ProposeProjectInput) -> ProposeResult:
-        return await execute(info, lambda: _commands(info).propose_project(
-            command_request(info, input), parse_id(input.fund_id, "fundId"), input.category,
-            input.title, input.amount, input.purpose, input.beneficiaries), _project_payload(info))
+        return await execute(info, input, lambda: ProposeProject(
+            fund_id=parse_id(input.fund_id, "fundId"), category=input.category, title=input.title,
+            amount=input.amount, purpose=input.purpose, beneficiaries=input.beneficiaries),
+            _project_payload(info))
 
     @strawberry.mutation(description="Record the collective decision on a proposed project.")
     async def record_project_decision(self, info: Info, input: RecordProjectDecisionInput) -> DecisionResult:
-        return await _project_step(info, input, lambda c, r, f, p: c.record_project_decision(
-            r, f, p, input.meeting_on, input.attendees, input.resolution))
+        return await _project_step(info, input, RecordProjectDecision, meeting_on=input.meeting_on,
+                                   attendees=tuple(input.attendees), resolution=input.resolution)
 
     @strawberry.mutation(description="Approve a decided project, committing its amount.")
     async def approve_project(self, info: Info, input: ApproveProjectInput) -> ApproveResult:
-        return await _project_step(info, input, lambda c, r, f, p: c.approve_project(
-            r, f, p, input.amount, input.reason))
+        return await _project_step(info, input, ApproveProject, amount=input.amount, reason=input.reason)
 
     @strawberry.mutation(description="Reject a decided project, with a reason.")
     async def reject_project(self, info: Info, input: RejectProjectInput) -> RejectResult:
-        return await _project_step(info, input, lambda c, r, f, p: c.reject_project(r, f, p, input.reason))
+        return await _project_step(info, input, RejectProject, reason=input.reason)
 
     @strawberry.mutation(description="Cancel a project before any payment, releasing its commitment.")
     async def cancel_project(self, info: Info, input: CancelProjectInput) -> CancelResult:
-        return await _project_step(info, input, lambda c, r, f, p: c.cancel_project(r, f, p, input.reason))
+        return await _project_step(info, input, CancelProject, reason=input.reason)
 
     @strawberry.mutation(description="Record a payment, up to the approved amount.")
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> PaymentResult:
-        return await _project_step(info, input, lambda c, r, f, p: c.record_payment(
-            r, f, p, input.amount, input.paid_on, input.payee, input.voucher_no))
+        return await _project_step(info, input, RecordPayment, amount=input.amount, paid_on=input.paid_on,
+                                   payee=input.payee, voucher_no=input.voucher_no)
 
     @strawberry.mutation(description="Reverse a payment made in error (the payment stays in the ledger).")
     async def reverse_payment(self, info: Info, input: ReversePaymentInput) -> ReverseResult:
-        return await execute(info, lambda: _commands(info).reverse_payment(
-            command_request(info, input), parse_id(input.fund_id, "fundId"),
-            parse_id(input.payment_id, "paymentId"), input.reason, input.reversed_on),
-            _project_payload(info))
+        return await execute(info, input, lambda: ReversePayment(
+            fund_id=parse_id(input.fund_id, "fundId"), payment_id=parse_id(input.payment_id, "paymentId"),
+            reason=input.reason, reversed_on=input.reversed_on), _project_payload(info))
 
     @strawberry.mutation(description="Accept a project's completed work.")
     async def accept_project(self, info: Info, input: AcceptProjectInput) -> AcceptResult:
-        return await _project_step(info, input, lambda c, r, f, p: c.accept_project(
-            r, f, p, input.accepted_on))
+        return await _project_step(info, input, AcceptProject, accepted_on=input.accepted_on)
 
     @strawberry.mutation(description="Publish a project's disclosure, closing it.")
     async def publish_project_disclosure(self, info: Info, input: PublishProjectDisclosureInput) -> DisclosureResult:
-        return await _project_step(info, input, lambda c, r, f, p: c.publish_project_disclosure(
-            r, f, p, input.summary, input.published_on))
+        return await _project_step(info, input, PublishProjectDisclosure, summary=input.summary,
+                                   published_on=input.published_on)
 
     @strawberry.mutation(description="Open an inspection of a fund or an organization subtree (from above).")
     async def open_inspection(self, info: Info, input: OpenInspectionInput) -> OpenInspectionResult:
-        return await execute(info, lambda: _commands(info).open_inspection(
-            command_request(info, input), input.title,
-            parse_opt_id(input.organization_id, "organizationId"),
-            parse_opt_id(input.fund_id, "fundId"), input.opened_on), _inspection_payload(info))
+        return await execute(info, input, lambda: OpenInspection(
+            title=input.title, organization_id=parse_opt_id(input.organization_id, "organizationId"),
+            fund_id=parse_opt_id(input.fund_id, "fundId"), opened_on=input.opened_on), _inspection_payload(info))
 
     @strawberry.mutation(description="Record a finding that cites projects or payments.")
     async def record_inspection_finding(self, info: Info, input: RecordInspectionFindingInput) -> FindingResult:
-        return await execute(info, lambda: _commands(info).record_inspection_finding(
-            command_request(info, input), parse_id(input.inspection_id, "inspectionId"),
-            input.description, input.severity, parse_opt_id(input.fund_id, "fundId"),
-            [parse_id(x, "projectIds") for x in input.project_ids],
-            [parse_id(x, "paymentIds") for x in input.payment_ids]), _inspection_payload(info))
+        return await execute(info, input, lambda: RecordInspectionFinding(
+            inspection_id=parse_id(input.inspection_id, "inspectionId"), description=input.description,
+            severity=input.severity, fund_id=parse_opt_id(input.fund_id, "fundId"),
+            project_ids=tuple(parse_id(x, "projectIds") for x in input.project_ids),
+            payment_ids=tuple(parse_id(x, "paymentIds") for x in input.payment_ids)), _inspection_payload(info))
 
     @strawberry.mutation(description="Record how a finding was rectified.")
     async def record_rectification(self, info: Info, input: RecordRectificationInput) -> RectificationResult:
-        return await execute(info, lambda: _commands(info).record_rectification(
-            command_request(info, input), parse_id(input.inspection_id, "inspectionId"),
-            parse_id(input.finding_id, "findingId"), input.description, input.rectified_on),
-            _inspection_payload(info))
+        return await execute(info, input, lambda: RecordRectification(
+            inspection_id=parse_id(input.inspection_id, "inspectionId"),
+            finding_id=parse_id(input.finding_id, "findingId"), description=input.description,
+            rectified_on=input.rectified_on), _inspection_payload(info))
 
     @strawberry.mutation(description="Close an inspection once all findings are rectified.")
     async def close_inspection(self, info: Info, input: CloseInspectionInput) -> CloseInspectionResult:
-        return await execute(info, lambda: _commands(info).close_inspection(
-            command_request(info, input), parse_id(input.inspection_id, "inspectionId"),
-            input.conclusion, input.closed_on), _inspection_payload(info))
+        return await execute(info, input, lambda: CloseInspection(
+            inspection_id=parse_id(input.inspection_id, "inspectionId"), conclusion=input.conclusion,
+            closed_on=input.closed_on), _inspection_payload(info))

@@ -15,14 +15,32 @@ import strawberry
 
 from api import views
 from api.graphql.core import errors as e
-from api.graphql.core.common import command_request, execute, parse_id, parse_opt_id, result_union
+from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
 from api.graphql.queries import load_member, load_organization, load_transfer
 from api.graphql.types import Member, Organization, Transfer
 from domain.members.aggregate import Gender, Standing, TransferScope
+from domain.members.commands import (
+    AcceptMemberTransfer,
+    ConfirmTransferReceipt,
+    ConvertMemberToFull,
+    CorrectMemberDetails,
+    ExpireMemberTransfer,
+    IssueTransferLetter,
+    RegisterMember,
+    RequestMemberTransfer,
+    ReturnMemberTransfer,
+    WithdrawMemberTransfer,
+)
 from domain.organizations.aggregate import OrganizationKind
+from domain.organizations.commands import (
+    DissolveOrganization,
+    EstablishOrganization,
+    MoveOrganization,
+    RenameOrganization,
+)
+from domain.shared.commands import Command, Outcome
 from domain.shared.errors import NotFound
-from domain.shared.handling import Outcome
 
 
 @strawberry.type(description="The organization as the read model has it after the change.")
@@ -213,12 +231,12 @@ def _transfer_payload(info: Info) -> Callable[[Outcome], Awaitable[TransferPaylo
     return present
 
 
-async def _transfer_step(info: Info, data: Any, step: Any) -> Any:
-    """Run ``step(commands, request, member id, transfer id)`` on the transfer ``data`` names."""
-    async def run() -> Outcome:
+def _transfer_step(info: Info, data: Any, command: Callable[..., Command], **fields: Any) -> Any:
+    """Run a step on the transfer ``data`` names (its member found through the read model)."""
+    async def build() -> Command:
         mid, tid = await _member_of(info, data.transfer_id)
-        return await step(info.context.commands, command_request(info, data), mid, tid)
-    return await execute(info, run, _transfer_payload(info))
+        return command(member_id=mid, transfer_id=tid, **fields)
+    return execute(info, data, build, _transfer_payload(info))
 
 
 async def _member_of(info: Info, transfer_id: strawberry.ID) -> tuple[UUID, UUID]:
@@ -233,93 +251,75 @@ async def _member_of(info: Info, transfer_id: strawberry.ID) -> tuple[UUID, UUID
 class OrganizationMutations:
     @strawberry.mutation(description="Establish an organization under a legal parent.")
     async def establish_organization(self, info: Info, input: EstablishOrganizationInput) -> OrgResult:
-        c = info.context.commands
-        return await execute(info, lambda: c.establish_organization(
-            command_request(info, input), input.kind, input.name, parse_opt_id(input.parent_id, "parentId"),
-            input.code, input.established_on), _org_payload(info))
+        return await execute(info, input, lambda: EstablishOrganization(
+            kind=input.kind, name=input.name, parent_id=parse_opt_id(input.parent_id, "parentId"),
+            code=input.code, established_on=input.established_on), _org_payload(info))
 
     @strawberry.mutation(description="Rename an organization.")
     async def rename_organization(self, info: Info, input: RenameOrganizationInput) -> RenameResult:
-        c = info.context.commands
-        return await execute(info, lambda: c.rename_organization(
-            command_request(info, input), parse_id(input.id, "id"), input.name), _org_payload(info))
+        return await execute(info, input, lambda: RenameOrganization(
+            organization_id=parse_id(input.id, "id"), name=input.name), _org_payload(info))
 
     @strawberry.mutation(description="Move an organization and its subtree under a new legal parent.")
     async def move_organization(self, info: Info, input: MoveOrganizationInput) -> MoveResult:
-        c = info.context.commands
-        return await execute(info, lambda: c.move_organization(
-            command_request(info, input), parse_id(input.id, "id"), parse_id(input.new_parent_id, "newParentId")),
+        return await execute(info, input, lambda: MoveOrganization(
+            organization_id=parse_id(input.id, "id"), new_parent_id=parse_id(input.new_parent_id, "newParentId")),
             _org_payload(info))
 
     @strawberry.mutation(description="Dissolve an organization with no members or children left.")
     async def dissolve_organization(self, info: Info, input: DissolveOrganizationInput) -> DissolveResult:
-        c = info.context.commands
-        return await execute(info, lambda: c.dissolve_organization(
-            command_request(info, input), parse_id(input.id, "id"), input.reason, input.dissolved_on),
+        return await execute(info, input, lambda: DissolveOrganization(
+            organization_id=parse_id(input.id, "id"), reason=input.reason, dissolved_on=input.dissolved_on),
             _org_payload(info))
 
     @strawberry.mutation(description="Register a member in a home organization.")
     async def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterResult:
-        c = info.context.commands
-
-        async def run() -> Outcome:
-            return await c.register_member(
-                command_request(info, input), name=input.name, gender=input.gender,
-                birth_date=input.birth_date, ethnicity=input.ethnicity, id_number=input.id_number,
-                phone=input.phone, standing=input.standing, joined_on=input.joined_on,
-                home_organization_id=parse_id(input.home_organization_id, "homeOrganizationId"),
-                dues_paid_through=input.dues_paid_through)
-        return await execute(info, run, _member_payload(info))
+        return await execute(info, input, lambda: RegisterMember(
+            name=input.name, gender=input.gender, birth_date=input.birth_date, ethnicity=input.ethnicity,
+            id_number=input.id_number, phone=input.phone, standing=input.standing, joined_on=input.joined_on,
+            home_organization_id=parse_id(input.home_organization_id, "homeOrganizationId"),
+            dues_paid_through=input.dues_paid_through), _member_payload(info))
 
     @strawberry.mutation(description="Correct a member's personal details, with a reason.")
     async def correct_member_details(self, info: Info, input: CorrectMemberDetailsInput) -> CorrectResult:
-        c = info.context.commands
-        changes = {k: getattr(input, k) for k in ("name", "gender", "birth_date", "ethnicity",
-                                                  "phone", "joined_on", "dues_paid_through")
-                   if getattr(input, k) is not None}
-        return await execute(info, lambda: c.correct_member_details(
-            command_request(info, input), parse_id(input.id, "id"), changes, input.reason), _member_payload(info))
+        return await execute(info, input, lambda: CorrectMemberDetails(
+            member_id=parse_id(input.id, "id"), reason=input.reason, name=input.name, gender=input.gender,
+            birth_date=input.birth_date, ethnicity=input.ethnicity, phone=input.phone,
+            joined_on=input.joined_on, dues_paid_through=input.dues_paid_through), _member_payload(info))
 
     @strawberry.mutation(description="Convert a probationary member to a full member.")
     async def convert_member_to_full(self, info: Info, input: ConvertMemberToFullInput) -> ConvertResult:
-        c = info.context.commands
-        return await execute(info, lambda: c.convert_member_to_full(
-            command_request(info, input), parse_id(input.id, "id"), input.converted_on, input.reason),
+        return await execute(info, input, lambda: ConvertMemberToFull(
+            member_id=parse_id(input.id, "id"), converted_on=input.converted_on, reason=input.reason),
             _member_payload(info))
 
     @strawberry.mutation(description="Request a member's transfer to another organization.")
     async def request_member_transfer(self, info: Info, input: RequestMemberTransferInput) -> RequestResult:
-        c = info.context.commands
-        return await execute(info, lambda: c.request_member_transfer(
-            command_request(info, input), parse_id(input.member_id, "memberId"),
-            parse_id(input.to_organization_id, "toOrganizationId"), input.scope, input.reason),
-            _transfer_payload(info))
+        return await execute(info, input, lambda: RequestMemberTransfer(
+            member_id=parse_id(input.member_id, "memberId"),
+            to_organization_id=parse_id(input.to_organization_id, "toOrganizationId"),
+            scope=input.scope, reason=input.reason), _transfer_payload(info))
 
     @strawberry.mutation(description="Approve a transfer and issue its introduction letter.")
     async def issue_transfer_letter(self, info: Info, input: IssueTransferLetterInput) -> IssueResult:
-        return await _transfer_step(
-            info, input, lambda c, r, m, t: c.issue_transfer_letter(r, m, t, input.validity_days))
+        return await _transfer_step(info, input, IssueTransferLetter, validity_days=input.validity_days)
 
     @strawberry.mutation(description="Accept the member on the receiving side.")
     async def accept_member_transfer(self, info: Info, input: AcceptMemberTransferInput) -> AcceptResult:
-        return await _transfer_step(
-            info, input, lambda c, r, m, t: c.accept_member_transfer(r, m, t, input.justification))
+        return await _transfer_step(info, input, AcceptMemberTransfer, justification=input.justification)
 
     @strawberry.mutation(description="Return the letter to the sender with a reason.")
     async def return_member_transfer(self, info: Info, input: ReturnMemberTransferInput) -> ReturnResult:
-        return await _transfer_step(
-            info, input, lambda c, r, m, t: c.return_member_transfer(r, m, t, input.reason))
+        return await _transfer_step(info, input, ReturnMemberTransfer, reason=input.reason)
 
     @strawberry.mutation(description="Withdraw an open transfer.")
     async def withdraw_member_transfer(self, info: Info, input: WithdrawMemberTransferInput) -> WithdrawResult:
-        return await _transfer_step(
-            info, input, lambda c, r, m, t: c.withdraw_member_transfer(r, m, t, input.reason))
+        return await _transfer_step(info, input, WithdrawMemberTransfer, reason=input.reason)
 
     @strawberry.mutation(description="Mark an issued letter expired once its validity has passed.")
     async def expire_member_transfer(self, info: Info, input: ExpireMemberTransferInput) -> ExpireResult:
-        return await _transfer_step(info, input, lambda c, r, m, t: c.expire_member_transfer(r, m, t))
+        return await _transfer_step(info, input, ExpireMemberTransfer)
 
     @strawberry.mutation(description="Record that the transfer's receipt came back.")
     async def confirm_transfer_receipt(self, info: Info, input: ConfirmTransferReceiptInput) -> ConfirmResult:
-        return await _transfer_step(
-            info, input, lambda c, r, m, t: c.confirm_transfer_receipt(r, m, t, input.received_on))
+        return await _transfer_step(info, input, ConfirmTransferReceipt, received_on=input.received_on)

@@ -8,22 +8,20 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from api.config import Settings
 from api.graphql.core import errors
-from api.graphql.core.cost import query_cost_rule
 from api.graphql.core.execution import EXECUTION_CONTEXT
+from api.graphql.core.limits import (  # noqa: F401 (the limits, re-exported for tests and tools)
+    DEFAULT_RULES,
+    MAX_ALIASES,
+    MAX_COST,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    SettingsLimits,
+)
 from api.graphql.feed.subscriptions import Subscription, sharing_event_results
 from api.graphql.fund_types import MONEY_SCALAR, Fund, Inspection, Money, Project
 from api.graphql.funds import FundMutations, FundQueries
@@ -62,16 +60,10 @@ class Mutation(OrganizationMutations, FundMutations, WebhookMutations, Integrity
     pass
 
 
-MAX_DEPTH, MAX_ALIASES, MAX_TOKENS = 12, 30, 5000
-# The limiters create their validation rule classes in their constructors, and
-# ValidationCache keys its cache on those classes: a limiter built per request never
-# hits the cache (validation was 43% of a mutation's time). So the rules are built once.
-MAX_COST = 50_000
-LIMIT_RULES = (
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-    query_cost_rule(MAX_COST, max_page=Settings().max_page_size),
-)
+# The limits (api/graphql/core/limits.py) take their page sizes from the settings of the
+# request's context, that is of the app serving it; their rule classes are built once per
+# configuration, as ValidationCache needs. LIMIT_RULES: those of the default settings.
+LIMIT_RULES = DEFAULT_RULES
 
 class _Schema(strawberry.Schema):
     """Logs the client's mistakes quietly and only real failures as errors.
@@ -99,7 +91,7 @@ schema = _Schema(
     subscription=Subscription,
     types=[Organization, Member, Transfer, Fund, Project, Inspection, *errors.BY_CLASS.values()],
     extensions=[
-        lambda: AddValidationRules(list(LIMIT_RULES)),
+        SettingsLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

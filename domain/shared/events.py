@@ -5,6 +5,11 @@ encoded field by field (dates as ISO strings, UUIDs as strings, money as decimal
 strings) rather than with the library's tagged transcoder. Decoding uses the event
 class's type hints. The event type is ``<Aggregate>.<Event>``, e.g.
 ``Member.TransferRequested``.
+
+Events evolve: an event class states its current payload shape as ``class_version``
+and reads older shapes with ``upcast_vN_vM`` static methods, as in the eventsourcing
+library; see ``domain.shared.upcasting``. ``register`` declares them, ``to_new_events``
+writes ``class_version`` as the row's ``schema_version``, and ``decode`` upcasts.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, TypeVar
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
+from domain.shared import upcasting
 from domain.shared.ports import JSON, NewEvent, RecordedEvent
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -30,7 +36,26 @@ A = TypeVar("A", bound=Aggregate)
 
 
 def register(aggregate: type[Aggregate]) -> None:
-    """Make every event class nested in ``aggregate`` decodable by its type name."""
+    """Make every event class nested in ``aggregate`` decodable by its type name.
+
+    Also declares each class's ``class_version`` and upcasters (a missing
+    ``upcast_vN_vM`` step raises ``TypeError`` here).
+    """
+    for cls in _event_classes(aggregate):
+        upcasting.declare(cls.__qualname__, cls)
+        _REGISTRY[cls.__qualname__] = cls
+
+
+def unregister(aggregate: type[Aggregate]) -> None:
+    """Undo ``register`` (for tests that define an aggregate of their own)."""
+    for cls in _event_classes(aggregate):
+        if _REGISTRY.get(cls.__qualname__) is cls:
+            del _REGISTRY[cls.__qualname__]
+            upcasting.forget(cls.__qualname__)
+
+
+def _event_classes(aggregate: type[Aggregate]) -> list[type]:
+    found = []
     for name in dir(aggregate):
         value = getattr(aggregate, name)
         if (
@@ -38,7 +63,8 @@ def register(aggregate: type[Aggregate]) -> None:
             and issubclass(value, Aggregate.Event)
             and value.__qualname__.startswith(aggregate.__name__ + ".")
         ):
-            _REGISTRY[value.__qualname__] = value
+            found.append(value)
+    return found
 
 
 def event_type(event: object) -> str:
@@ -96,12 +122,15 @@ def _decode_value(hint: Any, value: Any) -> Any:
 
 
 def decode(row: RecordedEvent, aggregate: type[Aggregate]) -> Any:
-    """Rebuild the aggregate event object that a log row records."""
+    """Rebuild the aggregate event object that a log row records (upcast if it is old)."""
     cls = _REGISTRY.get(row.event_type)
     if cls is None:
         raise LookupError(f"unknown event type {row.event_type!r}")
     hints = _hints(cls)
-    kwargs = {k: _decode_value(hints.get(k, Any), v) for k, v in row.payload.items()}
+    # The stores hand out current rows already; this costs a dict lookup and covers
+    # RecordedEvents built some other way.
+    _, payload = upcasting.upcast(row.event_type, row.schema_version, row.payload)
+    kwargs = {k: _decode_value(hints.get(k, Any), v) for k, v in payload.items()}
     kwargs.update(
         originator_id=row.stream_id,
         originator_version=row.version,

@@ -2,7 +2,8 @@
 
 An actor holds roles and an organization scope (the root of the subtree it works in;
 ``None`` means the whole system). It reads and acts only inside that subtree. The
-receiving side of a transfer is authorised by the receiving organization's scope.
+receiving side of a transfer is authorised by the receiving organization's scope. Each
+command declares its own rule (``allowed`` roles, ``structural``); this module applies it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Protocol
 from uuid import UUID
 
 from domain.shared.errors import NotAuthorized
@@ -26,88 +28,22 @@ class Role(enum.Enum):
     INTEGRATION = "integration"
 
 
-class Action(enum.Enum):
-    """Every command, named as its mutation."""
-
-    ESTABLISH_ORGANIZATION = "establishOrganization"
-    RENAME_ORGANIZATION = "renameOrganization"
-    MOVE_ORGANIZATION = "moveOrganization"
-    DISSOLVE_ORGANIZATION = "dissolveOrganization"
-    REGISTER_MEMBER = "registerMember"
-    CORRECT_MEMBER_DETAILS = "correctMemberDetails"
-    CONVERT_MEMBER_TO_FULL = "convertMemberToFull"
-    REQUEST_MEMBER_TRANSFER = "requestMemberTransfer"
-    ISSUE_TRANSFER_LETTER = "issueTransferLetter"
-    ACCEPT_MEMBER_TRANSFER = "acceptMemberTransfer"
-    RETURN_MEMBER_TRANSFER = "returnMemberTransfer"
-    WITHDRAW_MEMBER_TRANSFER = "withdrawMemberTransfer"
-    EXPIRE_MEMBER_TRANSFER = "expireMemberTransfer"
-    CONFIRM_TRANSFER_RECEIPT = "confirmTransferReceipt"
-    OPEN_FUND = "openFund"
-    ALLOCATE_FUNDS = "allocateFunds"
-    PROPOSE_PROJECT = "proposeProject"
-    RECORD_PROJECT_DECISION = "recordProjectDecision"
-    APPROVE_PROJECT = "approveProject"
-    REJECT_PROJECT = "rejectProject"
-    CANCEL_PROJECT = "cancelProject"
-    RECORD_PAYMENT = "recordPayment"
-    REVERSE_PAYMENT = "reversePayment"
-    ACCEPT_PROJECT = "acceptProject"
-    PUBLISH_DISCLOSURE = "publishProjectDisclosure"
-    CLOSE_FISCAL_YEAR = "closeFiscalYear"
-    OPEN_INSPECTION = "openInspection"
-    RECORD_INSPECTION_FINDING = "recordInspectionFinding"
-    RECORD_RECTIFICATION = "recordRectification"
-    CLOSE_INSPECTION = "closeInspection"
-    REGISTER_WEBHOOK = "registerWebhook"
-    PAUSE_WEBHOOK = "pauseWebhook"
-    RESUME_WEBHOOK = "resumeWebhook"
-    REMOVE_WEBHOOK = "removeWebhook"
+ADMINS = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY})
+"""Those who keep the organization tree and the member rolls."""
+ABOVE = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN})
+"""Those above a community: approvals, inspections, whole-subtree integrations."""
+FINANCE = frozenset({Role.FINANCE_OFFICER})
+LOCAL = frozenset({Role.FINANCE_OFFICER, Role.COMMUNITY_SECRETARY})
+"""A community's own secretary and finance officer."""
 
 
-_ADMINS = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY})
-_ABOVE = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN})
-_FINANCE = frozenset({Role.FINANCE_OFFICER})
-_LOCAL = frozenset({Role.FINANCE_OFFICER, Role.COMMUNITY_SECRETARY})
+class Rule(Protocol):
+    """What authorization needs of a command (its class): the use case's name and its rule."""
 
-_FUNDS: dict[Action, frozenset[Role]] = {
-    Action.OPEN_FUND: _FINANCE | _ABOVE,
-    Action.ALLOCATE_FUNDS: _FINANCE,
-    Action.PROPOSE_PROJECT: _LOCAL,
-    Action.RECORD_PROJECT_DECISION: _LOCAL,
-    Action.APPROVE_PROJECT: _ABOVE,
-    Action.REJECT_PROJECT: _ABOVE,
-    Action.CANCEL_PROJECT: _LOCAL,
-    Action.RECORD_PAYMENT: _FINANCE,
-    Action.REVERSE_PAYMENT: _FINANCE,
-    Action.ACCEPT_PROJECT: _LOCAL | _ABOVE,
-    Action.PUBLISH_DISCLOSURE: _LOCAL,
-    Action.CLOSE_FISCAL_YEAR: _FINANCE | _ABOVE,
-    Action.OPEN_INSPECTION: _ABOVE,
-    Action.RECORD_INSPECTION_FINDING: _ABOVE,
-    Action.RECORD_RECTIFICATION: _LOCAL | _ABOVE,
-    Action.CLOSE_INSPECTION: _ABOVE,
-    Action.REGISTER_WEBHOOK: _ABOVE,
-    Action.PAUSE_WEBHOOK: _ABOVE,
-    Action.RESUME_WEBHOOK: _ABOVE,
-    Action.REMOVE_WEBHOOK: _ABOVE,
-}
+    action: ClassVar[str]
+    allowed: ClassVar[frozenset[Role]]
+    structural: ClassVar[bool]
 
-ALLOWED: dict[Action, frozenset[Role]] = {action: _FUNDS.get(action, _ADMINS) for action in Action}
-"""Roles that may run each command (auditors and integrations read only)."""
-
-STRUCTURAL = frozenset(
-    {
-        Action.RENAME_ORGANIZATION, Action.MOVE_ORGANIZATION, Action.DISSOLVE_ORGANIZATION,
-        Action.APPROVE_PROJECT, Action.REJECT_PROJECT,
-        Action.OPEN_INSPECTION, Action.RECORD_INSPECTION_FINDING, Action.CLOSE_INSPECTION,
-    }
-)
-"""Commands taken only from strictly above the organization they concern: changing an
-organization itself, approving its projects, inspecting it."""
-
-RECEIVING_SIDE = frozenset({Action.ACCEPT_MEMBER_TRANSFER, Action.RETURN_MEMBER_TRANSFER})
-"""Transfer steps taken by the receiving organization; the rest belong to the sender."""
 
 PERSONAL_DATA_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY})
 """Roles that see ID numbers and phones unmasked (they write transfer letters)."""
@@ -122,6 +58,8 @@ class Actor:
     roles: frozenset[Role]
     scope: UUID | None
     """Root of the organization subtree the actor works in; None for the whole system."""
+    system: bool = False
+    """The program itself (pausing a failing webhook); never set from a token."""
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -138,24 +76,27 @@ class Actor:
         return bool(self.roles & PERSONAL_DATA_ROLES)
 
 
-def authorize(actor: Actor, action: Action, path: Sequence[UUID] | None) -> None:
+def authorize(actor: Actor, action: Rule | type[Rule], path: Sequence[UUID] | None) -> None:
     """Raise NotAuthorized unless ``actor`` may run ``action`` on the organization at ``path``.
+
+    ``action`` is a command (or its class): its ``allowed`` roles and ``structural`` flag
+    are the rule, declared once on the command.
 
     ``path`` is the root-first chain of organization ids ending at the organization the
     command acts on (the parent for an establishment, the receiving organization for
     accept and return, the member's home for everything else about members). An empty
     path stands for "no parent": establishing a root needs a whole-system district admin.
     """
-    if not actor.roles & ALLOWED[action]:
-        raise NotAuthorized(f"{', '.join(actor.role_names) or 'no role'} may not {action.value}")
+    if not actor.roles & action.allowed:
+        raise NotAuthorized(f"{', '.join(actor.role_names) or 'no role'} may not {action.action}")
     if actor.scope is None:
         return
     if path is not None and len(path) == 0:
         raise NotAuthorized("only a whole-system district admin establishes a root organization")
     if not actor.sees(path):
-        raise NotAuthorized(f"the organization is outside your scope; you may not {action.value}")
+        raise NotAuthorized(f"the organization is outside your scope; you may not {action.action}")
     assert path is not None
-    if action in STRUCTURAL and path[-1] == actor.scope:
+    if action.structural and path[-1] == actor.scope:
         raise NotAuthorized(
-            f"{action.value} on your own scope's root is decided from above it; you may not"
+            f"{action.action} on your own scope's root is decided from above it; you may not"
         )

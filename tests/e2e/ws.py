@@ -7,7 +7,6 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +95,7 @@ async def serve(dsn: str, data_dir: Path, feed: FeedSettings | None = None,
     """Another real server on the same database (as the ``server`` fixture, with options)."""
     settings = Settings(database_url=dsn, data_dir=data_dir, jwt_secret=SECRET)
     if feed is not None:
-        settings = replace(settings, feed=feed)
+        settings = settings.model_copy(update={"feed": feed})
     app = create_app(settings, dsn, run_projections=run_projections)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

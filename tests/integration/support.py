@@ -12,18 +12,19 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
-from domain.funds.handlers import FundCommands
 from domain.inspections.aggregate import Severity
 from domain.members.aggregate import Gender, Standing, TransferScope
 from domain.organizations.aggregate import OrganizationKind
-from domain.shared.handling import AggregateDirectory, Commands, Request
+from domain.organizations.directory import AggregateDirectory
+from domain.shared.commands import Request
 from domain.shared.permissions import Actor, Role
 from domain.shared.ports import Append, Metadata, NewEvent
-from domain.webhooks.handlers import WebhookCommands
+from domain.webhooks.handlers import WebhookSecrets
 from eventstore.db import connect
 from eventstore.postgres import PostgresEventStore
 from projections.runtime.base import Projection
 from projections.runtime.runner import ProjectionRunner, ensure_tracking
+from tests.usecases import UseCases
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 TODAY = NOW.date()
@@ -46,9 +47,10 @@ def req() -> Request:
     return Request(ACTOR, uuid4())
 
 
-def commands(pool: asyncpg.Pool) -> Commands:
+def commands(pool: asyncpg.Pool, clock: Callable[[], datetime] = lambda: NOW,
+             secrets: WebhookSecrets | None = None) -> UseCases:
     store = PostgresEventStore(pool)
-    return Commands(store, AggregateDirectory(store), lambda: NOW)
+    return UseCases.build(store, AggregateDirectory(store), clock, {WebhookSecrets: secrets or _Secrets()})
 
 
 async def append_events(pool: asyncpg.Pool, count: int, event_type: str = TICK,
@@ -130,7 +132,7 @@ async def rows(pool: asyncpg.Pool, table: str) -> list[dict[str, Any]]:
 # -- a small world built through the real command handlers ------------------------------
 
 
-async def build_world(cmds: Commands) -> dict[str, UUID]:
+async def build_world(cmds: UseCases) -> dict[str, UUID]:
     """A tree, two members and transfers in several states: something for every table."""
     K = OrganizationKind
     ids: dict[str, UUID] = {}
@@ -184,9 +186,9 @@ class _Secrets(dict[UUID, str]):
         self.pop(webhook_id, None)
 
 
-async def build_webhook(cmds: Commands, street: UUID) -> UUID:
+async def build_webhook(cmds: UseCases, street: UUID) -> UUID:
     """A webhook on a street's member events, registered and paused."""
-    hooks = WebhookCommands(cmds.store, cmds.directory, cmds.clock, _Secrets())
+    hooks = cmds
     hook = (await hooks.register_webhook(req(), url="https://grid-centre.example.cn/hook",
                                          organization_id=street, stream_types=["Member"])).outcome.id
     await hooks.pause_webhook(req(), hook, "receiver upgrade")
@@ -196,9 +198,9 @@ async def build_webhook(cmds: Commands, street: UUID) -> UUID:
 FINANCE = Actor(subject="finance", name="F", roles=frozenset({Role.FINANCE_OFFICER}), scope=None)
 
 
-async def build_funds(cmds: Commands, community: UUID) -> dict[str, UUID]:
+async def build_funds(cmds: UseCases, community: UUID) -> dict[str, UUID]:
     """A fund with an allocation, a paid and reversed project, a closed year and an inspection."""
-    f = FundCommands(cmds)
+    f = cmds
     fin = Request(FINANCE, uuid4())
     fund = (await f.open_fund(fin, community, 2026, FundKind.SERVICE_FUND)).id
     await f.allocate_funds(fin, fund, "120000.00", AllocationSource.FISCAL_BUDGET,
@@ -213,20 +215,20 @@ async def build_funds(cmds: Commands, community: UUID) -> dict[str, UUID]:
     await f.record_payment(fin, fund, project, "8000.00", date(2026, 2, 12), "餐饮公司", "V2")
     await f.accept_project(fin, fund, project, date(2026, 2, 20))
     await f.publish_project_disclosure(fin, fund, project, "公示", date(2026, 2, 21))
-    insp = (await f.open_inspection(req(), "专项督查", fid=fund)).id
+    insp = (await f.open_inspection(req(), "专项督查", fund_id=fund)).id
     finding = await f.record_inspection_finding(req(), insp, "台账不全", Severity.MINOR,
-                                                project_ids=[project])
+                                                project_ids=(project,))
     await f.record_rectification(req(), insp, UUID(finding.extra["finding_id"]), "已补齐")
     await f.close_inspection(req(), insp, "整改完毕")
     # The year is closed once it has ended: by a handler whose clock reads January.
-    new_year = Commands(cmds.store, cmds.directory, lambda: datetime(2027, 1, 4, tzinfo=UTC))
-    nxt = await FundCommands(new_year).close_fiscal_year(fin, fund, date(2026, 12, 31),
+    new_year = UseCases.build(cmds.store, cmds.directory, lambda: datetime(2027, 1, 4, tzinfo=UTC))
+    nxt = await new_year.close_fiscal_year(fin, fund, date(2026, 12, 31),
                                                          YearEnd.CARRY_OVER)
     return {"fund": fund, "project": project, "inspection": insp,
             "next_fund": UUID(nxt.extra["next_fund_id"])}
 
 
-async def register(cmds: Commands, home: UUID, name: str, prefix17: str,
+async def register(cmds: UseCases, home: UUID, name: str, prefix17: str,
                    standing: Standing = Standing.PROBATIONARY) -> Any:
     return await cmds.register_member(
         req(), name=name, gender=Gender.FEMALE, birth_date=date(1979, 4, 12), ethnicity="汉族",

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from domain.organizations.aggregate import OrganizationKind
-from domain.shared.handling import AggregateDirectory, Commands, Request
+from domain.organizations.directory import AggregateDirectory
+from domain.shared.commands import Request
 from domain.shared.permissions import Actor, Role
 from eventstore.memory import InMemoryEventStore
+from tests.usecases import UseCases
 
 
 @dataclass
@@ -35,7 +37,7 @@ def req(a: Actor, **kw: object) -> Request:
 class World:
     store: InMemoryEventStore
     clock: Clock
-    commands: Commands
+    commands: UseCases
     admin: Actor
     district: UUID
     street: UUID
@@ -46,7 +48,7 @@ class World:
 async def world() -> World:
     clock = Clock()
     store = InMemoryEventStore(clock)
-    commands = Commands(store, AggregateDirectory(store), clock)
+    commands = UseCases.build(store, AggregateDirectory(store), clock)
     admin = actor(Role.DISTRICT_ADMIN, subject="admin")
     k = OrganizationKind
     district = (await commands.establish_organization(req(admin), k.DISTRICT_COMMITTEE, "龙港区委", None)).id

@@ -12,8 +12,8 @@ import strawberry
 
 from api.graphql.core import errors as e
 from api.graphql.core.context import Info
+from domain.shared.commands import Command, Outcome, Request
 from domain.shared.errors import DomainError, InvalidInput
-from domain.shared.handling import Outcome, Request
 
 
 def parse_id(value: strawberry.ID | None, field: str) -> UUID:
@@ -43,10 +43,17 @@ def command_request(info: Info, data: Any) -> Request:
     )
 
 
-async def execute(info: Info, command: Callable[[], Awaitable[Outcome]],
-                   present: Callable[[Outcome], Awaitable[Any]]) -> Any:
+async def execute(info: Info, data: Any, build: Callable[[], Command | Awaitable[Command]],
+                  present: Callable[[Outcome], Awaitable[Any]]) -> Any:
+    """Build the command from the input, run it, wait for the read models, present it.
+
+    ``build`` may raise a DomainError for malformed input (an id that is not a UUID), and
+    may look things up (the fund of a project); both answer with the typed error.
+    """
     try:
-        outcome = await command()
+        built = build()
+        command = built if isinstance(built, Command) else await built
+        outcome = await info.context.commands.run(command, command_request(info, data))
     except DomainError as exc:
         return e.to_graphql(exc)
     ctx = info.context

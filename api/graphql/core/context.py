@@ -15,7 +15,7 @@ from strawberry.types import Info as _Info
 
 from api import views
 from api.config import Settings
-from domain.shared.handling import Commands
+from domain.shared.handling import Handling
 from domain.shared.permissions import Actor
 from projections.runtime.supervisor import Supervisor
 
@@ -142,7 +142,7 @@ class Context:
 
     actor: Actor
     pool: asyncpg.Pool
-    commands: Commands
+    commands: Handling
     supervisor: Supervisor
     settings: Settings
     correlation_id: UUID

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -16,14 +15,15 @@ import strawberry
 
 from api import views
 from api.graphql.core import errors as e
-from api.graphql.core.common import command_request, execute, parse_id, parse_opt_id, result_union
+from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
 from api.graphql.queries import load_organization
 from api.graphql.types import Connection, Edge, Organization, PageInfo
-from domain.shared.handling import Outcome
-from domain.shared.permissions import ALLOWED, Action, Actor, Role
+from domain.shared.commands import Outcome
+from domain.shared.permissions import Actor, Role
 from domain.webhooks.aggregate import WebhookStatus
-from domain.webhooks.handlers import WebhookCommands
+from domain.webhooks.commands import PauseWebhook, RegisterWebhook, RemoveWebhook, ResumeWebhook
+from domain.webhooks.handlers import registered_secret
 from projections.integrations.webhooks import WebhookSecretTable
 
 strawberry.enum(WebhookStatus, description="Whether a webhook delivers, is paused, or was removed.")
@@ -32,7 +32,7 @@ _SELECT = (
     "SELECT w.*, c.position AS delivered_through, c.consecutive_failures, c.next_attempt_at"
     " FROM webhooks w LEFT JOIN webhook_cursors c ON c.webhook_id = w.id"
 )
-_READERS = ALLOWED[Action.REGISTER_WEBHOOK] | {Role.AUDITOR}
+_READERS = RegisterWebhook.allowed | {Role.AUDITOR}
 _KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
 _VERSION = "The version you last saw; if the webhook has moved on you get VersionConflict."
 
@@ -259,11 +259,6 @@ ResumeResult = result_union("ResumeWebhookResult", WebhookPayload, e.WebhookNotA
 RemoveResult = result_union("RemoveWebhookResult", WebhookPayload, e.WebhookNotAllowed)
 
 
-def _commands(info: Info) -> WebhookCommands:
-    c = info.context.commands
-    return WebhookCommands(c.store, c.directory, c.clock, WebhookSecretTable(info.context.pool))
-
-
 async def _present(info: Info, o: Outcome) -> WebhookPayload:
     return WebhookPayload(webhook=await load_webhook(info, o.id), position=o.position)
 
@@ -273,36 +268,28 @@ class WebhookMutations:
     @strawberry.mutation(
         description="Register a webhook; the payload shows its signing secret once.")
     async def register_webhook(self, info: Info, input: RegisterWebhookInput) -> RegisterResult:
-        secret: dict[str, Any] = {}
-
-        async def run() -> Outcome:
-            registration = await _commands(info).register_webhook(
-                command_request(info, input), url=input.url,
-                organization_id=parse_opt_id(input.organization_id, "organizationId"),
-                stream_types=input.stream_types, event_types=input.event_types,
-                description=input.description, secret=input.secret, start_after=input.start_after)
-            secret["value"] = registration.secret
-            return registration.outcome
-
         async def present(o: Outcome) -> WebhookRegistration:
-            return WebhookRegistration(webhook=await load_webhook(info, o.id),
-                                       secret=secret["value"], position=o.position)
+            secret = await registered_secret(o, WebhookSecretTable(info.context.pool))
+            return WebhookRegistration(webhook=await load_webhook(info, o.id), secret=secret,
+                                       position=o.position)
 
-        return await execute(info, run, present)
+        return await execute(info, input, lambda: RegisterWebhook(
+            url=input.url, organization_id=parse_opt_id(input.organization_id, "organizationId"),
+            stream_types=None if input.stream_types is None else tuple(input.stream_types),
+            event_types=None if input.event_types is None else tuple(input.event_types),
+            description=input.description, secret=input.secret, start_after=input.start_after), present)
 
     @strawberry.mutation(description="Pause a webhook's deliveries, with a reason.")
     async def pause_webhook(self, info: Info, input: PauseWebhookInput) -> PauseResult:
-        return await execute(info, lambda: _commands(info).pause_webhook(
-            command_request(info, input), parse_id(input.id, "id"), input.reason),
-            lambda o: _present(info, o))
+        return await execute(info, input, lambda: PauseWebhook(
+            webhook_id=parse_id(input.id, "id"), reason=input.reason), lambda o: _present(info, o))
 
     @strawberry.mutation(description="Resume a paused webhook where it stopped.")
     async def resume_webhook(self, info: Info, input: ResumeWebhookInput) -> ResumeResult:
-        return await execute(info, lambda: _commands(info).resume_webhook(
-            command_request(info, input), parse_id(input.id, "id")), lambda o: _present(info, o))
+        return await execute(info, input, lambda: ResumeWebhook(webhook_id=parse_id(input.id, "id")),
+                             lambda o: _present(info, o))
 
     @strawberry.mutation(description="Remove a webhook for good.")
     async def remove_webhook(self, info: Info, input: RemoveWebhookInput) -> RemoveResult:
-        return await execute(info, lambda: _commands(info).remove_webhook(
-            command_request(info, input), parse_id(input.id, "id"), input.reason),
-            lambda o: _present(info, o))
+        return await execute(info, input, lambda: RemoveWebhook(
+            webhook_id=parse_id(input.id, "id"), reason=input.reason), lambda o: _present(info, o))

@@ -11,16 +11,17 @@ import pytest
 
 from domain.members.aggregate import Gender, Standing, TransferScope
 from domain.organizations.aggregate import OrganizationKind as K
-from domain.shared.handling import Commands, Outcome
+from domain.shared.commands import Outcome
 from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 from tests.integration.support import NOW, TODAY, catch_up, commands, register, req
+from tests.usecases import UseCases
 
 
 class World:
     """Commands plus the running projections: ``do`` waits until the read side caught up."""
 
-    def __init__(self, cmds: Commands, supervisor: Supervisor, pool: asyncpg.Pool) -> None:
+    def __init__(self, cmds: UseCases, supervisor: Supervisor, pool: asyncpg.Pool) -> None:
         self.cmds = cmds
         self.supervisor = supervisor
         self.pool = pool
@@ -281,12 +282,12 @@ async def test_late_acceptance_records_the_justification(dsn: str, pool: asyncpg
     """The same projections driven by ``ProjectionRunner.step`` instead of a Supervisor."""
     from datetime import UTC, datetime
 
-    from domain.shared.handling import AggregateDirectory
+    from domain.organizations.directory import AggregateDirectory
     from eventstore.postgres import PostgresEventStore
 
     now = [datetime(2026, 3, 1, tzinfo=UTC)]
     store = PostgresEventStore(pool)
-    c = Commands(store, AggregateDirectory(store), lambda: now[0])
+    c = UseCases.build(store, AggregateDirectory(store), lambda: now[0])
     district = (await c.establish_organization(req(), K.DISTRICT_COMMITTEE, "区委", None)).id
     street = (await c.establish_organization(
         req(), K.STREET_WORKING_COMMITTEE, "街道", district, "320508019000")).id

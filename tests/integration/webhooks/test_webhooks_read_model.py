@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from domain.webhooks.handlers import WebhookCommands
-from eventstore.postgres import PostgresEventStore
 from projections.integrations.webhooks import (
     AddressNotAllowed,
     WebhookSecretTable,
@@ -16,11 +14,11 @@ from projections.integrations.webhooks import (
 )
 from projections.webhooks import projection
 from tests.integration.support import NOW, catch_up, commands, req
+from tests.usecases import UseCases
 
 
-def webhook_commands(pool: asyncpg.Pool) -> WebhookCommands:
-    store = PostgresEventStore(pool)
-    return WebhookCommands(store, commands(pool).directory, lambda: NOW, WebhookSecretTable(pool))
+def webhook_commands(pool: asyncpg.Pool) -> UseCases:
+    return commands(pool, lambda: NOW, WebhookSecretTable(pool))
 
 
 async def test_the_read_model_follows_registration_pause_resume_and_removal(

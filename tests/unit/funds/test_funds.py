@@ -10,7 +10,6 @@ from uuid import UUID
 import pytest
 
 from domain.funds.aggregate import AllocationSource, Fund, FundKind, ProjectState, SpendingCategory, YearEnd
-from domain.funds.handlers import FundCommands
 from domain.inspections.aggregate import Severity
 from domain.shared import events as ev
 from domain.shared.errors import (
@@ -27,12 +26,13 @@ from domain.shared.errors import (
 )
 from domain.shared.permissions import Role
 from tests.unit.fakes import World, actor, req, world
+from tests.usecases import UseCases
 
 
 @dataclass
 class Funds:
     w: World
-    f: FundCommands
+    f: UseCases
     fund: UUID
 
     @property
@@ -54,7 +54,7 @@ class Funds:
 
 async def funds(allocated: str | None = "120000.00") -> Funds:
     w = await world()
-    f = FundCommands(w.commands)
+    f = w.commands
     finance = actor(Role.FINANCE_OFFICER, scope=w.east, subject="finance-east")
     fund = (await f.open_fund(req(finance), w.east, 2026, FundKind.SERVICE_FUND)).id
     if allocated:
@@ -223,7 +223,7 @@ async def test_an_inspection_records_findings_on_real_projects_and_closes_only_w
     s = await funds()
     pid = await approved_project(s)
     district = actor(Role.DISTRICT_ADMIN, scope=s.w.district, subject="inspector")
-    insp = (await s.f.open_inspection(req(district), "2026 专项督查", fid=s.fund)).id
+    insp = (await s.f.open_inspection(req(district), "2026 专项督查", fund_id=s.fund)).id
     with pytest.raises(NotFound):
         await s.f.record_inspection_finding(req(district), insp, "虚报", Severity.MAJOR,
                                             project_ids=[s.fund])
@@ -234,7 +234,7 @@ async def test_an_inspection_records_findings_on_real_projects_and_closes_only_w
     await s.f.record_rectification(req(s.finance), insp, UUID(finding.extra["finding_id"]), "已补齐台账")
     await s.f.close_inspection(req(district), insp, "整改完毕")
     with pytest.raises(NotAuthorized):
-        await s.f.open_inspection(req(s.finance), "自查", fid=s.fund)
+        await s.f.open_inspection(req(s.finance), "自查", fund_id=s.fund)
 
 
 async def test_auditors_change_no_fund() -> None:

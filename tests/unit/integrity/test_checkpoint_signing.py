@@ -98,7 +98,8 @@ def test_checkpoint_settings_come_from_the_environment() -> None:
             "GRASSROOTS_SIGNING_KEY_FILE": "/etc/grassroots/key.pem",
         }
     )
-    assert s.integrity == IntegritySettings(None, Path("/etc/grassroots/key.pem"), 500, 2.5, True)
+    assert s.integrity == IntegritySettings(signing_key_file=Path("/etc/grassroots/key.pem"),
+                                         checkpoint_every=500, checkpoint_interval=2.5)
     assert not Settings.from_env({"GRASSROOTS_HASHER": "0"}).integrity.hasher
     with pytest.raises(ConfigError):
         Settings.from_env({"GRASSROOTS_CHECKPOINT_EVERY": "0"})

@@ -10,8 +10,9 @@ import pytest
 from domain.shared.errors import IdempotencyKeyReused, InvalidInput, NotAuthorized
 from domain.shared.permissions import Role
 from domain.webhooks.aggregate import WebhookNotAllowed
-from domain.webhooks.handlers import SYSTEM_ACTOR, WebhookCommands
+from domain.webhooks.handlers import SYSTEM_ACTOR, WebhookSecrets
 from tests.unit.fakes import World, actor, req, world
+from tests.usecases import UseCases
 
 
 @dataclass
@@ -30,10 +31,11 @@ class Secrets:
         self.held.pop(webhook_id, None)
 
 
-async def setup() -> tuple[World, WebhookCommands, Secrets]:
+async def setup() -> tuple[World, UseCases, Secrets]:
     w = await world()
     secrets = Secrets()
-    return w, WebhookCommands(w.store, w.commands.directory, w.clock, secrets), secrets
+    w.commands.handling.services[WebhookSecrets] = secrets
+    return w, w.commands, secrets
 
 
 async def events_of(w: World, stream: UUID) -> list[tuple[str, dict[str, object]]]:

@@ -1,0 +1,46 @@
+"""The one wiring point: builds the command handling and its dependencies, once.
+
+``create_app`` (and the command line, and the tests) call ``build_handling`` at
+start-up; nothing here is rebuilt per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from api.areas import DOMAIN_AREAS
+from api.config import Settings
+from domain.funds.handlers import FundRules
+from domain.members.aggregate import TransferRules
+from domain.shared.area import build_handling
+from domain.shared.handling import Directory, Handling
+from domain.webhooks.handlers import WebhookSecrets
+from eventstore.postgres import PostgresEventStore
+from projections.integrations.webhooks import WebhookSecretTable
+
+
+class ReadModelDirectory:
+    """Organization paths from the read model, for authorization."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def path_of(self, organization_id: UUID) -> list[UUID] | None:
+        path = await self.pool.fetchval("SELECT path FROM organizations WHERE id = $1", organization_id)
+        return None if path is None else list(path)
+
+
+def handling(settings: Settings, pool: asyncpg.Pool, clock: Callable[[], datetime],
+             directory: Directory | None = None) -> Handling:
+    """Every area's command handlers on the PostgreSQL event store, with local rules."""
+    services: dict[type, object] = {
+        TransferRules: settings.transfer_rules,
+        FundRules: FundRules(year_end=settings.funds.year_end),
+        WebhookSecrets: WebhookSecretTable(pool),
+    }
+    return build_handling(DOMAIN_AREAS, PostgresEventStore(pool), directory or ReadModelDirectory(pool),
+                          clock, services)

@@ -1,0 +1,79 @@
+"""Inspections' use cases: authorize → load → decide (``Handling`` appends)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.funds.aggregate import Fund
+from domain.inspections.aggregate import Inspection
+from domain.inspections.commands import (
+    CloseInspection,
+    InspectionCommand,
+    OpenInspection,
+    RecordInspectionFinding,
+    RecordRectification,
+)
+from domain.organizations.aggregate import Organization
+from domain.shared import events as ev
+from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.handling import Decision, Handler, Unit, changed
+
+
+async def open_inspection(cmd: OpenInspection, unit: Unit) -> Decision:
+    if (cmd.organization_id is None) == (cmd.fund_id is None):
+        raise InvalidInput("an inspection covers either a fund or an organization subtree", field="fundId")
+    title = Inspection.check_title(cmd.title)
+    target = cmd.organization_id
+    if cmd.fund_id is not None:
+        target = (await unit.load(Fund, cmd.fund_id, "fund")).organization_id
+    assert target is not None
+    await unit.authorize(target, field="organizationId")
+    org = await unit.load(Organization, target, "organization")
+    inspection = Inspection(organization_id=org.id, fund_id=cmd.fund_id, title=title,
+                            opened_on=cmd.opened_on or unit.today())
+    return Decision(inspection.id, ev.to_new_events(inspection))
+
+
+async def _inspection(unit: Unit, cmd: InspectionCommand) -> Inspection:
+    inspection = await unit.load(Inspection, cmd.inspection_id, "inspection")
+    await unit.authorize(inspection.organization_id)
+    return inspection
+
+
+async def record_inspection_finding(cmd: RecordInspectionFinding, unit: Unit) -> Decision:
+    inspection = await _inspection(unit, cmd)
+    projects, payments = list(cmd.project_ids), list(cmd.payment_ids)
+    known_projects: set[UUID] = set()
+    known_payments: set[UUID] = set()
+    if projects or payments:
+        cited = cmd.fund_id or inspection.fund_id
+        if cited is None:
+            raise InvalidInput("name the fund whose projects or payments the finding cites", field="fundId")
+        fund = await unit.load(Fund, cited, "fund")
+        path = await unit.directory.path_of(fund.organization_id) or []
+        if inspection.organization_id not in path:
+            raise NotFound("the fund lies outside the inspected organization", field="fundId")
+        known_projects, known_payments = set(fund.projects), set(fund.payments)
+    finding = inspection.record_finding(cmd.description, cmd.severity, projects, payments,
+                                        known_projects, known_payments)
+    return changed(inspection, result={"finding_id": str(finding)})
+
+
+async def record_rectification(cmd: RecordRectification, unit: Unit) -> Decision:
+    inspection = await _inspection(unit, cmd)
+    inspection.record_rectification(cmd.finding_id, cmd.description, cmd.rectified_on or unit.today())
+    return changed(inspection, result={"finding_id": str(cmd.finding_id)})
+
+
+async def close_inspection(cmd: CloseInspection, unit: Unit) -> Decision:
+    inspection = await _inspection(unit, cmd)
+    inspection.close(cmd.closed_on or unit.today(), cmd.conclusion)
+    return changed(inspection)
+
+
+HANDLERS: dict[type, Handler] = {
+    OpenInspection: open_inspection,
+    RecordInspectionFinding: record_inspection_finding,
+    RecordRectification: record_rectification,
+    CloseInspection: close_inspection,
+}

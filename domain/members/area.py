@@ -1,0 +1,7 @@
+"""Members and the transfer of their organizational relationship (in the member's stream)."""
+
+from domain.members.aggregate import Member
+from domain.members.handlers import HANDLERS
+from domain.shared.area import DomainArea
+
+AREA = DomainArea("members", aggregates=(Member,), handlers=HANDLERS, depends_on=("organizations",))

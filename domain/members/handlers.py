@@ -1,0 +1,164 @@
+"""Members' and transfers' use cases: authorize → load → decide (``Handling`` appends).
+
+A member's commands are authorized against the member's home organization; a transfer
+step against its sending or receiving organization, whatever the member's home is by
+now (the receipt comes back after acceptance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from domain.members.aggregate import (
+    Member,
+    TransferRules,
+    check_id_number,
+    check_phone,
+    first_of_month,
+)
+from domain.members.commands import (
+    AcceptMemberTransfer,
+    ConfirmTransferReceipt,
+    ConvertMemberToFull,
+    CorrectMemberDetails,
+    ExpireMemberTransfer,
+    IssueTransferLetter,
+    RegisterMember,
+    RequestMemberTransfer,
+    ReturnMemberTransfer,
+    TransferStep,
+    WithdrawMemberTransfer,
+)
+from domain.organizations.aggregate import Organization
+from domain.organizations.handlers import HOME
+from domain.shared import events as ev
+from domain.shared.commands import optional_reason, required_reason
+from domain.shared.handling import Decision, Handler, Unit, changed
+from domain.shared.ports import Claim
+
+ID_NUMBER = "member.id_number"
+
+
+def id_number_key(id_number: str) -> str:
+    # The claim table holds a digest, not the ID number itself: erasure of personal
+    # data later must not need to touch the set-rule table.
+    return hashlib.sha256(id_number.encode()).hexdigest()
+
+
+async def register_member(cmd: RegisterMember, unit: Unit) -> Decision:
+    await unit.authorize(cmd.home_organization_id, field="homeOrganizationId")
+    name, ethnicity = Member.check_details(cmd.name, cmd.birth_date, cmd.joined_on, cmd.ethnicity,
+                                           unit.today())
+    id_number = check_id_number(cmd.id_number)
+    phone = check_phone(cmd.phone)
+    home = await unit.load(Organization, cmd.home_organization_id, "homeOrganization")
+    home.ensure_active()
+    member = Member(
+        name=name, gender=cmd.gender, birth_date=cmd.birth_date, ethnicity=ethnicity,
+        id_number=id_number, phone=phone, standing=cmd.standing, joined_on=cmd.joined_on,
+        home_organization_id=home.id, dues_paid_through=first_of_month(cmd.dues_paid_through),
+    )
+    claims = [Claim(ID_NUMBER, id_number_key(id_number), member.id), Claim(HOME, str(member.id), home.id)]
+    return Decision(member.id, ev.to_new_events(member), guards={home.id: home.version}, claims=claims,
+                    claim_fields={ID_NUMBER: "idNumber"})
+
+
+async def _member(unit: Unit, cmd: CorrectMemberDetails | ConvertMemberToFull | RequestMemberTransfer,
+                  ) -> Member:
+    """The member, authorized against its home, at the version the client expected."""
+    member = await unit.load(Member, cmd.member_id, "member")
+    await unit.authorize(member.home_organization_id)
+    unit.expect(member)
+    return member
+
+
+async def correct_member_details(cmd: CorrectMemberDetails, unit: Unit) -> Decision:
+    reason = required_reason(cmd.reason)
+    member = await _member(unit, cmd)
+    member.correct_details(cmd.changes(), unit.today())
+    return changed(member, reason=reason)
+
+
+async def convert_member_to_full(cmd: ConvertMemberToFull, unit: Unit) -> Decision:
+    member = await _member(unit, cmd)
+    member.convert_to_full(cmd.converted_on or unit.today())
+    return changed(member, reason=optional_reason(cmd.reason))
+
+
+async def request_member_transfer(cmd: RequestMemberTransfer, unit: Unit) -> Decision:
+    reason = required_reason(cmd.reason)
+    member = await _member(unit, cmd)
+    target = await unit.load(Organization, cmd.to_organization_id, "toOrganization")
+    target.ensure_active()
+    transfer_id = member.request_transfer(target.id, cmd.scope)
+    return changed(member, reason=reason, result={"transfer_id": str(transfer_id)})
+
+
+async def _step(unit: Unit, cmd: TransferStep) -> Member:
+    """The member of a transfer step, authorized against the side that takes the step."""
+    member = await unit.load(Member, cmd.member_id, "member")
+    t = member.transfer(cmd.transfer_id)
+    await unit.authorize(t.to_organization_id if cmd.receiving_side else t.from_organization_id)
+    unit.expect(member)
+    return member
+
+
+def _stepped(member: Member, cmd: TransferStep, **kwargs: object) -> Decision:
+    return changed(member, result={"transfer_id": str(cmd.transfer_id)}, **kwargs)
+
+
+async def issue_transfer_letter(cmd: IssueTransferLetter, unit: Unit) -> Decision:
+    member = await _step(unit, cmd)
+    today = unit.today()
+    serial = f"{today.year}-{await unit.store.next_serial('transfer_letter'):06d}"
+    member.issue_transfer_letter(cmd.transfer_id, serial, today, unit.need(TransferRules), cmd.validity_days)
+    return _stepped(member, cmd)
+
+
+async def accept_member_transfer(cmd: AcceptMemberTransfer, unit: Unit) -> Decision:
+    member = await _step(unit, cmd)
+    target = await unit.load(Organization, member.transfer(cmd.transfer_id).to_organization_id,
+                             "toOrganization")
+    target.ensure_active()
+    member.accept_transfer(cmd.transfer_id, unit.today(), unit.need(TransferRules), cmd.justification)
+    return _stepped(member, cmd, guards={target.id: target.version}, reason=cmd.justification,
+                    claims=[Claim(HOME, str(member.id), target.id, replace=True)])
+
+
+async def return_member_transfer(cmd: ReturnMemberTransfer, unit: Unit) -> Decision:
+    reason = required_reason(cmd.reason)
+    member = await _step(unit, cmd)
+    member.return_transfer(cmd.transfer_id, reason)
+    return _stepped(member, cmd, reason=reason)
+
+
+async def withdraw_member_transfer(cmd: WithdrawMemberTransfer, unit: Unit) -> Decision:
+    member = await _step(unit, cmd)
+    member.withdraw_transfer(cmd.transfer_id)
+    return _stepped(member, cmd, reason=cmd.reason)
+
+
+async def expire_member_transfer(cmd: ExpireMemberTransfer, unit: Unit) -> Decision:
+    member = await _step(unit, cmd)
+    member.expire_transfer(cmd.transfer_id, unit.today())
+    return _stepped(member, cmd)
+
+
+async def confirm_transfer_receipt(cmd: ConfirmTransferReceipt, unit: Unit) -> Decision:
+    member = await _step(unit, cmd)
+    member.confirm_transfer_receipt(cmd.transfer_id, cmd.received_on or unit.today())
+    return _stepped(member, cmd)
+
+
+HANDLERS: dict[type, Handler] = {
+    RegisterMember: register_member,
+    CorrectMemberDetails: correct_member_details,
+    ConvertMemberToFull: convert_member_to_full,
+    RequestMemberTransfer: request_member_transfer,
+    IssueTransferLetter: issue_transfer_letter,
+    AcceptMemberTransfer: accept_member_transfer,
+    ReturnMemberTransfer: return_member_transfer,
+    WithdrawMemberTransfer: withdraw_member_transfer,
+    ExpireMemberTransfer: expire_member_transfer,
+    ConfirmTransferReceipt: confirm_transfer_receipt,
+}
