@@ -6,7 +6,8 @@ page while the live tables keep serving. ``LIKE`` copies neither ownership nor G
 so the swap first gives each fresh table the owner and privileges of the live one. The
 swap locks the live tracking row (which pauses the live runner between two pages),
 applies the last events, exchanges the tables, and moves the tracking position, all in
-one transaction.
+one transaction. Pages are read and applied by the runner's ``apply_page``, the code
+the live runner runs.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ async def rebuild(dsn: str, projection: Projection,
             if position >= head:
                 break
             async with conn.transaction():
-                _, position = await apply_page(conn, projection, position, head, PAGE)
+                position = (await apply_page(conn, [(projection, position)], head, PAGE))[name]
             if progress is not None:
                 progress(position, head)
         async with conn.transaction():
@@ -52,7 +53,7 @@ async def rebuild(dsn: str, projection: Projection,
                 head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
                 if position >= head:
                     break
-                _, position = await apply_page(conn, projection, position, head, PAGE)
+                position = (await apply_page(conn, [(projection, position)], head, PAGE))[name]
             await conn.execute(f"DROP SCHEMA IF EXISTS {old} CASCADE")
             await conn.execute(f"CREATE SCHEMA {old}")
             for table in projection.tables:

@@ -10,26 +10,24 @@ import asyncpg
 
 from eventstore.notifier import LogNotifier
 from projections.runtime.base import Projection
-from projections.runtime.group import RunnerGroup
-from projections.runtime.runner import ProjectionRunner, RunnerState
+from projections.runtime.runner import ProjectionRunner, RunnerState, Tracked
 
 
 class Supervisor:
     """Starts the notifier and the projections; tracks their positions.
 
-    The projections run together in one ``RunnerGroup`` (one connection, one
-    transaction per wake-up for all); ``runners`` holds each projection's state.
+    The projections run together in one ``ProjectionRunner`` (one connection, one
+    transaction per wake-up for all); ``runners`` holds each projection and its state
+    by name (the runner's ``tracked``).
     """
 
     def __init__(self, dsn: str, pool: asyncpg.Pool, projections: dict[str, Projection],
                  *, run_projections: bool = True) -> None:
         self.pool = pool
         self.notifier = LogNotifier(dsn)
-        self.runners = {
-            name: ProjectionRunner(dsn, p, self.notifier) for name, p in projections.items()
-        }
-        self.group = RunnerGroup(dsn, list(self.runners.values()), self.notifier,
-                                 on_progress=self._on_progress)
+        self.runner = ProjectionRunner(dsn, projections.values(), self.notifier,
+                                       on_progress=self._on_progress)
+        self.runners: dict[str, Tracked] = self.runner.tracked
         self.run_projections = run_projections
         self._tasks: list[asyncio.Task[None]] = []
         # Set and replaced whenever a projection moves (see LogNotifier for the pattern).
@@ -38,7 +36,7 @@ class Supervisor:
     async def start(self) -> None:
         await self.notifier.start()
         if self.run_projections and self.runners:
-            self._tasks = [asyncio.create_task(self.group.run(), name="projections")]
+            self._tasks = [asyncio.create_task(self.runner.run(), name="projections")]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -53,7 +51,7 @@ class Supervisor:
         progressed.set()
 
     def states(self) -> list[RunnerState]:
-        return [r.state for r in self.runners.values()]
+        return self.runner.states()
 
     def local_position(self) -> int | None:
         """The position every projection has reached, if all are active in this process."""

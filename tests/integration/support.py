@@ -23,7 +23,7 @@ from domain.webhooks.handlers import WebhookSecrets
 from eventstore.db import connect
 from eventstore.postgres import PostgresEventStore
 from projections.runtime.base import Projection
-from projections.runtime.runner import ProjectionRunner, ensure_tracking
+from projections.runtime.runner import ProjectionRunner
 from tests.usecases import UseCases
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -80,14 +80,15 @@ async def head(pool: asyncpg.Pool) -> int:
 
 async def catch_up(dsn: str, projection: Projection, page_size: int = 1000) -> int:
     """Apply every event in the log to ``projection`` with ``ProjectionRunner.step``."""
-    runner = ProjectionRunner(dsn, projection, notifier=None, page_size=page_size)  # type: ignore[arg-type]
+    runner = ProjectionRunner(dsn, projection, notifier=None, page_size=page_size)
     conn = await connect(dsn)
     try:
-        await ensure_tracking(conn, projection.name)
         while await runner.step(conn):
             pass
     finally:
         await conn.close()
+    if runner.state.failed:  # stopped loudly: so does the test
+        raise AssertionError(runner.state.last_error)
     return runner.state.position
 
 

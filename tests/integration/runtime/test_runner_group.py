@@ -1,7 +1,7 @@
-"""Projections run together in one RunnerGroup keep each projection's guarantees.
+"""Projections run together in one ``ProjectionRunner`` keep each projection's guarantees.
 
-Exactly once, one active runner per projection across processes, and a loud stop that
-stops only the projection that failed.
+That is how the server runs them (``Supervisor``): exactly once, one active runner per
+projection across processes, and a loud stop that stops only the projection that failed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncpg
 from domain.shared.ports import RecordedEvent
 from eventstore.notifier import LogNotifier
 from projections.runtime.base import Projection
-from projections.runtime.group import RunnerGroup
 from projections.runtime.runner import ProjectionRunner
 from tests.integration.support import OTHER, TICK, append_events, tracking, wait_until
 
@@ -44,12 +43,12 @@ async def _tables(pool: asyncpg.Pool, *names: str) -> None:
 
 
 class Running:
-    """A group running in its own task, as in one API process."""
+    """A runner of several projections in its own task, as in one API process."""
 
-    def __init__(self, group: RunnerGroup) -> None:
-        self.group = group
-        self.runners = group.runners
-        self.task = asyncio.create_task(group.run())
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self.runner = runner
+        self.tracked = runner.tracked
+        self.task = asyncio.create_task(runner.run())
 
     async def stop(self) -> None:
         """Stop as a process exit would: its connection, and so its locks, go away."""
@@ -63,8 +62,7 @@ async def running(dsn: str, *projections: Projection, page_size: int = 1000
                   ) -> AsyncIterator[Running]:
     notifier = LogNotifier(dsn)
     await notifier.start()
-    run = Running(RunnerGroup(dsn, [ProjectionRunner(dsn, p, notifier) for p in projections],
-                              notifier, page_size=page_size))
+    run = Running(ProjectionRunner(dsn, projections, notifier, page_size=page_size))
     try:
         yield run
     finally:
@@ -73,7 +71,7 @@ async def running(dsn: str, *projections: Projection, page_size: int = 1000
 
 
 def reached(group: Running, position: int) -> bool:
-    return all(r.state.active and r.state.position >= position for r in group.runners.values())
+    return all(t.state.active and t.state.position >= position for t in group.tracked.values())
 
 
 async def _applied(pool: asyncpg.Pool, name: str) -> list[tuple[int, int]]:
@@ -112,10 +110,10 @@ async def test_a_failing_projection_stops_alone_and_the_others_go_on(
     bad = first - 4
     async with running(dsn, counting("steady", TICK), counting("fragile", TICK, fail_at=bad),
                        page_size=3) as group:
-        fragile = group.runners["fragile"].state
+        fragile = group.tracked["fragile"].state
         await wait_until(lambda: fragile.failed, 10, "the fragile projection to stop")
         later = await append_events(pool, 5, TICK)
-        await wait_until(lambda: group.runners["steady"].state.position >= later, 10,
+        await wait_until(lambda: group.tracked["steady"].state.position >= later, 10,
                          "the steady projection to go on")
         assert fragile.failed and f"cannot apply {bad}" in (fragile.last_error or "")
 
@@ -138,7 +136,7 @@ async def test_a_second_group_stands_by_and_takes_over_when_the_first_stops(
         await wait_until(lambda: reached(first, 5), 10, "the first group to catch up")
         async with running(dsn, *projections) as second:
             await asyncio.sleep(1.5)  # more than one lock retry
-            assert not any(r.state.active for r in second.runners.values())
+            assert not any(t.state.active for t in second.tracked.values())
             last = await append_events(pool, 5, OTHER)
             await wait_until(lambda: reached(first, last), 10, "the first group to go on")
             # The first "process" stops; the standby takes over within a lock retry.
