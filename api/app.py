@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from api import bootstrap
+from api.areas import PROJECTIONS
 from api.auth import signing_secret
 from api.config import Settings
 from api.export import ExportEndpoint
@@ -36,7 +37,6 @@ from eventstore.integrity.hasher import LogHasher
 from projections.feed.live import EventFeed
 from projections.integrations.nats import NatsRelay, relay_config
 from projections.integrations.webhooks import DeliveryConfig, WebhookDeliverer
-from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 
 PROJECTION_POSITION = Gauge("grassroots_projection_position", "Last log position applied", ["name"])

@@ -29,7 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.auth import InvalidToken, from_header
+from domain.shared.ports import RecordedEvent
+from domain.shared.privacy import TRUSTED, Viewer
 from eventstore.integrity.evidence import write_evidence
+from eventstore.postgres import EVENT_COLUMNS, row_to_event
+from projections.feed.document import event_document, select_fields
 
 CSV_COLUMNS = (
     "position", "recorded_at", "business_date", "organization_id", "fund_id", "fund_year",
@@ -110,26 +114,47 @@ def _line(values: list[object]) -> str:
     return out.getvalue()
 
 
-async def csv_lines(conn: asyncpg.Connection, selection: Selection) -> AsyncIterator[str]:
-    """The export as CSV text, one line at a time (header first)."""
+_CSV_EVENT_FIELDS = select_fields("position", "recordedAt", "streamType", "type", "actor",
+                                  "actorRoles", "reason", "correlationId", "eventId")
+"""The CSV's columns that come from the event document (no payload: nothing personal)."""
+_EVENT_COLUMNS = ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(","))
+
+
+def _payload_id(event: RecordedEvent, key: str) -> object:
+    payload = event.payload
+    return payload.get(key) if isinstance(payload, dict) else None
+
+
+async def csv_lines(conn: asyncpg.Connection, selection: Selection,
+                    viewer: Viewer = TRUSTED) -> AsyncIterator[str]:
+    """The export as CSV text, one line at a time (header first).
+
+    The event's own columns come from its event document (``projections.feed.document``,
+    as ``viewer`` may see it); the money columns from ``fund_movements``; an inspection's
+    organization and a project's id, for events without a movement, from the payload in
+    its current shape (upcast, as every reader of the log reads it).
+    """
     where, args = selection.where()
     yield "\ufeff" + _line(list(CSV_COLUMNS))
     sql = (
-        "SELECT e.position, e.recorded_at, m.business_date,"
-        " coalesce(f.organization_id, (e.payload->>'organization_id')::uuid) AS organization_id,"
-        " f.id AS fund_id, f.year, f.kind, e.stream_type, e.event_type, m.movement, m.amount,"
-        " m.balance_after, coalesce(m.project_id, (e.payload->>'project_id')::uuid) AS project_id,"
-        " m.payment_id, m.reference, e.actor, e.actor_roles, e.reason, e.correlation_id, e.event_id "
+        f"SELECT {_EVENT_COLUMNS}, m.business_date, f.organization_id AS fund_organization_id,"
+        " f.id AS fund_id, f.year, f.kind, m.movement, m.amount, m.balance_after,"
+        " m.project_id AS movement_project_id, m.payment_id, m.reference "
         f"{_FROM} WHERE {where} ORDER BY e.position"
     )
     async with conn.transaction(readonly=True):
         async for r in conn.cursor(sql, *args, prefetch=500):
+            event = row_to_event(r)
+            doc = event_document(event, viewer, fields=_CSV_EVENT_FIELDS)
+            organization_id = r["fund_organization_id"] or _payload_id(event, "organization_id")
+            project_id = r["movement_project_id"] or _payload_id(event, "project_id")
             yield _line([
-                r["position"], r["recorded_at"].isoformat(), r["business_date"],
-                r["organization_id"], r["fund_id"], r["year"], r["kind"], r["stream_type"],
-                r["event_type"], r["movement"], r["amount"], r["balance_after"], r["project_id"],
-                r["payment_id"], _text(r["reference"]), _text(r["actor"]),
-                " ".join(r["actor_roles"]), _text(r["reason"]), r["correlation_id"], r["event_id"],
+                doc["position"], doc["recordedAt"], r["business_date"],
+                organization_id, r["fund_id"], r["year"], r["kind"], doc["streamType"],
+                doc["type"], r["movement"], r["amount"], r["balance_after"], project_id,
+                r["payment_id"], _text(r["reference"]), _text(doc["actor"]),
+                " ".join(doc["actorRoles"]), _text(doc["reason"]), doc["correlationId"],
+                doc["eventId"],
             ])
 
 
@@ -160,10 +185,14 @@ async def jsonl_lines(conn: asyncpg.Connection, selection: Selection) -> AsyncIt
                 await task
 
 
-def lines(conn: asyncpg.Connection, selection: Selection, fmt: str) -> AsyncIterator[str]:
+def lines(conn: asyncpg.Connection, selection: Selection, fmt: str,
+          viewer: Viewer = TRUSTED) -> AsyncIterator[str]:
+    """The export's lines. ``viewer`` is the requesting actor (``TRUSTED`` for the
+    operator's command line). The CSV carries no payload; the JSON lines are evidence,
+    which carries every stored column unmasked (a masked record would prove nothing)."""
     if fmt not in FORMATS:
         raise ExportError(f"format is one of {', '.join(FORMATS)}")
-    return csv_lines(conn, selection) if fmt == "csv" else jsonl_lines(conn, selection)
+    return csv_lines(conn, selection, viewer) if fmt == "csv" else jsonl_lines(conn, selection)
 
 
 class ExportEndpoint:
@@ -205,7 +234,7 @@ class ExportEndpoint:
 
         async def body() -> AsyncIterator[bytes]:
             async with pool.acquire() as conn:
-                async for line in lines(conn, selection, fmt):
+                async for line in lines(conn, selection, fmt, actor):
                     yield line.encode()
 
         what = f"fund-{selection.fund_id}" if selection.fund_id else f"org-{selection.organization_id}"

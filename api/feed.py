@@ -4,12 +4,13 @@ It returns the same events in the same order as the ``events`` subscription: tho
 after ``after`` that match the filters and lie in the token's scope, never beyond the
 readable head (see ``projections.feed.reading``). ``next`` is the position to pass as
 ``after`` for the following page; it moves past events that do not match, so a poller
-never rescans them, and it never skips one that may still appear.
+never rescans them, and it never skips one that may still appear. Each event is the
+whole event document (``projections.feed.document.event_document``), personal data as
+the token's roles may see it (``domain.shared.privacy``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth import InvalidToken, from_header
-from api.graphql.types import PERSONAL_FIELDS
-from domain.shared.permissions import Actor
-from domain.shared.ports import RecordedEvent
+from projections.feed.document import event_document
 from projections.feed.reading import EventFilter, read_page, readable_head
 
 DEFAULT_LIMIT = 100
@@ -27,44 +26,6 @@ DEFAULT_LIMIT = 100
 
 class BadFeedRequest(ValueError):
     """A query parameter of ``GET /events`` is malformed."""
-
-
-def mask_personal_data(value: Any) -> Any:
-    """A copy of a payload with ID numbers and phones masked, at any depth."""
-    if isinstance(value, Mapping):
-        return {k: (PERSONAL_FIELDS[k](v) if k in PERSONAL_FIELDS and isinstance(v, str | None)
-                    else mask_personal_data(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_personal_data(v) for v in value]
-    return value
-
-
-def visible_payload(event: RecordedEvent, actor: Actor) -> dict[str, Any]:
-    """The event's payload as ``actor`` may see it (masked as on ``Member``)."""
-    if actor.sees_personal_data:
-        return dict(event.payload)
-    return mask_personal_data(event.payload)  # type: ignore[no-any-return]
-
-
-def event_document(event: RecordedEvent, actor: Actor) -> dict[str, Any]:
-    """One event as JSON, with the field names of the GraphQL ``LogEvent`` type."""
-    return {
-        "position": event.position,
-        "eventId": str(event.event_id),
-        "type": event.event_type,
-        "streamId": str(event.stream_id),
-        "streamType": event.stream_type,
-        "version": event.version,
-        "schemaVersion": event.schema_version,
-        "recordedAt": event.recorded_at.isoformat(),
-        "actor": event.actor,
-        "actorRoles": list(event.actor_roles),
-        "correlationId": None if event.correlation_id is None else str(event.correlation_id),
-        "causationId": None if event.causation_id is None else str(event.causation_id),
-        "commandId": event.command_id,
-        "reason": event.reason,
-        "payload": visible_payload(event, actor),
-    }
 
 
 def _names(request: Request, key: str) -> frozenset[str] | None:
@@ -120,7 +81,7 @@ class FeedEndpoint:
         head = await readable_head(s.pool)
         page, scanned = await read_page(s.pool, after, limit, flt, actor.scope, head=head)
         return JSONResponse({
-            "events": [event_document(fe.event, actor) for fe in page],
+            "events": [event_document(fe.event, actor) for fe in page],  # every field
             "next": max(scanned, after),
             "head": head,
         })

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from api.areas import PROJECTIONS
 from api.audit import fund_as_of, fund_balance_on
 from domain.funds.aggregate import AllocationSource, Fund, FundKind, SpendingCategory
 from domain.shared import events as ev
@@ -42,7 +43,6 @@ from domain.shared.ports import Append, Metadata
 from eventstore.db import create_pool
 from eventstore.migrate import migrate
 from eventstore.postgres import PostgresEventStore
-from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 
 META = Metadata(actor="bench", actor_roles=("finance_officer",), correlation_id=uuid4())

@@ -42,13 +42,13 @@ import asyncpg  # noqa: E402
 from bench_foundation import ESTABLISH, MEMBERS_PAGE, REGISTER, member_input  # noqa: E402
 
 from api import bootstrap  # noqa: E402
+from api.areas import PROJECTIONS  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.graphql.core.context import Context, Loaders  # noqa: E402
 from api.graphql.schema import schema  # noqa: E402
 from domain.shared.permissions import Actor, Role  # noqa: E402
 from eventstore.db import connect, create_pool  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
-from projections.runtime.registry import PROJECTIONS  # noqa: E402
 from projections.runtime.supervisor import Supervisor  # noqa: E402
 
 STATEMENTS: Counter[str] = Counter()

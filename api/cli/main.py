@@ -101,9 +101,9 @@ def migrate() -> None:
 @app.command()
 def rebuild(name: str = typer.Argument(None, help="Projection to rebuild; all if omitted.")) -> None:
     """Replay the log into fresh read-model tables and swap them in."""
+    from api.areas import PROJECTIONS
     from api.database import database
     from projections.runtime.rebuild import rebuild as run_rebuild
-    from projections.runtime.registry import PROJECTIONS
 
     settings = _settings()
     names = [name] if name else list(PROJECTIONS)

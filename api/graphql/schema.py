@@ -12,7 +12,9 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.areas import API_AREAS
 from api.graphql.core import errors
+from api.graphql.core.area import ApiArea, NodeLookup
 from api.graphql.core.execution import EXECUTION_CONTEXT
 from api.graphql.core.limits import (  # noqa: F401 (the limits, re-exported for tests and tools)
     DEFAULT_RULES,
@@ -22,14 +24,8 @@ from api.graphql.core.limits import (  # noqa: F401 (the limits, re-exported for
     MAX_TOKENS,
     SettingsLimits,
 )
-from api.graphql.feed.subscriptions import Subscription, sharing_event_results
-from api.graphql.fund_types import MONEY_SCALAR, Fund, Inspection, Money, Project
-from api.graphql.funds import FundMutations, FundQueries
-from api.graphql.integrity.schema import IntegrityMutations, IntegrityQueries
-from api.graphql.mutations import OrganizationMutations
-from api.graphql.queries import OrganizationQueries
-from api.graphql.types import Member, Organization, Transfer
-from api.graphql.webhooks.schema import WebhookMutations, WebhookQueries
+from api.graphql.core.queries import CoreQueries
+from api.graphql.feed.subscriptions import sharing_event_results
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -48,16 +44,23 @@ class ReportPosition(SchemaExtension):
         return {"position": self.execution_context.context.position}
 
 
-# One root type per operation, composed from the areas by inheritance: each area keeps
-# its fields in its own module, and adding an area is one line here.
-@strawberry.type(description="Everything you can read: organizations, members, transfers, the log.")
-class Query(OrganizationQueries, FundQueries, WebhookQueries, IntegrityQueries):
-    pass
+def _root(name: str, description: str, parts: list[type]) -> type:
+    """One root type composed from the areas' parts by inheritance (fields keep their order)."""
+    return strawberry.type(type(name, tuple(parts), {}), description=description)
 
 
-@strawberry.type(description="Everything you can change; each mutation returns a result union.")
-class Mutation(OrganizationMutations, FundMutations, WebhookMutations, IntegrityMutations):
-    pass
+def _parts(areas: tuple[ApiArea, ...], kind: str) -> list[type]:
+    return [part for area in areas if (part := getattr(area, kind)) is not None]
+
+
+Query = _root("Query", "Everything you can read: organizations, members, transfers, the log.",
+              [CoreQueries, *_parts(API_AREAS, "query")])
+Mutation = _root("Mutation", "Everything you can change; each mutation returns a result union.",
+                 _parts(API_AREAS, "mutation"))
+Subscription = _root("Subscription", "Live updates over WebSocket (graphql-transport-ws).",
+                     _parts(API_AREAS, "subscription"))
+ERROR_TYPES = (*errors.SHARED, *(t for area in API_AREAS for t in area.errors))
+errors.install(errors.by_class(ERROR_TYPES))
 
 
 # The limits (api/graphql/core/limits.py) take their page sizes from the settings of the
@@ -85,11 +88,11 @@ class _Schema(strawberry.Schema):
 
 
 schema = _Schema(
-    config=StrawberryConfig(scalar_map={Money: MONEY_SCALAR}),
+    config=StrawberryConfig(scalar_map={k: v for area in API_AREAS for k, v in area.scalars.items()}),
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Organization, Member, Transfer, Fund, Project, Inspection, *errors.BY_CLASS.values()],
+    types=[*(t for area in API_AREAS for t in area.types), *ERROR_TYPES],
     extensions=[
         SettingsLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
@@ -99,6 +102,8 @@ schema = _Schema(
     ],
     execution_context_class=sharing_event_results(EXECUTION_CONTEXT),
 )
+schema.nodes = NodeLookup.of(API_AREAS)  # type: ignore[attr-defined]
+"""``node(id)`` asks the areas, through ``info.schema``."""
 
 
 def export_sdl() -> str:

@@ -25,6 +25,12 @@ per line, in this order:
 The leaf is recomputed from the columns with the canonical encoding documented in
 ``eventstore/integrity.py``; never taken from ``leafHash``, which only helps to say
 *what* differs.
+
+An event line is the stored record, not the readers' event document
+(``projections.feed.document``): the payload as stored (not upcast, not masked:
+``domain.shared.privacy`` exempts tamper evidence, since a masked record would prove
+nothing), the stored ``schemaVersion``, ``recordedAt`` in the canonical UTC form and
+``eventType`` for the type, because the verifier re-hashes exactly these values.
 """
 
 from __future__ import annotations

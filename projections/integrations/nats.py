@@ -6,8 +6,10 @@
   hold (``.``, ``*``, ``>``, whitespace) become ``_``.
 - Header ``Nats-Msg-Id`` = the event id, so JetStream drops a message it already
   stored within the stream's duplicate window; ``Grassroots-Position`` = the position.
-- Body: the event as JSON, in full (system-level: no masking; control who may read
-  the stream with NATS accounts and permissions).
+- Body: the event document (``projections.feed.document.integration_body``: every field
+  but ``commandId``, compact JSON), payload in its current shape (upcast like every
+  other reader's) and complete (system-level: no masking; control who may read the
+  stream with NATS accounts and permissions). Webhooks send the same bytes.
 - Publishes are pipelined (bounded in flight) and their acks awaited in order; the
   position recorded in ``relay_positions`` only ever covers events whose own ack and
   every earlier ack arrived. After a crash the relay republishes from there and
@@ -21,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -37,18 +38,15 @@ from nats.js.api import StorageType, StreamConfig
 from domain.shared.ports import RecordedEvent
 from eventstore.db import init_connection
 from eventstore.notifier import LogNotifier
+from eventstore.postgres import EVENT_COLUMNS, row_to_event
 from eventstore.reconnect import run_reconnecting
+from projections.feed.document import integration_body
 
 log = logging.getLogger(__name__)
 
 SUBJECT_PREFIX = "grassroots"
 _BAD_TOKEN = re.compile(r"[.*>\s]")
-_SELECT = (
-    "SELECT position, event_id, event_type, stream_id, stream_type, version, schema_version,"
-    " recorded_at, actor, actor_roles, correlation_id, causation_id, reason,"
-    " payload::text AS payload_text"
-    " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
-)
+_SELECT = f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 _TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.InterfaceError,
               asyncpg.PostgresConnectionError, asyncpg.exceptions.AdminShutdownError,
               asyncpg.exceptions.CannotConnectNowError, nats.errors.Error)
@@ -63,35 +61,12 @@ def subject_for(stream_type: str, event_type: str) -> str:
     return f"{SUBJECT_PREFIX}.{_token(stream_type)}.{_token(event_type.rsplit('.', 1)[-1])}"
 
 
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def event_body(row: Any) -> bytes:
-    """The JSON document of one event (a log row read with ``payload::text``)."""
-    head = {
-        "position": row["position"], "eventId": str(row["event_id"]), "type": row["event_type"],
-        "streamId": str(row["stream_id"]), "streamType": row["stream_type"],
-        "version": row["version"], "schemaVersion": row["schema_version"],
-        "recordedAt": row["recorded_at"].isoformat(), "actor": row["actor"],
-        "actorRoles": list(row["actor_roles"]), "correlationId": _opt(row["correlation_id"]),
-        "causationId": _opt(row["causation_id"]), "reason": row["reason"],
-    }
-    # The payload is spliced in as PostgreSQL wrote it: no decode and re-encode.
-    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-    return f'{text[:-1]},"payload":{row["payload_text"]}}}'.encode()
-
-
-def recorded_event_body(e: RecordedEvent) -> bytes:
-    """The same JSON document as ``event_body``, from a ``RecordedEvent``."""
-    row = {f: getattr(e, f) for f in _FIELDS}
-    row["payload_text"] = json.dumps(e.payload, ensure_ascii=False, separators=(",", ":"))
-    return event_body(row)
-
-
-_FIELDS = ("position", "event_id", "event_type", "stream_id", "stream_type", "version",
-           "schema_version", "recorded_at", "actor", "actor_roles", "correlation_id",
-           "causation_id", "reason")
+def event_body(event: RecordedEvent | asyncpg.Record) -> bytes:
+    """The message body of one event (a ``RecordedEvent``, or a log row read with
+    ``EVENT_COLUMNS``, which is upcast first): ``integration_body``."""
+    if not isinstance(event, RecordedEvent):
+        event = row_to_event(event)
+    return integration_body(event)
 
 
 def relay_lock_key(name: str) -> int:
@@ -204,11 +179,12 @@ class NatsRelay:
         error: BaseException | None = None
         try:
             for row in rows:
+                event = row_to_event(row)
                 futures.append(await js.publish_async(
-                    subject_for(row["stream_type"], row["event_type"]), event_body(row),
+                    subject_for(event.stream_type, event.event_type), integration_body(event),
                     wait_stall=self.config.ack_timeout,
-                    headers={"Nats-Msg-Id": str(row["event_id"]),
-                             "Grassroots-Position": str(row["position"])},
+                    headers={"Nats-Msg-Id": str(event.event_id),
+                             "Grassroots-Position": str(event.position)},
                 ))
         except (nats.errors.Error, OSError) as exc:
             error = exc

@@ -9,6 +9,8 @@
   next retry). Failures are retried after ``tenacity``'s exponential backoff with
   jitter; the schedule survives restarts. After ``max_failures`` consecutive failures
   the subscription is paused through the domain (``Webhook.Paused`` by the system).
+- Body: the same bytes as the NATS message (``integration_body`` of
+  ``projections.feed.document``): complete, without ``commandId``; admins register them.
 - Signature: ``Grassroots-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
   "<t>." + body with the subscription's secret>``; receivers refuse timestamps more
   than 5 minutes away from their clock.
@@ -41,8 +43,8 @@ from domain.shared.ports import RecordedEvent
 from eventstore.db import init_connection
 from eventstore.notifier import LogNotifier
 from eventstore.reconnect import run_reconnecting
+from projections.feed.document import integration_body
 from projections.feed.reading import EventFilter, read_page
-from projections.integrations.nats import recorded_event_body
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +249,7 @@ class WebhookDeliverer:
     async def _deliver(self, hook: asyncpg.Record, secret: str, event: RecordedEvent) -> bool:
         """POST until a 2xx; False if the subscription had to be paused."""
         hook_id = hook["id"]
-        body = recorded_event_body(event)
+        body = integration_body(event)
         while True:
             state = await self.pool.fetchrow(
                 "SELECT consecutive_failures, next_attempt_at FROM webhook_cursors"

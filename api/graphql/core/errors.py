@@ -1,11 +1,18 @@
-"""Typed errors returned in mutation result unions, one per stable domain error code."""
+"""Typed errors returned in mutation result unions, one per stable domain error code.
+
+The common ones live here; each area declares its own (``api/graphql/<area>/errors.py``)
+with ``error_type`` and lists them in its ``ApiArea``. The schema composition installs
+the mapping from domain error classes to these types (``install``), built from the one
+list of areas.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 import strawberry
 
 from domain.shared import errors as de
-from domain.webhooks.aggregate import WebhookNotAllowed as WebhookNotAllowedError
 
 
 @strawberry.interface(description="An expected failure: nothing was recorded.")
@@ -15,55 +22,52 @@ class Error:
     field: str | None = strawberry.field(description="The input field at fault, if one is.")
 
 
-def _error(name: str, description: str) -> type:
+def error_type(name: str, description: str, *answers: type[de.DomainError]) -> type:
+    """A GraphQL error type answering the domain errors ``answers``."""
     cls = type(name, (Error,), {"__doc__": description})
-    return strawberry.type(cls, description=description)
+    made = strawberry.type(cls, description=description)
+    made.answers = answers  # type: ignore[attr-defined]
+    return made
 
 
-ValidationError = _error("ValidationError", "A value in the input is malformed or out of range.")
-NotAuthorized = _error("NotAuthorized", "Your roles or organization scope do not allow this.")
-NotFound = _error("NotFound", "The object does not exist or lies outside your scope.")
-AlreadyExists = _error("AlreadyExists", "A unique value (division code, ID number) is taken.")
-IllegalParent = _error("IllegalParent", "This kind of organization cannot sit under that parent.")
-OrganizationNotEmpty = _error("OrganizationNotEmpty", "The organization still has members or children.")
-OrganizationDissolved = _error("OrganizationDissolved", "The organization was dissolved.")
-TransferNotAllowed = _error("TransferNotAllowed", "The transfer's state does not allow this step.")
-LetterExpired = _error("LetterExpired", "The letter is past its validity; a justification is needed.")
-VersionConflict = _error("VersionConflict", "The object changed since you read it; reload and retry.")
-IdempotencyKeyReused = _error("IdempotencyKeyReused", "The idempotency key was used for other input.")
-ForbiddenPurpose = _error("ForbiddenPurpose", "Earmarked money never pays for this purpose.")
-InsufficientFunds = _error("InsufficientFunds", "The fund's available balance, after commitments, is too small.")
-AmountExceedsApproval = _error("AmountExceedsApproval", "Payments would exceed the approved amount.")
-ProjectNotAllowed = _error("ProjectNotAllowed", "The project's or payment's state does not allow this step.")
-FundClosed = _error("FundClosed", "The fund's fiscal year is closed.")
-InspectionNotAllowed = _error("InspectionNotAllowed", "The inspection's state does not allow this step.")
-WebhookNotAllowed = _error("WebhookNotAllowed", "The webhook's status does not allow this (paused, active, removed).")
+ValidationError = error_type("ValidationError", "A value in the input is malformed or out of range.",
+                             de.InvalidInput)
+NotAuthorized = error_type("NotAuthorized", "Your roles or organization scope do not allow this.", de.NotAuthorized)
+NotFound = error_type("NotFound", "The object does not exist or lies outside your scope.", de.NotFound)
+AlreadyExists = error_type("AlreadyExists", "A unique value (division code, ID number) is taken.",
+                           de.AlreadyExists, de.ClaimConflict)
+VersionConflict = error_type("VersionConflict", "The object changed since you read it; reload and retry.",
+                             de.VersionConflict)
+IdempotencyKeyReused = error_type("IdempotencyKeyReused", "The idempotency key was used for other input.",
+                                  de.IdempotencyKeyReused)
 
-BY_CLASS: dict[type[de.DomainError], type] = {
-    WebhookNotAllowedError: WebhookNotAllowed,
-    de.InvalidInput: ValidationError,
-    de.NotAuthorized: NotAuthorized,
-    de.NotFound: NotFound,
-    de.AlreadyExists: AlreadyExists,
-    de.ClaimConflict: AlreadyExists,
-    de.IllegalParent: IllegalParent,
-    de.OrganizationNotEmpty: OrganizationNotEmpty,
-    de.OwnerNotVacant: OrganizationNotEmpty,
-    de.OrganizationDissolved: OrganizationDissolved,
-    de.TransferNotAllowed: TransferNotAllowed,
-    de.LetterExpired: LetterExpired,
-    de.VersionConflict: VersionConflict,
-    de.IdempotencyKeyReused: IdempotencyKeyReused,
-    de.ForbiddenPurpose: ForbiddenPurpose,
-    de.InsufficientFunds: InsufficientFunds,
-    de.AmountExceedsApproval: AmountExceedsApproval,
-    de.ProjectNotAllowed: ProjectNotAllowed,
-    de.FundClosed: FundClosed,
-    de.InspectionNotAllowed: InspectionNotAllowed,
-}
 COMMON = (ValidationError, NotAuthorized, NotFound, VersionConflict, IdempotencyKeyReused)
+"""Every mutation may answer these."""
+SHARED = (*COMMON, AlreadyExists)
+
+_BY_CLASS: dict[type[de.DomainError], type] = {}
+
+
+def by_class(types: Iterable[type]) -> dict[type[de.DomainError], type]:
+    """Domain error class -> GraphQL error type, for these error types (each answered once)."""
+    found: dict[type[de.DomainError], type] = {}
+    for t in types:
+        for answered in t.answers:  # type: ignore[attr-defined]
+            if answered in found:
+                raise ValueError(f"{answered.__name__} is answered by {found[answered].__name__} and {t.__name__}")
+            found[answered] = t
+    return found
+
+
+def install(mapping: Mapping[type[de.DomainError], type]) -> None:
+    """Called once by the schema composition with every area's error types."""
+    _BY_CLASS.clear()
+    _BY_CLASS.update(mapping)
 
 
 def to_graphql(exc: de.DomainError) -> object:
-    cls = BY_CLASS[type(exc)]
-    return cls(code=exc.code, message=exc.message, field=exc.field)
+    for cls in type(exc).__mro__:
+        found = _BY_CLASS.get(cls)
+        if found is not None:
+            return found(code=exc.code, message=exc.message, field=exc.field)
+    raise LookupError(f"no GraphQL error type answers {type(exc).__name__}: is its area listed?")

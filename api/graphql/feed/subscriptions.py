@@ -37,12 +37,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from api import views
 from api.auth import InvalidToken, from_header
-from api.feed import visible_payload
 from api.graphql.core.context import Context, Info, Loaders
-from api.graphql.queries import load_member, load_organization, load_transfer
-from api.graphql.types import Member, Organization, Transfer
+from api.graphql.members.queries import load_member, load_transfer
+from api.graphql.members.types import Member, Transfer
+from api.graphql.organizations.queries import load_organization
+from api.graphql.organizations.types import Organization
 from domain.shared.permissions import Actor
 from domain.shared.ports import RecordedEvent
+from domain.shared.privacy import may_see_personal_data
+from projections.feed.document import event_document
 from projections.feed.live import EventFeed, FeedClosed, Predicate
 from projections.feed.reading import EventFilter
 
@@ -95,19 +98,30 @@ _SHARED_LIMIT = 256
 _log_events: OrderedDict[tuple[UUID, bool], LogEvent] = OrderedDict()
 
 
+_ATTRIBUTES = {
+    "position": "position", "eventId": "event_id", "type": "type", "streamId": "stream_id",
+    "streamType": "stream_type", "version": "version", "schemaVersion": "schema_version",
+    "recordedAt": "recorded_at", "actor": "actor", "actorRoles": "actor_roles",
+    "correlationId": "correlation_id", "causationId": "causation_id", "commandId": "command_id",
+    "reason": "reason", "payload": "payload",
+}
+"""Event document field -> ``LogEvent`` attribute (the GraphQL field names are the same)."""
+
+
 def log_event(e: RecordedEvent, actor: Actor) -> LogEvent:
-    """The event as ``LogEvent``: one shared object per event and masking, not per subscriber."""
-    key = (e.event_id, actor.sees_personal_data)
+    """The event as ``LogEvent``: one shared object per event and masking, not per subscriber.
+
+    Built from the event document (``projections.feed.document``), so a subscriber gets
+    what ``GET /events`` returns. The GraphQL scalars print ids and ``recordedAt`` as the
+    document does (``recordedAt`` stays the datetime the ``DateTime`` scalar needs).
+    """
+    key = (e.event_id, may_see_personal_data(actor))
     found = _log_events.get(key)
     if found is not None:
         return found
-    found = LogEvent(
-        position=e.position, event_id=e.event_id, type=e.event_type, stream_id=e.stream_id,
-        stream_type=e.stream_type, version=e.version, schema_version=e.schema_version,
-        recorded_at=e.recorded_at, actor=e.actor, actor_roles=list(e.actor_roles),
-        correlation_id=e.correlation_id, causation_id=e.causation_id, command_id=e.command_id,
-        reason=e.reason, payload=visible_payload(e, actor), shared_key=key,
-    )
+    values = {_ATTRIBUTES[name]: value for name, value in event_document(e, actor).items()}
+    values["recorded_at"] = e.recorded_at  # printed by DateTime as the document's recordedAt
+    found = LogEvent(**values, shared_key=key)
     _log_events[key] = found
     if len(_log_events) > _SHARED_LIMIT:
         _log_events.popitem(last=False)

@@ -26,7 +26,7 @@ from api import views
 from api.graphql.core import errors as e
 from api.graphql.core.common import result_union
 from api.graphql.core.context import Info
-from api.graphql.types import Connection, Edge, PageInfo
+from api.graphql.core.relay import Connection, Edge, PageInfo
 from api.signing import signing_key
 from domain.shared.errors import NotAuthorized
 from domain.shared.permissions import Actor, Role
@@ -150,18 +150,8 @@ RecordCheckpointResult = result_union("RecordCheckpointResult", CheckpointPayloa
 async def _stream_visible(info: Info, stream_id: UUID, stream_type: str) -> bool:
     if info.context.actor.scope is None:
         return True
-    from api.graphql import (
-        funds,
-        queries,  # the areas that know each stream's scope
-    )
-
-    loaders = {
-        "Fund": funds.load_fund,
-        "Project": funds.load_project,
-        "Inspection": funds.load_inspection,
-    }
-    load = loaders.get(stream_type, queries.load_node)
-    return await load(info, stream_id) is not None
+    # Each area looks up its own streams, scoped like a query (the Relay node lookup).
+    return await info.schema.nodes.load(info, stream_type, stream_id) is not None
 
 
 @strawberry.type(description="Tamper evidence: checkpoints and proofs (district admins, auditors).")

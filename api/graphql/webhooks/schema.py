@@ -14,11 +14,12 @@ import asyncpg
 import strawberry
 
 from api import views
-from api.graphql.core import errors as e
 from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
-from api.graphql.queries import load_organization
-from api.graphql.types import Connection, Edge, Organization, PageInfo
+from api.graphql.core.relay import Connection, Edge, PageInfo
+from api.graphql.organizations.queries import load_organization
+from api.graphql.organizations.types import Organization
+from api.graphql.webhooks.errors import WebhookNotAllowed
 from domain.shared.commands import Outcome
 from domain.shared.permissions import Actor, Role
 from domain.webhooks.aggregate import WebhookStatus
@@ -254,9 +255,9 @@ class WebhookPayload:
 
 
 RegisterResult = result_union("RegisterWebhookResult", WebhookRegistration)
-PauseResult = result_union("PauseWebhookResult", WebhookPayload, e.WebhookNotAllowed)
-ResumeResult = result_union("ResumeWebhookResult", WebhookPayload, e.WebhookNotAllowed)
-RemoveResult = result_union("RemoveWebhookResult", WebhookPayload, e.WebhookNotAllowed)
+PauseResult = result_union("PauseWebhookResult", WebhookPayload, WebhookNotAllowed)
+ResumeResult = result_union("ResumeWebhookResult", WebhookPayload, WebhookNotAllowed)
+RemoveResult = result_union("RemoveWebhookResult", WebhookPayload, WebhookNotAllowed)
 
 
 async def _present(info: Info, o: Outcome) -> WebhookPayload:

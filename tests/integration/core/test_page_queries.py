@@ -15,11 +15,11 @@ from typing import Any
 
 import asyncpg
 
+from api.areas import PROJECTIONS
 from api.config import Settings
 from api.graphql.core.context import Context, Loaders
 from api.graphql.schema import schema
 from domain.shared.permissions import Actor, Role
-from projections.runtime.registry import PROJECTIONS
 from tests.integration.support import build_world, catch_up, commands, register
 
 

@@ -9,10 +9,10 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from api.areas import PROJECTIONS
 from domain.members.aggregate import Gender, Standing, TransferScope
 from domain.organizations.aggregate import OrganizationKind as K
 from domain.shared.commands import Outcome
-from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 from tests.integration.support import NOW, TODAY, catch_up, commands, register, req
 from tests.usecases import UseCases

@@ -12,12 +12,12 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from api.areas import PROJECTIONS
 from domain.members.aggregate import TransferScope
 from domain.shared.ports import RecordedEvent
 from eventstore.notifier import LogNotifier
 from projections.feed.live import EventFeed, SubscriberFellBehind, TooManySubscribers
 from projections.feed.reading import EventFilter, read_events, readable_head
-from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 from tests.integration.support import (
     append_events,

@@ -6,11 +6,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from api.areas import PROJECTIONS
 from domain.shared.ports import Append, Metadata, NewEvent
 from eventstore.postgres import PostgresEventStore
 from projections import event_scopes, organizations
 from projections.feed.reading import EventFilter, read_events, read_page, readable_head
-from projections.runtime.registry import PROJECTIONS
 from tests.integration.support import build_world, catch_up, commands, head, req
 
 

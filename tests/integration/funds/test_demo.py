@@ -7,9 +7,9 @@ from datetime import date
 import asyncpg
 import pytest
 
+from api.areas import PROJECTIONS
 from api.cli.demo import load_demo
 from domain.shared.errors import AlreadyExists
-from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 
 

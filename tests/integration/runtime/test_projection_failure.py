@@ -12,11 +12,11 @@ import time
 
 import asyncpg
 
+from api.areas import PROJECTIONS
 from domain.shared.ports import RecordedEvent
 from eventstore.notifier import LogNotifier
 from projections.runtime.base import Projection
 from projections.runtime.rebuild import rebuild
-from projections.runtime.registry import PROJECTIONS
 from projections.runtime.runner import ProjectionRunner
 from projections.runtime.supervisor import Supervisor
 from tests.integration.support import (

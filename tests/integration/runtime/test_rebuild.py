@@ -9,11 +9,11 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from api.areas import PROJECTIONS
 from domain.shared.ports import RecordedEvent
 from projections.runtime import rebuild as rebuild_module
 from projections.runtime.base import Handler, Projection
 from projections.runtime.rebuild import rebuild
-from projections.runtime.registry import PROJECTIONS
 from projections.runtime.supervisor import Supervisor
 from tests.integration.support import (
     build_world,

@@ -1,8 +1,4 @@
-"""Mutations: one input each, a result union of a payload and typed errors.
-
-Every mutation goes through the domain's command handlers, then waits (bounded) for
-the read models to reach the command's log position, so the payload shows the change.
-"""
+"""Mutations of members and transfers: each builds a command and hands it to the domain."""
 
 from __future__ import annotations
 
@@ -15,10 +11,12 @@ import strawberry
 
 from api import views
 from api.graphql.core import errors as e
-from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
+from api.graphql.core.common import execute, parse_id, result_union
 from api.graphql.core.context import Info
-from api.graphql.queries import load_member, load_organization, load_transfer
-from api.graphql.types import Member, Organization, Transfer
+from api.graphql.members.errors import LetterExpired, TransferNotAllowed
+from api.graphql.members.queries import load_member, load_transfer
+from api.graphql.members.types import Member, Transfer
+from api.graphql.organizations.errors import OrganizationDissolved
 from domain.members.aggregate import Gender, Standing, TransferScope
 from domain.members.commands import (
     AcceptMemberTransfer,
@@ -32,21 +30,8 @@ from domain.members.commands import (
     ReturnMemberTransfer,
     WithdrawMemberTransfer,
 )
-from domain.organizations.aggregate import OrganizationKind
-from domain.organizations.commands import (
-    DissolveOrganization,
-    EstablishOrganization,
-    MoveOrganization,
-    RenameOrganization,
-)
 from domain.shared.commands import Command, Outcome
 from domain.shared.errors import NotFound
-
-
-@strawberry.type(description="The organization as the read model has it after the change.")
-class OrganizationPayload:
-    organization: Organization | None = strawberry.field(description="The changed organization.")
-    position: int = strawberry.field(description="Log position of the change.")
 
 
 @strawberry.type(description="The member as the read model has it after the change.")
@@ -61,65 +46,43 @@ class TransferPayload:
     position: int = strawberry.field(description="Log position of the change.")
 
 
-OrgResult = result_union("EstablishOrganizationResult", OrganizationPayload, e.IllegalParent,
-                   e.AlreadyExists, e.OrganizationDissolved)
-RenameResult = result_union("RenameOrganizationResult", OrganizationPayload, e.OrganizationDissolved)
-MoveResult = result_union("MoveOrganizationResult", OrganizationPayload, e.IllegalParent,
-                    e.OrganizationDissolved)
-DissolveResult = result_union("DissolveOrganizationResult", OrganizationPayload,
-                        e.OrganizationNotEmpty, e.OrganizationDissolved)
 RegisterResult = result_union("RegisterMemberResult", MemberPayload, e.AlreadyExists,
-                        e.OrganizationDissolved)
+                        OrganizationDissolved)
+
+
 CorrectResult = result_union("CorrectMemberDetailsResult", MemberPayload)
+
+
 ConvertResult = result_union("ConvertMemberToFullResult", MemberPayload)
-RequestResult = result_union("RequestMemberTransferResult", TransferPayload, e.TransferNotAllowed,
-                       e.OrganizationDissolved)
-IssueResult = result_union("IssueTransferLetterResult", TransferPayload, e.TransferNotAllowed)
-AcceptResult = result_union("AcceptMemberTransferResult", TransferPayload, e.TransferNotAllowed,
-                      e.LetterExpired, e.OrganizationDissolved)
-ReturnResult = result_union("ReturnMemberTransferResult", TransferPayload, e.TransferNotAllowed)
-WithdrawResult = result_union("WithdrawMemberTransferResult", TransferPayload, e.TransferNotAllowed)
-ExpireResult = result_union("ExpireMemberTransferResult", TransferPayload, e.TransferNotAllowed)
-ConfirmResult = result_union("ConfirmTransferReceiptResult", TransferPayload, e.TransferNotAllowed)
+
+
+RequestResult = result_union("RequestMemberTransferResult", TransferPayload, TransferNotAllowed,
+                       OrganizationDissolved)
+
+
+IssueResult = result_union("IssueTransferLetterResult", TransferPayload, TransferNotAllowed)
+
+
+AcceptResult = result_union("AcceptMemberTransferResult", TransferPayload, TransferNotAllowed,
+                      LetterExpired, OrganizationDissolved)
+
+
+ReturnResult = result_union("ReturnMemberTransferResult", TransferPayload, TransferNotAllowed)
+
+
+WithdrawResult = result_union("WithdrawMemberTransferResult", TransferPayload, TransferNotAllowed)
+
+
+ExpireResult = result_union("ExpireMemberTransferResult", TransferPayload, TransferNotAllowed)
+
+
+ConfirmResult = result_union("ConfirmTransferReceiptResult", TransferPayload, TransferNotAllowed)
+
 
 _KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+
+
 _VERSION = "The version you last saw; if the object has moved on you get VersionConflict."
-
-
-@strawberry.input(description="Establish an organization under a parent.")
-class EstablishOrganizationInput:
-    kind: OrganizationKind = strawberry.field(description="What kind of organization.")
-    name: str = strawberry.field(description="Its name.")
-    parent_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The parent; null for a district root.")
-    code: str | None = strawberry.field(default=None, description="12-digit division code (streets, communities).")
-    established_on: date | None = strawberry.field(default=None, description="Defaults to today.")
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
-
-
-@strawberry.input(description="Rename an organization.")
-class RenameOrganizationInput:
-    id: strawberry.ID = strawberry.field(description="The organization.")
-    name: str = strawberry.field(description="The new name.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
-
-
-@strawberry.input(description="Move an organization (and its subtree) under a new parent.")
-class MoveOrganizationInput:
-    id: strawberry.ID = strawberry.field(description="The organization to move.")
-    new_parent_id: strawberry.ID = strawberry.field(description="Its new parent (a legal parent kind).")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
-
-
-@strawberry.input(description="Dissolve an organization that has no members and no children left.")
-class DissolveOrganizationInput:
-    id: strawberry.ID = strawberry.field(description="The organization.")
-    reason: str = strawberry.field(description="Why it is dissolved (recorded).")
-    dissolved_on: date | None = strawberry.field(default=None, description="Defaults to today.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Register a member in a home organization.")
@@ -211,13 +174,6 @@ class ConfirmTransferReceiptInput:
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-def _org_payload(info: Info) -> Callable[[Outcome], Awaitable[OrganizationPayload]]:
-    async def present(o: Outcome) -> OrganizationPayload:
-        info.context.loaders.forget(o.id)
-        return OrganizationPayload(organization=await load_organization(info, o.id), position=o.position)
-    return present
-
-
 def _member_payload(info: Info) -> Callable[[Outcome], Awaitable[MemberPayload]]:
     async def present(o: Outcome) -> MemberPayload:
         return MemberPayload(member=await load_member(info, o.id, fresh=True), position=o.position)
@@ -247,31 +203,8 @@ async def _member_of(info: Info, transfer_id: strawberry.ID) -> tuple[UUID, UUID
     return row["member_id"], tid
 
 
-@strawberry.type(description="Change organizations, members and transfers.")
-class OrganizationMutations:
-    @strawberry.mutation(description="Establish an organization under a legal parent.")
-    async def establish_organization(self, info: Info, input: EstablishOrganizationInput) -> OrgResult:
-        return await execute(info, input, lambda: EstablishOrganization(
-            kind=input.kind, name=input.name, parent_id=parse_opt_id(input.parent_id, "parentId"),
-            code=input.code, established_on=input.established_on), _org_payload(info))
-
-    @strawberry.mutation(description="Rename an organization.")
-    async def rename_organization(self, info: Info, input: RenameOrganizationInput) -> RenameResult:
-        return await execute(info, input, lambda: RenameOrganization(
-            organization_id=parse_id(input.id, "id"), name=input.name), _org_payload(info))
-
-    @strawberry.mutation(description="Move an organization and its subtree under a new legal parent.")
-    async def move_organization(self, info: Info, input: MoveOrganizationInput) -> MoveResult:
-        return await execute(info, input, lambda: MoveOrganization(
-            organization_id=parse_id(input.id, "id"), new_parent_id=parse_id(input.new_parent_id, "newParentId")),
-            _org_payload(info))
-
-    @strawberry.mutation(description="Dissolve an organization with no members or children left.")
-    async def dissolve_organization(self, info: Info, input: DissolveOrganizationInput) -> DissolveResult:
-        return await execute(info, input, lambda: DissolveOrganization(
-            organization_id=parse_id(input.id, "id"), reason=input.reason, dissolved_on=input.dissolved_on),
-            _org_payload(info))
-
+@strawberry.type(description="Change members and their transfers.")
+class MemberMutations:
     @strawberry.mutation(description="Register a member in a home organization.")
     async def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterResult:
         return await execute(info, input, lambda: RegisterMember(

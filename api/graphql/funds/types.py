@@ -1,41 +1,38 @@
-"""Object types of funds, projects, ledgers, inspections, and what auditors ask of them."""
+"""Object types of funds, projects and ledgers, and what auditors ask of them."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NewType
+from typing import Any
 
 import asyncpg
 import strawberry
 
 from api import audit, views
 from api.graphql.core.context import Info
-from api.graphql.queries import load_organization
-from api.graphql.types import Connection, HistoryEvent, Node, Organization, connection, history_event
+from api.graphql.core.history import HistoryEvent, history_event
+from api.graphql.core.relay import Connection, Node, connection
+from api.graphql.core.scalars import Money
+from api.graphql.organizations.queries import load_organization
+from api.graphql.organizations.types import Organization
 from domain.funds.aggregate import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
-from domain.inspections.aggregate import Severity
 from domain.shared.money import fmt
 
-Money = NewType("Money", str)
-"""Exact yuan as a string with two decimals; mapped to the Money scalar in schema.py."""
-
-MONEY_SCALAR = strawberry.scalar(
-    name="Money",
-    description='Exact yuan with two decimals, as a string: "120000.00". Never a float.',
-    serialize=lambda v: fmt(Decimal(v)),
-    # Inputs pass through as given; the domain checks them and answers a typed
-    # ValidationError (a float such as 0.1 is refused there, not rounded here).
-    parse_value=lambda v: v,
-)
-
 strawberry.enum(FundKind, description="The community service fund or a pooled red fund.")
+
+
 strawberry.enum(AllocationSource, description="Where allocated money comes from.")
+
+
 strawberry.enum(SpendingCategory, description="What a project spends on; only the first four are allowed.")
+
+
 strawberry.enum(ProjectState, description="Where a project stands.")
+
+
 strawberry.enum(YearEnd, description="What closing a year does with the balance.")
-strawberry.enum(Severity, description="How serious an inspection finding is.")
 
 
 @strawberry.enum(description="Whether a fund's fiscal year is open or closed.")
@@ -52,12 +49,6 @@ class MovementKind(enum.Enum):
     REVERSAL = "REVERSAL"
     CARRY_OUT = "CARRY_OUT"
     RETURN = "RETURN"
-
-
-@strawberry.enum(description="Whether an inspection is open or closed.")
-class InspectionState(enum.Enum):
-    OPEN = "OPEN"
-    CLOSED = "CLOSED"
 
 
 def disclosure_cutoff(info: Info) -> date:
@@ -287,56 +278,6 @@ def fund(r: asyncpg.Record) -> Fund:
         balance=Money(fmt(r["balance"])), available=Money(fmt(r["available"])),
         year_end=YearEnd(r["year_end"]) if r["year_end"] else None, closed_on=r["closed_on"],
         next_fund_id=_id(r["next_fund_id"]) if r["next_fund_id"] else None, version=r["version"],
-    )
-
-
-@strawberry.type(description="A problem an inspection found, and its rectification.")
-class Finding:
-    id: strawberry.ID = strawberry.field(description="The finding's id.")
-    description: str = strawberry.field(description="What was found.")
-    severity: Severity = strawberry.field(description="How serious it is.")
-    project_ids: list[strawberry.ID] = strawberry.field(description="Projects it cites.")
-    payment_ids: list[strawberry.ID] = strawberry.field(description="Payments it cites.")
-    recorded_at: datetime = strawberry.field(description="When it was recorded.")
-    recorded_by: str = strawberry.field(description="Who recorded it.")
-    rectified_on: date | None = strawberry.field(description="When it was rectified.")
-    rectification: str | None = strawberry.field(description="What was done about it.")
-
-
-@strawberry.type(description="A special inspection (专项督查) of a fund or an organization subtree.")
-class Inspection(Node):
-    row: strawberry.Private[asyncpg.Record]
-    title: str = strawberry.field(description="Title.")
-    state: InspectionState = strawberry.field(description="Open or closed.")
-    opened_on: date = strawberry.field(description="When it opened.")
-    opened_by: str = strawberry.field(description="Who opened it.")
-    closed_on: date | None = strawberry.field(description="When it closed.")
-    conclusion: str | None = strawberry.field(description="Its conclusion.")
-    open_findings: int = strawberry.field(description="Findings not yet rectified.")
-    fund_id: strawberry.ID | None = strawberry.field(description="The fund inspected, if it covers one fund.")
-
-    @strawberry.field(description="The organization inspected (the fund's, or the subtree's root).")
-    async def organization(self, info: Info) -> Organization | None:
-        return await load_organization(info, self.row["organization_id"])
-
-    @strawberry.field(description="Its findings, oldest first.")
-    async def findings(self, info: Info) -> list[Finding]:
-        rows = await info.context.loaders.findings_of_inspection.load(self.row["id"])
-        return [Finding(id=_id(r["id"]), description=r["description"],
-                        severity=Severity(r["severity"]),
-                        project_ids=[_id(x) for x in r["project_ids"]],
-                        payment_ids=[_id(x) for x in r["payment_ids"]],
-                        recorded_at=r["recorded_at"], recorded_by=r["recorded_by"],
-                        rectified_on=r["rectified_on"], rectification=r["rectification"])
-                for r in rows]
-
-
-def inspection(r: asyncpg.Record) -> Inspection:
-    return Inspection(
-        id=_id(r["id"]), row=r, title=r["title"], state=InspectionState(r["state"]),
-        opened_on=r["opened_on"], opened_by=r["opened_by"], closed_on=r["closed_on"],
-        conclusion=r["conclusion"], open_findings=r["open_findings"],
-        fund_id=_id(r["fund_id"]) if r["fund_id"] else None,
     )
 
 

@@ -1,0 +1,64 @@
+"""What an area contributes to the GraphQL schema, declared once in its ``area.py``.
+
+The one list of areas (``api/areas.py``) holds each area's ``ApiArea``; the schema's
+root types, the types it must know of, the error mapping and the Relay ``node`` lookup
+are composed from that list (``api/graphql/schema.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+NodeLoader = Callable[[Any, UUID], Awaitable[Any]]
+"""``async def load(info, id) -> node | None``, scoped to the caller like a query."""
+
+
+@dataclass(frozen=True)
+class ApiArea:
+    """One area's part of the GraphQL schema."""
+
+    name: str
+    query: type | None = None
+    """The area's fields of ``Query`` (a strawberry type composed into the root)."""
+    mutation: type | None = None
+    subscription: type | None = None
+    types: tuple[type, ...] = ()
+    """Node types the schema must know even where no field names them (``node``)."""
+    errors: tuple[type, ...] = ()
+    """The area's typed errors (``error_type``), answered in its result unions."""
+    nodes: Mapping[str, NodeLoader] = field(default_factory=dict)
+    """Relay ``node`` lookups by the stream type of the id."""
+    inner_nodes: Sequence[NodeLoader] = ()
+    """Lookups of objects that live inside another stream (a transfer, a project)."""
+    scalars: Mapping[object, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeLookup:
+    """``node(id)``: by the id's stream type, or among the objects inside streams."""
+
+    by_stream: Mapping[str, NodeLoader]
+    inner: Sequence[NodeLoader]
+
+    @classmethod
+    def of(cls, areas: Sequence[ApiArea]) -> NodeLookup:
+        by_stream: dict[str, NodeLoader] = {}
+        for area in areas:
+            for stream_type, load in area.nodes.items():
+                if stream_type in by_stream:
+                    raise ValueError(f"two areas look up {stream_type} nodes")
+                by_stream[stream_type] = load
+        return cls(by_stream, [load for area in areas for load in area.inner_nodes])
+
+    async def load(self, info: Any, stream_type: str | None, oid: UUID) -> Any:
+        if stream_type is not None:
+            load = self.by_stream.get(stream_type)
+            return None if load is None else await load(info, oid)
+        for inner in self.inner:
+            found = await inner(info, oid)
+            if found is not None:
+                return found
+        return None

@@ -1,0 +1,1 @@
+"""The funds area's GraphQL part."""

@@ -1,0 +1,11 @@
+"""Funds' part of the schema."""
+
+from api.graphql.core.area import ApiArea
+from api.graphql.core.scalars import MONEY_SCALAR, Money
+from api.graphql.funds.errors import ERRORS
+from api.graphql.funds.mutations import FundMutations
+from api.graphql.funds.queries import FundQueries, load_fund, load_project
+from api.graphql.funds.types import Fund, Project
+
+AREA = ApiArea("funds", query=FundQueries, mutation=FundMutations, types=(Fund, Project), errors=ERRORS,
+               nodes={"Fund": load_fund}, inner_nodes=(load_project,), scalars={Money: MONEY_SCALAR})

@@ -1,0 +1,327 @@
+"""Mutations of funds and projects: each builds a command and hands it to the domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from api import views
+from api.graphql.core import errors as e
+from api.graphql.core.common import execute, parse_id, result_union
+from api.graphql.core.context import Info
+from api.graphql.core.scalars import Money
+from api.graphql.funds.errors import (
+    AmountExceedsApproval,
+    ForbiddenPurpose,
+    FundClosed,
+    InsufficientFunds,
+    ProjectNotAllowed,
+)
+from api.graphql.funds.queries import load_fund, load_project
+from api.graphql.funds.types import Fund, Project
+from api.graphql.organizations.errors import OrganizationDissolved
+from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
+from domain.funds.commands import (
+    AcceptProject,
+    AllocateFunds,
+    ApproveProject,
+    CancelProject,
+    CloseFiscalYear,
+    OpenFund,
+    ProposeProject,
+    PublishProjectDisclosure,
+    RecordPayment,
+    RecordProjectDecision,
+    RejectProject,
+    ReversePayment,
+)
+from domain.shared.commands import Command, Outcome
+from domain.shared.errors import NotFound
+
+
+@strawberry.type(description="The fund as the read model has it after the change.")
+class FundPayload:
+    fund: Fund | None = strawberry.field(description="The changed fund.")
+    position: int = strawberry.field(description="Log position of the change.")
+
+
+@strawberry.type(description="The project (and its fund) as the read models have them after the change.")
+class ProjectPayload:
+    project: Project | None = strawberry.field(description="The changed project.")
+    fund: Fund | None = strawberry.field(description="Its fund, with the new figures.")
+    payment_id: strawberry.ID | None = strawberry.field(description="The payment recorded or reversed, if any.")
+    position: int = strawberry.field(description="Log position of the change.")
+
+
+_MONEY = (InsufficientFunds, FundClosed)
+
+
+OpenFundResult = result_union("OpenFundResult", FundPayload, e.AlreadyExists, OrganizationDissolved)
+
+
+AllocateResult = result_union("AllocateFundsResult", FundPayload, FundClosed)
+
+
+CloseYearResult = result_union("CloseFiscalYearResult", FundPayload, FundClosed, ProjectNotAllowed)
+
+
+ProposeResult = result_union("ProposeProjectResult", ProjectPayload, ForbiddenPurpose, FundClosed)
+
+
+_STEP = (ProjectPayload, ProjectNotAllowed, FundClosed)
+
+
+DecisionResult = result_union("RecordProjectDecisionResult", *_STEP)
+
+
+RejectResult = result_union("RejectProjectResult", *_STEP)
+
+
+CancelResult = result_union("CancelProjectResult", *_STEP)
+
+
+ReverseResult = result_union("ReversePaymentResult", *_STEP)
+
+
+AcceptResult = result_union("AcceptProjectResult", *_STEP)
+
+
+DisclosureResult = result_union("PublishProjectDisclosureResult", *_STEP)
+
+
+ApproveResult = result_union("ApproveProjectResult", ProjectPayload, ProjectNotAllowed, *_MONEY)
+
+
+PaymentResult = result_union("RecordPaymentResult", ProjectPayload, ProjectNotAllowed,
+                             AmountExceedsApproval, *_MONEY)
+
+
+_KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+
+
+_VERSION = "The fund version you last saw; if it moved on you get VersionConflict."
+
+
+@strawberry.input(description="Open a fund for an organization, year and kind (one of each).")
+class OpenFundInput:
+    organization_id: strawberry.ID = strawberry.field(description="The owning organization, usually a community.")
+    year: int = strawberry.field(description="Fiscal (calendar) year.")
+    kind: FundKind = strawberry.field(description="Service fund or red fund.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Allocate money to a fund.")
+class AllocateFundsInput:
+    fund_id: strawberry.ID = strawberry.field(description="The fund.")
+    amount: Money = strawberry.field(description='Exact yuan, e.g. "120000.00".')
+    source: AllocationSource = strawberry.field(description="Where the money comes from.")
+    effective_on: date = strawberry.field(description="Business date, within the fund's year.")
+    document_no: str = strawberry.field(description="Reference document number, e.g. 龙财〔2026〕3号.")
+    reason: str | None = strawberry.field(default=None, description="Optional note recorded with the event.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Close a fund's fiscal year; the balance is carried over or returned.")
+class CloseFiscalYearInput:
+    fund_id: strawberry.ID = strawberry.field(description="The fund.")
+    closed_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    year_end: YearEnd | None = strawberry.field(default=None, description="Defaults to the configured policy.")
+    reason: str | None = strawberry.field(default=None, description="Optional note.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Propose a project to be paid from a fund.")
+class ProposeProjectInput:
+    fund_id: strawberry.ID = strawberry.field(description="The fund.")
+    category: SpendingCategory = strawberry.field(description="What it spends on (only allowed categories pass).")
+    title: str = strawberry.field(description="Short title.")
+    amount: Money = strawberry.field(description="Amount requested.")
+    purpose: str = strawberry.field(description="What the money is for.")
+    beneficiaries: str = strawberry.field(description="Who benefits.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Record the collective decision (meeting) on a proposed project.")
+class RecordProjectDecisionInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    meeting_on: date = strawberry.field(description="Date of the meeting.")
+    attendees: list[str] = strawberry.field(description="Names of the attendees (at least three).")
+    resolution: str = strawberry.field(description="What the meeting resolved.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Approve a decided project (a higher level; never the proposer).")
+class ApproveProjectInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    amount: Money | None = strawberry.field(
+        default=None, description="Approve less than proposed; defaults to the proposal.")
+    reason: str | None = strawberry.field(default=None, description="Optional note.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Reject a decided project, with a reason.")
+class RejectProjectInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    reason: str = strawberry.field(description="Why it is rejected.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Cancel a project before any payment, with a reason.")
+class CancelProjectInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    reason: str = strawberry.field(description="Why it is cancelled.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Record a payment for an approved project.")
+class RecordPaymentInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    amount: Money = strawberry.field(description="Amount paid.")
+    paid_on: date = strawberry.field(description="Payment date, within the fund's year.")
+    payee: str = strawberry.field(description="Who was paid.")
+    voucher_no: str = strawberry.field(description="Accounting voucher number.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Reverse a payment made in error: a new event that references it.")
+class ReversePaymentInput:
+    fund_id: strawberry.ID = strawberry.field(description="The fund the payment was made from.")
+    payment_id: strawberry.ID = strawberry.field(description="The payment to reverse.")
+    reason: str = strawberry.field(description="Why it is reversed.")
+    reversed_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Accept a project's completed work.")
+class AcceptProjectInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    accepted_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Publish a project's disclosure (公示); releases any unspent commitment.")
+class PublishProjectDisclosureInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    summary: str = strawberry.field(description="The text published.")
+    published_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+async def _fund_of(info: Info, project_id: strawberry.ID) -> tuple[UUID, UUID]:
+    pid = parse_id(project_id, "projectId")
+    # Scoped like a query: a project outside your scope is "not found", not "forbidden",
+    # so ids cannot be probed for existence.
+    c = views.Conditions()
+    c.add("id = ?", pid)
+    views.scope_condition(c, info.context.actor, "organization_id")
+    fid = await info.context.pool.fetchval(f"SELECT fund_id FROM projects WHERE {c.where}", *c.args)
+    if fid is None:
+        raise NotFound(f"no project {pid} within your scope", field="projectId")
+    return fid, pid
+
+
+def _fund_payload(info: Info) -> Any:
+    async def present(o: Outcome) -> FundPayload:
+        return FundPayload(fund=await load_fund(info, o.id), position=o.position)
+    return present
+
+
+def _project_payload(info: Info) -> Any:
+    async def present(o: Outcome) -> ProjectPayload:
+        pid, pay = o.extra.get("project_id"), o.extra.get("payment_id")
+        return ProjectPayload(
+            project=await load_project(info, UUID(pid)) if pid else None,
+            fund=await load_fund(info, o.id), position=o.position,
+            payment_id=strawberry.ID(pay) if pay else None,
+        )
+    return present
+
+
+def _project_step(info: Info, data: Any, command: Callable[..., Command], **fields: Any) -> Any:
+    """Run a step on the project ``data.project_id`` names, its fund found through the read model."""
+    async def build() -> Command:
+        fid, pid = await _fund_of(info, data.project_id)
+        return command(fund_id=fid, project_id=pid, **fields)
+    return execute(info, data, build, _project_payload(info))
+
+
+@strawberry.type(description="Change funds and their projects.")
+class FundMutations:
+    @strawberry.mutation(description="Open a fund (one per organization, year and kind).")
+    async def open_fund(self, info: Info, input: OpenFundInput) -> OpenFundResult:
+        return await execute(info, input, lambda: OpenFund(
+            organization_id=parse_id(input.organization_id, "organizationId"), year=input.year,
+            kind=input.kind), _fund_payload(info))
+
+    @strawberry.mutation(description="Allocate money to a fund, naming its source and document.")
+    async def allocate_funds(self, info: Info, input: AllocateFundsInput) -> AllocateResult:
+        return await execute(info, input, lambda: AllocateFunds(
+            fund_id=parse_id(input.fund_id, "fundId"), amount=input.amount, source=input.source,
+            effective_on=input.effective_on, document_no=input.document_no, reason=input.reason),
+            _fund_payload(info))
+
+    @strawberry.mutation(
+        description="Close the fiscal year: carry the balance into next year's fund or return it, atomically.")
+    async def close_fiscal_year(self, info: Info, input: CloseFiscalYearInput) -> CloseYearResult:
+        return await execute(info, input, lambda: CloseFiscalYear(
+            fund_id=parse_id(input.fund_id, "fundId"), closed_on=input.closed_on,
+            disposition=input.year_end, reason=input.reason), _fund_payload(info))
+
+    @strawberry.mutation(description="Propose a project; forbidden purposes are refused.")
+    async def propose_project(self, info: Info, input: ProposeProjectInput) -> ProposeResult:
+        return await execute(info, input, lambda: ProposeProject(
+            fund_id=parse_id(input.fund_id, "fundId"), category=input.category, title=input.title,
+            amount=input.amount, purpose=input.purpose, beneficiaries=input.beneficiaries),
+            _project_payload(info))
+
+    @strawberry.mutation(description="Record the collective decision on a proposed project.")
+    async def record_project_decision(self, info: Info, input: RecordProjectDecisionInput) -> DecisionResult:
+        return await _project_step(info, input, RecordProjectDecision, meeting_on=input.meeting_on,
+                                   attendees=tuple(input.attendees), resolution=input.resolution)
+
+    @strawberry.mutation(description="Approve a decided project, committing its amount.")
+    async def approve_project(self, info: Info, input: ApproveProjectInput) -> ApproveResult:
+        return await _project_step(info, input, ApproveProject, amount=input.amount, reason=input.reason)
+
+    @strawberry.mutation(description="Reject a decided project, with a reason.")
+    async def reject_project(self, info: Info, input: RejectProjectInput) -> RejectResult:
+        return await _project_step(info, input, RejectProject, reason=input.reason)
+
+    @strawberry.mutation(description="Cancel a project before any payment, releasing its commitment.")
+    async def cancel_project(self, info: Info, input: CancelProjectInput) -> CancelResult:
+        return await _project_step(info, input, CancelProject, reason=input.reason)
+
+    @strawberry.mutation(description="Record a payment, up to the approved amount.")
+    async def record_payment(self, info: Info, input: RecordPaymentInput) -> PaymentResult:
+        return await _project_step(info, input, RecordPayment, amount=input.amount, paid_on=input.paid_on,
+                                   payee=input.payee, voucher_no=input.voucher_no)
+
+    @strawberry.mutation(description="Reverse a payment made in error (the payment stays in the ledger).")
+    async def reverse_payment(self, info: Info, input: ReversePaymentInput) -> ReverseResult:
+        return await execute(info, input, lambda: ReversePayment(
+            fund_id=parse_id(input.fund_id, "fundId"), payment_id=parse_id(input.payment_id, "paymentId"),
+            reason=input.reason, reversed_on=input.reversed_on), _project_payload(info))
+
+    @strawberry.mutation(description="Accept a project's completed work.")
+    async def accept_project(self, info: Info, input: AcceptProjectInput) -> AcceptResult:
+        return await _project_step(info, input, AcceptProject, accepted_on=input.accepted_on)
+
+    @strawberry.mutation(description="Publish a project's disclosure, closing it.")
+    async def publish_project_disclosure(self, info: Info, input: PublishProjectDisclosureInput) -> DisclosureResult:
+        return await _project_step(info, input, PublishProjectDisclosure, summary=input.summary,
+                                   published_on=input.published_on)

@@ -1,0 +1,1 @@
+"""The inspections area's GraphQL part."""

@@ -1,0 +1,135 @@
+"""Queries of members and transfers."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import strawberry
+
+from api import views
+from api.graphql.core.context import Info
+from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
+from api.graphql.members.types import Member, Transfer
+from domain.members.aggregate import Standing, TransferState
+
+
+@strawberry.input(description="Narrow a list of members.")
+class MemberFilter:
+    within: strawberry.ID | None = strawberry.field(
+        default=None, description="Members whose home lies in this organization's subtree."
+    )
+    standing: Standing | None = strawberry.field(default=None, description="Full or probationary.")
+    name_contains: str | None = strawberry.field(default=None, description="Case-insensitive name match.")
+
+
+@strawberry.input(description="Narrow a list of transfers.")
+class TransferFilter:
+    state: TransferState | None = strawberry.field(default=None, description="Only this state.")
+    from_within: strawberry.ID | None = strawberry.field(
+        default=None, description="Sending organization lies in this subtree."
+    )
+    to_within: strawberry.ID | None = strawberry.field(
+        default=None, description="Receiving organization lies in this subtree."
+    )
+    overdue_receipt: bool | None = strawberry.field(
+        default=None, description="Accepted, receipt past its due date (true) or not."
+    )
+    pocket: bool | None = strawberry.field(
+        default=None, description="Pocket members: letter issued, never accepted, past validity."
+    )
+
+
+def _member(r) -> Member:  # type: ignore[no-untyped-def]
+    return Member(id=strawberry.ID(str(r["id"])), row=r)
+
+
+def _transfer(r) -> Transfer:  # type: ignore[no-untyped-def]
+    return Transfer(id=strawberry.ID(str(r["id"])), row=r)
+
+
+async def load_member(info: Info, mid: UUID, *, fresh: bool = False) -> Member | None:
+    if fresh:
+        info.context.loaders.forget(mid)
+    row = await info.context.loaders.member.load(mid)
+    if row is None:
+        return None
+    home = await info.context.loaders.organization.load(row["home_organization_id"])
+    if home is not None and info.context.actor.sees(home["path"]):
+        return _member(row)
+    # The receiving side of an open transfer may see the member it is about to accept.
+    for t in await info.context.loaders.transfers_of_member.load(mid):
+        if t["state"] in ("REQUESTED", "LETTER_ISSUED", "EXPIRED"):
+            to = await info.context.loaders.organization.load(t["to_organization_id"])
+            if to is not None and info.context.actor.sees(to["path"]):
+                return _member(row)
+    return None
+
+
+async def load_transfer(info: Info, tid: UUID) -> Transfer | None:
+    row = await views.transfer(info.context.pool, tid)
+    if row is None:
+        return None
+    for side in ("from_organization_id", "to_organization_id"):
+        org = await info.context.loaders.organization.load(row[side])
+        if org is not None and info.context.actor.sees(org["path"]):
+            return _transfer(row)
+    return None
+
+
+@strawberry.type(description="Read members and their transfers.")
+class MemberQueries:
+    @strawberry.field(description="One member, if your scope holds the member's home or an incoming transfer.")
+    async def member(self, info: Info, id: strawberry.ID) -> Member | None:
+        return await load_member(info, argument_id(id, "id"))
+
+    @strawberry.field(description="Members whose home lies within your scope, by name.")
+    async def members(
+        self, info: Info, filter: MemberFilter | None = None, first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Member]:
+        f = filter or MemberFilter()
+        c = views.Conditions()
+        views.scope_condition(c, info.context.actor, "home_organization_id")
+        if f.within is not None:
+            subtree_condition(c, "home_organization_id", f.within, "within")
+        if f.standing is not None:
+            c.add("standing = ?", f.standing.value)
+        if f.name_contains:
+            c.add("name ILIKE '%' || ? || '%'", f.name_contains)
+        page = await views.page(info.context.pool, "SELECT * FROM members", c, ("name", "id"),
+                                views.decode_cursor(after, 2), info.context.page_size(first))
+        return connection(page, _member, lambda r: (r["name"], str(r["id"])))
+
+    @strawberry.field(description="One transfer, if either side lies within your scope.")
+    async def transfer(self, info: Info, id: strawberry.ID) -> Transfer | None:
+        return await load_transfer(info, argument_id(id, "id"))
+
+    @strawberry.field(description="Transfers with either side within your scope, newest first.")
+    async def transfers(
+        self, info: Info, filter: TransferFilter | None = None, first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Transfer]:
+        f = filter or TransferFilter()
+        c = views.Conditions()
+        actor = info.context.actor
+        if actor.scope is not None:
+            c.add("(from_organization_id IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid])"
+                  " OR to_organization_id IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid]))",
+                  actor.scope, actor.scope)
+        if f.state is not None:
+            c.add("state = ?", f.state.value)
+        if f.from_within is not None:
+            subtree_condition(c, "from_organization_id", f.from_within, "fromWithin")
+        if f.to_within is not None:
+            subtree_condition(c, "to_organization_id", f.to_within, "toWithin")
+        today = info.context.today()
+        for flag, (sql, value) in ((f.overdue_receipt, views.overdue_receipt_sql(today)),
+                                   (f.pocket, views.pocket_sql(today))):
+            if flag is True:
+                c.add(sql, value)
+            elif flag is False:
+                c.add(f"NOT coalesce({sql}, false)", value)
+        page = await views.page(info.context.pool, "SELECT * FROM transfers", c,
+                                ("requested_position",), views.decode_cursor(after, 1),
+                                info.context.page_size(first), descending=True)
+        return connection(page, _transfer, lambda r: (r["requested_position"],))

@@ -1,0 +1,201 @@
+"""Object types of members and their transfers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from api.graphql.core.context import Info
+from api.graphql.core.history import HistoryEvent, history_event, mask_id_number, mask_phone
+from api.graphql.core.loading import batch, via_loader
+from api.graphql.core.relay import Node
+from api.graphql.organizations.types import Organization, organization_or_none
+from domain.members.aggregate import Gender, Standing, TransferScope, TransferState
+
+strawberry.enum(Gender, description="Gender as recorded on the member's file.")
+
+
+strawberry.enum(Standing, description="Full (正式) or probationary (预备) member.")
+
+
+strawberry.enum(TransferScope, description="How far a transfer reaches; sets the letter's validity.")
+
+
+strawberry.enum(TransferState, description="Where a transfer stands.")
+
+
+_GENDER = {m.value: m for m in Gender}
+
+
+_STANDING = {m.value: m for m in Standing}
+
+
+_SCOPE = {m.value: m for m in TransferScope}
+
+
+_STATE = {m.value: m for m in TransferState}
+
+
+def member_or_none(row: asyncpg.Record | None) -> Member | None:
+    return None if row is None else Member(id=strawberry.ID(str(row["id"])), row=row)
+
+
+@strawberry.type(description="A Party member. ID number and phone are masked unless your role needs them.")
+class Member(Node):
+    row: strawberry.Private[asyncpg.Record]
+    name: str = strawberry.field(description="Full name.")
+    gender: Gender = strawberry.field(description="Gender.")
+    birth_date: date = strawberry.field(description="Date of birth.")
+    ethnicity: str = strawberry.field(description="Ethnicity (民族).")
+    standing: Standing = strawberry.field(description="Full or probationary.")
+    joined_on: date = strawberry.field(description="The date the member joined the Party.")
+    converted_on: date | None = strawberry.field(
+        description="The date a probationary member became full, if recorded here.")
+    dues_paid_through: date | None = strawberry.field(
+        description="Dues are paid through this month (first day of the month).")
+    version: int = strawberry.field(
+        description="Its stream's version: state it as `expectedVersion` to guard an edit.")
+
+    def __init__(self, *, id: strawberry.ID, row: asyncpg.Record) -> None:
+        self.id, self.row = id, row
+        self.name = row["name"]
+        self.gender = _GENDER[row["gender"]]
+        self.birth_date = row["birth_date"]
+        self.ethnicity = row["ethnicity"]
+        self.standing = _STANDING[row["standing"]]
+        self.joined_on = row["joined_on"]
+        self.converted_on = row["converted_on"]
+        self.dues_paid_through = row["dues_paid_through"]
+        self.version = row["version"]
+
+    @strawberry.field(description="Resident ID number; masked (3205**********1234) for roles without need.")
+    def id_number(self, info: Info) -> str:
+        value = str(self.row["id_number"])
+        return value if info.context.actor.sees_personal_data else str(mask_id_number(value))
+
+    @strawberry.field(description="Phone number; masked for roles without need.")
+    def phone(self, info: Info) -> str | None:
+        value = self.row["phone"]
+        return value if info.context.actor.sees_personal_data else mask_phone(value)
+
+    @strawberry.field(description="The member's one home organization.")
+    def home_organization(self, info: Info) -> Organization | None:
+        def present(row: asyncpg.Record | None) -> Organization | None:
+            visible = row is not None and info.context.actor.sees(row["path"])
+            return organization_or_none(row) if visible else None
+
+        home = self.row["home_organization_id"]
+        return via_loader(info.context.loaders.organization, home, present)
+
+    @strawberry.field(description="Every transfer of this member, oldest first.")
+    def transfers(self, info: Info) -> list[Transfer]:
+        def present(rows: list[asyncpg.Record]) -> list[Transfer]:
+            return [Transfer(id=strawberry.ID(str(r["id"])), row=r) for r in rows]
+
+        return via_loader(info.context.loaders.transfers_of_member, self.row["id"], present)
+
+    @staticmethod
+    def prefetch(nodes: list[Member], fields: set[str], info: Info) -> list[Awaitable[Any]]:
+        """Load what the selected fields need for a whole page, in one batch each."""
+        loaders, pending = info.context.loaders, list[Awaitable[Any]]()
+        if "homeOrganization" in fields:
+            batch(loaders.organization, {m.row["home_organization_id"] for m in nodes}, pending)
+        if "transfers" in fields:
+            batch(loaders.transfers_of_member, {m.row["id"] for m in nodes}, pending)
+        return pending
+
+
+@strawberry.type(description="A transfer of a member's organizational relationship (组织关系转接).")
+class Transfer(Node):
+    row: strawberry.Private[asyncpg.Record]
+    scope: TransferScope = strawberry.field(
+        description="Within the city, outside it, or across provinces.")
+    state: TransferState = strawberry.field(description="Current state.")
+    reason: str | None = strawberry.field(
+        description="Why the member moves, as stated in the request.")
+    letter_serial: str | None = strawberry.field(
+        description="Serial number of the introduction letter (介绍信), once issued.")
+    issued_on: date | None = strawberry.field(description="The date the letter was issued.")
+    valid_until: date | None = strawberry.field(description="The last day the letter is valid.")
+    accepted_on: date | None = strawberry.field(
+        description="The date the receiving organization accepted the member.")
+    receipt_due_on: date | None = strawberry.field(
+        description="The receipt (回执) is due back by this date.")
+    receipt_confirmed_on: date | None = strawberry.field(
+        description="The date the receipt came back.")
+    late_justification: str | None = strawberry.field(
+        description="Recorded justification for accepting an expired letter.")
+    return_reason: str | None = strawberry.field(
+        description="Why the receiving side returned the letter.")
+    requested_at: datetime = strawberry.field(description="When the transfer was requested.")
+
+    def __init__(self, *, id: strawberry.ID, row: asyncpg.Record) -> None:
+        self.id, self.row = id, row
+        self.scope = _SCOPE[row["scope"]]
+        self.state = _STATE[row["state"]]
+        self.reason = row["reason"]
+        self.letter_serial = row["letter_serial"]
+        self.issued_on = row["issued_on"]
+        self.valid_until = row["valid_until"]
+        self.accepted_on = row["accepted_on"]
+        self.receipt_due_on = row["receipt_due_on"]
+        self.receipt_confirmed_on = row["receipt_confirmed_on"]
+        self.late_justification = row["late_justification"]
+        self.return_reason = row["return_reason"]
+        self.requested_at = row["requested_at"]
+
+    @strawberry.field(description="The member being transferred, while the member lies within your "
+                                  "scope (the sending side loses sight of the member once accepted).")
+    async def member(self, info: Info) -> Member | None:
+        from api.graphql.members.queries import load_member
+
+        return await load_member(info, self.row["member_id"])
+
+    @strawberry.field(description="The sending organization.")
+    def from_organization(self, info: Info) -> Organization | None:
+        return via_loader(info.context.loaders.organization, self.row["from_organization_id"],
+                          organization_or_none)
+
+    @strawberry.field(description="The receiving organization.")
+    def to_organization(self, info: Info) -> Organization | None:
+        return via_loader(info.context.loaders.organization, self.row["to_organization_id"],
+                          organization_or_none)
+
+    @staticmethod
+    def prefetch(nodes: list[Transfer], fields: set[str], info: Info) -> list[Awaitable[Any]]:
+        """Load what the selected fields need for a whole page, in one batch each."""
+        loaders, pending = info.context.loaders, list[Awaitable[Any]]()
+        if "member" in fields:
+            batch(loaders.member, {t.row["member_id"] for t in nodes}, pending)
+        orgs = set()
+        if "fromOrganization" in fields:
+            orgs |= {t.row["from_organization_id"] for t in nodes}
+        if "toOrganization" in fields:
+            orgs |= {t.row["to_organization_id"] for t in nodes}
+        if orgs:
+            batch(loaders.organization, orgs, pending)
+        return pending
+
+    @strawberry.field(description="Accepted, and the receipt is past due.")
+    def overdue_receipt(self, info: Info) -> bool:
+        due = self.row["receipt_due_on"]
+        return self.row["state"] == "ACCEPTED" and due is not None and due < info.context.today()
+
+    @strawberry.field(description="A pocket member (口袋党员): letter issued, never accepted, past validity.")
+    def pocket(self, info: Info) -> bool:
+        until = self.row["valid_until"]
+        return (self.row["state"] in ("LETTER_ISSUED", "EXPIRED") and until is not None
+                and until < info.context.today())
+
+    @strawberry.field(description="Every step of this transfer: who, when, why.")
+    async def history(self, info: Info) -> list[HistoryEvent]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM events WHERE stream_id = $1 AND payload->>'transfer_id' = $2"
+            " ORDER BY version",
+            self.row["member_id"], str(self.row["id"]),
+        )
+        return [history_event(r, info) for r in rows]

@@ -1,0 +1,1 @@
+"""The organizations area's GraphQL part."""

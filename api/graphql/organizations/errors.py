@@ -1,0 +1,12 @@
+"""The organization tree's typed errors."""
+
+from api.graphql.core.errors import error_type
+from domain.shared import errors as de
+
+IllegalParent = error_type("IllegalParent", "This kind of organization cannot sit under that parent.",
+                           de.IllegalParent)
+OrganizationNotEmpty = error_type("OrganizationNotEmpty", "The organization still has members or children.",
+                                  de.OrganizationNotEmpty, de.OwnerNotVacant)
+OrganizationDissolved = error_type("OrganizationDissolved", "The organization was dissolved.",
+                                   de.OrganizationDissolved)
+ERRORS = (IllegalParent, OrganizationNotEmpty, OrganizationDissolved)
