@@ -51,10 +51,15 @@ class FundPayload:
 
 @strawberry.type(description="The project (and its fund) as the read models have them after the change.")
 class ProjectPayload:
+    fund_id: strawberry.Private[UUID]
     project: Project | None = strawberry.field(description="The changed project.")
-    fund: Fund | None = strawberry.field(description="Its fund, with the new figures.")
     payment_id: strawberry.ID | None = strawberry.field(description="The payment recorded or reversed, if any.")
     position: int = strawberry.field(description="Log position of the change.")
+
+    @strawberry.field(description="Its fund, with the new figures.")
+    async def fund(self, info: Info) -> Fund | None:
+        # Loaded only when asked for: most clients want the project back.
+        return await load_fund(info, self.fund_id)
 
 
 _MONEY = (InsufficientFunds, FundClosed)
@@ -245,8 +250,7 @@ def _project_payload(info: Info) -> Any:
     async def present(o: Outcome) -> ProjectPayload:
         pid, pay = o.extra.get("project_id"), o.extra.get("payment_id")
         return ProjectPayload(
-            project=await load_project(info, UUID(pid)) if pid else None,
-            fund=await load_fund(info, o.id), position=o.position,
+            fund_id=o.id, project=await load_project(info, UUID(pid)) if pid else None, position=o.position,
             payment_id=strawberry.ID(pay) if pay else None,
         )
     return present
