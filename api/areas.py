@@ -24,7 +24,7 @@ from domain.funds.area import AREA as FUNDS
 from domain.inspections.area import AREA as INSPECTIONS
 from domain.members.area import AREA as MEMBERS
 from domain.organizations.area import AREA as ORGANIZATIONS
-from domain.shared.area import DomainArea
+from domain.shared.area import DomainArea, register_events
 from domain.webhooks.area import AREA as WEBHOOKS
 from projections import event_scopes, fund_movements, funds, inspections, members, organizations, transfers
 from projections import webhooks as webhook_subscriptions
@@ -55,3 +55,7 @@ DOMAIN_AREAS: tuple[DomainArea, ...] = tuple(a.domain for a in AREAS if a.domain
 API_AREAS: tuple[ApiArea, ...] = tuple(a.api for a in AREAS if a.api is not None)
 PROJECTIONS: dict[str, Projection] = {p.name: p for a in AREAS for p in a.projections}
 """Every projection the service runs, by name (its table)."""
+
+# Every reader of the log (aggregates, projections, the feed, history) must know each
+# event type's current shape and its upcasters: registered here, from the list.
+register_events(DOMAIN_AREAS)

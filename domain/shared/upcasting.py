@@ -30,11 +30,9 @@ the store itself is generic.
 
 Cost: an event already at its current version pays one dict lookup and one comparison.
 
-Which event types exist is learnt from ``domain.shared.events.register(aggregate)``.
-A process that reads the log without having registered every aggregate (a projection
-worker, the GraphQL API) would otherwise pass old shapes through unchanged, so on the
-first event of a type not registered yet, ``load_domain`` imports every area's
-``domain/<area>/aggregate.py`` and registers the aggregates it defines, once.
+Which event types exist is learnt from ``domain.shared.events.register(aggregate)``,
+called for every aggregate of the one list of areas when ``api/areas.py`` is imported
+(every entry point imports it: the server, the command line, the tests' helpers).
 
 No I/O here: plain functions over plain values.
 """
@@ -43,8 +41,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
-import pkgutil
 from collections.abc import Callable
 
 from domain.shared.ports import JSON, RecordedEvent
@@ -60,7 +56,6 @@ _CURRENT: dict[str, int] = {}
 """Event type -> current schema version, for every registered event type."""
 _STEPS: dict[str, tuple[Step, ...]] = {}
 """Event type -> upcasters; ``steps[v - 1]`` turns version ``v`` into ``v + 1``."""
-_loaded = False
 
 
 def declare(event_type: str, event_class: type) -> None:
@@ -95,11 +90,7 @@ def forget(event_type: str) -> None:
 
 def current_version(event_type: str) -> int | None:
     """The version ``event_type`` is written in today, or None if no aggregate declares it."""
-    version = _CURRENT.get(event_type)
-    if version is None and not _loaded:
-        load_domain()
-        version = _CURRENT.get(event_type)
-    return version
+    return _CURRENT.get(event_type)
 
 
 def upcast(event_type: str, schema_version: int, payload: JSON) -> tuple[int, JSON]:
@@ -157,31 +148,3 @@ def check_writable(event_type: str, schema_version: int) -> None:
             f"cannot append {event_type} at schema_version {schema_version}: "
             f"this code knows versions 1..{current}"
         )
-
-
-def load_domain() -> None:
-    """Register the aggregates of every area (``domain/<area>/aggregate.py``), once."""
-    global _loaded
-    if _loaded:
-        return
-    from eventsourcing.domain import Aggregate
-
-    import domain
-    from domain.shared import events
-
-    for info in pkgutil.iter_modules(domain.__path__):
-        if not info.ispkg:
-            continue
-        name = f"domain.{info.name}.aggregate"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        for value in list(vars(module).values()):
-            if (isinstance(value, type) and issubclass(value, Aggregate)
-                    and value.__module__ == name):
-                events.register(value)
-    _loaded = True
-
