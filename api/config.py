@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from domain.funds.aggregate import YearEnd
 from domain.members.aggregate import TransferRules, TransferScope
 from domain.shared.errors import DomainError
+from domain.shared.money import parse_money
 
 DEFAULT_PAGE_SIZE = 50
 """The page a list returns without ``first`` (at most ``max_page_size``); not configurable."""
@@ -130,8 +131,6 @@ class FundSettings(_Group):
     @field_validator("minimum", mode="before")
     @classmethod
     def _money(cls, value: Any) -> Decimal:
-        from domain.shared.money import parse_money
-
         try:
             return parse_money(value, "minimum")
         except DomainError as exc:

@@ -90,28 +90,12 @@ async def page(
     return Page(rows[:first], len(rows) > first)
 
 
-async def organizations_by_id(pool: asyncpg.Pool, ids: Sequence[UUID]) -> list[asyncpg.Record]:
-    return await pool.fetch("SELECT * FROM organizations WHERE id = ANY($1::uuid[])", list(ids))
 
 
-async def member_counts(pool: asyncpg.Pool, ids: Sequence[UUID]) -> dict[UUID, int]:
-    rows = await pool.fetch(
-        "SELECT home_organization_id AS id, count(*) AS n FROM members"
-        " WHERE home_organization_id = ANY($1::uuid[]) GROUP BY 1",
-        list(ids),
-    )
-    return {r["id"]: r["n"] for r in rows}
 
 
-async def members_by_id(pool: asyncpg.Pool, ids: Sequence[UUID]) -> list[asyncpg.Record]:
-    return await pool.fetch("SELECT * FROM members WHERE id = ANY($1::uuid[])", list(ids))
 
 
-async def transfers_by_member(pool: asyncpg.Pool, ids: Sequence[UUID]) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        "SELECT * FROM transfers WHERE member_id = ANY($1::uuid[]) ORDER BY requested_position",
-        list(ids),
-    )
 
 
 async def transfer(pool: asyncpg.Pool, transfer_id: UUID) -> asyncpg.Record | None:

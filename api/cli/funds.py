@@ -1,12 +1,11 @@
 """Command-line tools for auditors: ``grassroots export`` and ``grassroots fund ...``.
 
-Registered on the main app by ``api/cli.py``. They read the configured database
-(``DATABASE_URL``, or the embedded server in ``GRASSROOTS_DATA_DIR``) directly.
+Registered on the main app by ``api/cli/main.py`` (``register``). They read the configured
+database (``DATABASE_URL``, or the embedded server in ``GRASSROOTS_DATA_DIR``) directly.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import UTC, date, datetime
@@ -14,19 +13,15 @@ from pathlib import Path
 from uuid import UUID
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True)
+from api.audit import fund_as_of, fund_balance_on
+from api.cli.common import err, with_database
+from api.cli.demo import load_demo
+from api.export import ExportError, Selection, lines
+from domain.shared.errors import AlreadyExists
+from eventstore.db import connect, create_pool
+
 fund_app = typer.Typer(help="Ask a fund's past, replayed from the log.", no_args_is_help=True)
-
-
-def _with_db(run):  # type: ignore[no-untyped-def]
-    from api.cli.main import _migrate, _settings
-    from api.database import database
-
-    with database(_settings()) as dsn:
-        asyncio.run(_migrate(dsn))
-        return asyncio.run(run(dsn))
 
 
 def export(
@@ -38,9 +33,6 @@ def export(
     output: Path = typer.Option(None, "--output", "-o", help="File to write; standard output if omitted."),
 ) -> None:
     """Export a fund's or a subtree's history for a period as CSV or JSON lines."""
-    from api.export import ExportError, Selection, lines
-    from eventstore.db import connect
-
     try:
         selection = Selection(fund, organization, from_date.date() if from_date else None,
                               to_date.date() if to_date else None)
@@ -64,7 +56,7 @@ def export(
             await conn.close()
         return count
 
-    count = _with_db(run)
+    count = with_database(run)
     err.print(f"wrote {count} lines" + (f" to {output}" if output else ""))
 
 
@@ -75,9 +67,6 @@ def as_of(
     replay_aggregate: bool = typer.Option(False, help="Replay the domain model instead of folding payloads."),
 ) -> None:
     """Print the fund's state as of a recorded instant, replayed from the log (JSON)."""
-    from api.audit import fund_as_of
-    from eventstore.db import connect
-
     instant = at if at.tzinfo else at.replace(tzinfo=UTC)
 
     async def run(dsn: str) -> dict[str, object] | None:
@@ -98,7 +87,7 @@ def as_of(
                          for p in found.projects],
         }
 
-    result = _with_db(run)
+    result = with_database(run)
     if result is None:
         err.print(f"[red]fund {fund} had no events by {instant.isoformat()}[/red]")
         raise typer.Exit(1)
@@ -111,9 +100,6 @@ def balance_on(
     on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Business date, YYYY-MM-DD."),
 ) -> None:
     """Print the fund's balance on a business date, folded from every recorded event."""
-    from api.audit import fund_balance_on
-    from eventstore.db import connect
-
     day: date = on.date()
 
     async def run(dsn: str) -> object:
@@ -123,7 +109,7 @@ def balance_on(
         finally:
             await conn.close()
 
-    result = _with_db(run)
+    result = with_database(run)
     if result is None:
         err.print(f"[red]no fund {fund}[/red]")
         raise typer.Exit(1)
@@ -132,9 +118,6 @@ def balance_on(
 
 def demo() -> None:
     """Load a demo district: a street, four communities, a year of funds and projects."""
-    from api.cli.demo import load_demo
-    from domain.shared.errors import AlreadyExists
-    from eventstore.db import create_pool
 
     async def run(dsn: str) -> object:
         pool = await create_pool(dsn, min_size=1, max_size=2)
@@ -145,7 +128,7 @@ def demo() -> None:
         finally:
             await pool.close()
 
-    result = _with_db(run)
+    result = with_database(run)
     if result is None:
         err.print("the demo district is already loaded")
         return

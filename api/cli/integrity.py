@@ -15,19 +15,22 @@ from uuid import UUID
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from api.cli.common import apply_migrations, err, load_settings
 from api.config import ConfigError, Settings
-from eventstore.integrity.verify import VerifyReport
+from api.database import database
+from api.signing import configured_public_key, signing_key
+from eventstore.db import connect
+from eventstore.integrity.encoding import key_id, load_public_key, public_key_pem, raw_public_key
+from eventstore.integrity.evidence import verify_evidence
+from eventstore.integrity.hasher import checkpoint_now
+from eventstore.integrity.verify import VerifyReport, verify_log, verify_stream
 
 CLEAN, MISMATCH, USAGE = 0, 1, 2
 
 
 def _trusted_key(settings: Settings, given: str | None) -> Ed25519PublicKey | None:
-    from api.signing import configured_public_key
-    from eventstore.integrity.encoding import (
-    load_public_key,
-)
-
     if given:
         path = Path(given)
         text = path.read_bytes() if len(given) < 4096 and path.is_file() else given.encode()
@@ -62,9 +65,7 @@ def verify(
     ),
 ) -> None:
     """Check the log (or one stream, or an evidence file) against the signed checkpoints."""
-    from api.cli.main import _settings, err
-
-    settings = _settings()
+    settings = load_settings()
     try:
         key = _trusted_key(settings, public_key)
     except (OSError, ValueError) as exc:
@@ -74,8 +75,6 @@ def verify(
         err.print("[red]--engine is sql or python[/red]")
         raise typer.Exit(USAGE)
     if export is not None:
-        from eventstore.integrity.evidence import verify_evidence
-
         try:
             with export.open(encoding="utf-8") as lines:
                 report = verify_evidence(lines, key)
@@ -98,21 +97,8 @@ def verify(
 def _verify_database(
     settings: Settings, stream: UUID | None, key: Ed25519PublicKey | None, engine: str, workers: int
 ) -> VerifyReport:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from api.cli.main import _migrate, err
-    from api.database import database
-    from eventstore.db import connect
-    from eventstore.integrity.verify import verify_log, verify_stream
-
     with database(settings) as dsn:
-        asyncio.run(_migrate(dsn))
+        asyncio.run(apply_migrations(dsn))
         if stream is not None:
 
             async def one() -> VerifyReport:
@@ -142,13 +128,7 @@ def _verify_database(
 
 def checkpoint() -> None:
     """Hash the log up to now and record a signed checkpoint; print it as JSON."""
-    from api.cli.main import _migrate, _settings, err
-    from api.database import database
-    from api.signing import signing_key
-    from eventstore.db import connect
-    from eventstore.integrity.hasher import checkpoint_now
-
-    settings = _settings()
+    settings = load_settings()
     try:
         key = signing_key(settings)
     except ConfigError as exc:
@@ -163,25 +143,23 @@ def checkpoint() -> None:
             await conn.close()
 
     with database(settings) as dsn:
-        asyncio.run(_migrate(dsn))
+        asyncio.run(apply_migrations(dsn))
         found = asyncio.run(run(dsn))
     sys.stdout.write(json.dumps(found, indent=2) + "\n")
 
 
 def public_key() -> None:
     """Print the checkpoint signing key's public half (PEM) and its key id."""
-    from api.cli.main import _settings, err
-    from api.signing import signing_key
-    from eventstore.integrity.encoding import (
-    key_id,
-    public_key_pem,
-    raw_public_key,
-)
-
     try:
-        public = signing_key(_settings()).public_key()
+        public = signing_key(load_settings()).public_key()
     except ConfigError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(USAGE) from exc
     err.print(f"key id {key_id(raw_public_key(public))}")
     sys.stdout.write(public_key_pem(public))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(verify)
+    app.command()(checkpoint)
+    app.command("public-key")(public_key)

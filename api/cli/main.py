@@ -11,39 +11,31 @@ from pathlib import Path
 from uuid import UUID
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from api.app import create_app
+from api.areas import PROJECTIONS
+from api.auth import mint, signing_secret
+from api.cli.common import apply_migrations, err, load_settings
+from api.cli.funds import register as register_fund_commands
+from api.cli.integrity import register as register_integrity_commands
 from api.config import ConfigError, Settings
+from api.database import database
+from api.graphql.schema import export_sdl
+from api.signing import signing_key
+from domain.shared.permissions import Role
+from projections.integrations.nats import run_standalone
+from projections.runtime.rebuild import rebuild as run_rebuild
 
 app = typer.Typer(help="Grassroots Ledger: event-sourced GraphQL API for grassroots Party-building.",
                   no_args_is_help=True, add_completion=False)
-err = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def _logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # chatty at INFO
-
-
-async def _migrate(dsn: str) -> list[str]:
-    from eventstore.db import connect
-    from eventstore.migrate import migrate
-
-    conn = await connect(dsn)
-    try:
-        return await migrate(conn)
-    finally:
-        await conn.close()
 
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
@@ -58,14 +50,7 @@ def serve(
                                     help="Also run the NATS JetStream relay in this process."),
 ) -> None:
     """Migrate, start the projections and serve GraphQL (GraphiQL at /graphql)."""
-    import uvicorn
-
-    from api.app import create_app
-    from api.auth import signing_secret
-    from api.database import database
-    from api.signing import signing_key
-
-    settings = _settings()
+    settings = load_settings()
     if relay_nats:
         settings = settings.model_copy(update={"integrations": settings.integrations.model_copy(
             update={"relay_nats": True})})
@@ -80,7 +65,7 @@ def serve(
     # the embedded PostgreSQL is stopped on the way out, as with Ctrl-C.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database(settings) as dsn:
-        applied = asyncio.run(_migrate(dsn))
+        applied = asyncio.run(apply_migrations(dsn))
         if applied:
             err.print(f"applied migrations: {', '.join(applied)}")
         err.print(f"GraphQL at http://{host}:{port}/graphql")
@@ -90,36 +75,30 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Apply pending SQL migrations."""
-    from api.database import database
-
-    settings = _settings()
+    settings = load_settings()
     with database(settings) as dsn:
-        applied = asyncio.run(_migrate(dsn))
+        applied = asyncio.run(apply_migrations(dsn))
     err.print(f"applied: {', '.join(applied)}" if applied else "already up to date")
 
 
 @app.command()
 def rebuild(name: str = typer.Argument(None, help="Projection to rebuild; all if omitted.")) -> None:
     """Replay the log into fresh read-model tables and swap them in."""
-    from api.areas import PROJECTIONS
-    from api.database import database
-    from projections.runtime.rebuild import rebuild as run_rebuild
-
-    settings = _settings()
+    settings = load_settings()
     names = [name] if name else list(PROJECTIONS)
     unknown = [n for n in names if n not in PROJECTIONS]
     if unknown:
         err.print(f"[red]unknown projection {unknown[0]!r}[/red]; known: {', '.join(PROJECTIONS)}")
         raise typer.Exit(2)
     with database(settings) as dsn:
-        asyncio.run(_migrate(dsn))
+        asyncio.run(apply_migrations(dsn))
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn())
         with Progress(*columns, console=err) as progress:
             for n in names:
                 task = progress.add_task(f"rebuilding {n}", total=None)
 
-                def report(pos: int, head: int, task: int = task) -> None:
+                def report(pos: int, head: int, task: TaskID = task) -> None:
                     progress.update(task, completed=pos, total=head)
 
                 final = asyncio.run(run_rebuild(dsn, PROJECTIONS[n], report))
@@ -137,10 +116,7 @@ def token(
     ttl: int = typer.Option(8 * 3600, help="Lifetime in seconds."),
 ) -> None:
     """Mint a bearer token signed with the configured (or local development) secret."""
-    from api.auth import mint, signing_secret
-    from domain.shared.permissions import Role
-
-    settings = _settings()
+    settings = load_settings()
     try:
         roles = [Role(r) for r in role]
         scope = UUID(org) if org else None
@@ -159,14 +135,11 @@ app.add_typer(relay_app, name="relay")
 @relay_app.command("nats")
 def relay_nats() -> None:
     """Publish every event to NATS JetStream (GRASSROOTS_NATS_URL), resuming where it stopped."""
-    from api.database import database
-    from projections.integrations.nats import run_standalone
-
-    settings = _settings()
+    settings = load_settings()
     _logging(settings)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database(settings) as dsn:
-        asyncio.run(_migrate(dsn))
+        asyncio.run(apply_migrations(dsn))
         err.print(f"relaying to {settings.integrations.nats_url}"
                   f" (stream {settings.integrations.nats_stream})")
         with contextlib.suppress(KeyboardInterrupt):
@@ -176,24 +149,14 @@ def relay_nats() -> None:
 @app.command("export-schema")
 def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
     """Write the GraphQL schema (SDL) to a file."""
-    from api.graphql.schema import export_sdl
-
     path.write_text(export_sdl(), encoding="utf-8")
     err.print(f"wrote {path}")
 
 
-# Tamper evidence (api/integrity_cli.py): verify, checkpoint, public-key.
-from api.cli.integrity import checkpoint, public_key, verify  # noqa: E402
-
-app.command()(verify)
-app.command()(checkpoint)
-app.command("public-key")(public_key)
-
-
-# Auditors' exports and fund questions (api/fund_cli.py): export, fund as-of, fund balance-on.
-from api.cli.funds import register as _register_fund_commands  # noqa: E402
-
-_register_fund_commands(app)
+# The auditors' parts: tamper evidence (integrity.py: verify, checkpoint, public-key) and
+# funds (funds.py: demo, export, fund as-of, fund balance-on).
+register_integrity_commands(app)
+register_fund_commands(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 from api.areas import API_AREAS
 from api.graphql.core import errors
 from api.graphql.core.area import ApiArea, NodeLookup
+from api.graphql.core.context import install_loaders
 from api.graphql.core.execution import EXECUTION_CONTEXT
 from api.graphql.core.limits import (  # noqa: F401 (the limits, re-exported for tests and tools)
     DEFAULT_RULES,
@@ -61,6 +62,10 @@ Subscription = _root("Subscription", "Live updates over WebSocket (graphql-trans
                      _parts(API_AREAS, "subscription"))
 ERROR_TYPES = (*errors.SHARED, *(t for area in API_AREAS for t in area.errors))
 errors.install(errors.by_class(ERROR_TYPES))
+LOADERS = {name: batch for area in API_AREAS for name, batch in area.loaders.items()}
+if len(LOADERS) != sum(len(area.loaders) for area in API_AREAS):
+    raise ValueError("two areas declare a loader of the same name")
+install_loaders(LOADERS)
 
 
 # The limits (api/graphql/core/limits.py) take their page sizes from the settings of the

@@ -45,10 +45,6 @@ class Rule(Protocol):
     structural: ClassVar[bool]
 
 
-PERSONAL_DATA_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY})
-"""Roles that see ID numbers and phones unmasked (they write transfer letters)."""
-
-
 @dataclass(frozen=True)
 class Actor:
     """The authenticated caller: token subject, display name, roles and scope."""
@@ -70,10 +66,6 @@ class Actor:
         if path is None:
             return False
         return self.scope is None or self.scope in path
-
-    @property
-    def sees_personal_data(self) -> bool:
-        return bool(self.roles & PERSONAL_DATA_ROLES)
 
 
 def authorize(actor: Actor, action: Rule | type[Rule], path: Sequence[UUID] | None) -> None:

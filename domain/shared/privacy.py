@@ -1,8 +1,9 @@
 """Personal data: the one policy that decides who sees it and how it is masked.
 
-Every way an event or a record leaves the program for a reader (GraphQL ``history``
-and ``Member``, the ``events`` subscription, ``GET /events``, the NATS relay, webhooks,
-the CSV export) asks this module; none masks on its own.
+Every way an event or a record leaves the program for a reader asks this module and
+none masks on its own: the event document (``projections.feed.document``, carried by
+``GET /events``, the ``events`` subscription, the NATS relay, webhooks and the CSV
+export) and GraphQL's ``history`` and ``Member.idNumber``/``phone``.
 
 - **What is personal**: the payload fields named in ``PERSONAL_FIELDS`` (``id_number``,
   ``phone``) wherever they occur: at the top of a payload, in a nested object, in a
@@ -14,7 +15,7 @@ the CSV export) asks this module; none masks on its own.
   a list or an object has every value inside it masked the same way; one that holds a
   number or a boolean is masked as its text.
 - **Who sees it unmasked**: actors holding a role of
-  ``domain.shared.permissions.PERSONAL_DATA_ROLES`` (they write transfer letters), and
+  ``PERSONAL_DATA_ROLES`` (they write transfer letters), and
   ``TRUSTED``: consumers that are system-level by design (the NATS relay, webhooks,
   which only admins register, and the operator's command line). Everyone else gets
   ``redact``'s masked copy.
@@ -31,7 +32,10 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from domain.shared.permissions import PERSONAL_DATA_ROLES, Actor
+from domain.shared.permissions import Actor, Role
+
+PERSONAL_DATA_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY})
+"""Roles that see ID numbers and phones unmasked (they write transfer letters)."""
 
 T = TypeVar("T")
 

@@ -59,6 +59,17 @@ INTEGRATION_FIELDS: tuple[str, ...] = tuple(f for f in DOCUMENT_FIELDS if f != "
 """What NATS messages and webhook bodies carry: everything but the client's idempotency key."""
 
 
+ATTRIBUTE_NAMES: dict[str, str] = {
+    "position": "position", "eventId": "event_id", "type": "type", "streamId": "stream_id",
+    "streamType": "stream_type", "version": "version", "schemaVersion": "schema_version",
+    "recordedAt": "recorded_at", "actor": "actor", "actorRoles": "actor_roles",
+    "correlationId": "correlation_id", "causationId": "causation_id", "commandId": "command_id",
+    "reason": "reason", "payload": "payload",
+}
+"""Document field -> the Python attribute of the GraphQL types that show the document
+(``LogEvent``, ``HistoryEvent``; strawberry prints ``event_id`` as ``eventId``)."""
+
+
 def select_fields(*names: str, without: Iterable[str] = ()) -> tuple[str, ...]:
     """A selection of document fields in document order: ``names`` (all if none given)
     minus ``without``. Unknown names are an error, so a typo cannot drop a field."""

@@ -36,6 +36,7 @@ import nats.js.errors
 from nats.js.api import StorageType, StreamConfig
 
 from domain.shared.ports import RecordedEvent
+from domain.shared.upcasting import UnknownSchemaVersion
 from eventstore.db import init_connection
 from eventstore.notifier import LogNotifier
 from eventstore.postgres import EVENT_COLUMNS, row_to_event
@@ -187,6 +188,10 @@ class NatsRelay:
                              "Grassroots-Position": str(event.position)},
                 ))
         except (nats.errors.Error, OSError) as exc:
+            error = exc
+        except UnknownSchemaVersion as exc:
+            # Written by newer code: publish nothing past it (as every reader refuses it),
+            # record what came before, and retry until this code is upgraded.
             error = exc
         if futures:
             await asyncio.wait(futures, timeout=self.config.ack_timeout)

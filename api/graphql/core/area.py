@@ -34,6 +34,9 @@ class ApiArea:
     inner_nodes: Sequence[NodeLoader] = ()
     """Lookups of objects that live inside another stream (a transfer, a project)."""
     scalars: Mapping[object, object] = field(default_factory=dict)
+    loaders: Mapping[str, Any] = field(default_factory=dict)
+    """Per-request DataLoaders by name (``info.context.loaders.<name>``): batch functions
+    (``api.graphql.core.context.by_id`` / ``grouped``)."""
 
 
 @dataclass(frozen=True)

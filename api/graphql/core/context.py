@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,112 +13,72 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from api import views
 from api.config import Settings
 from domain.shared.handling import Handling
 from domain.shared.permissions import Actor
 from projections.runtime.supervisor import Supervisor
 
-
-def _by_id(rows: list[asyncpg.Record], ids: list[UUID]) -> list[asyncpg.Record | None]:
-    found = {r["id"]: r for r in rows}
-    return [found.get(i) for i in ids]
+Batch = Callable[[asyncpg.Pool], Callable[[list[UUID]], Awaitable[list[Any]]]]
+"""A loader's batch function, given the pool: ids in, one value per id out, in order."""
 
 
-@dataclass
-class Loaders:
-    """Per-request DataLoaders: nested fields cost one query per level, not per row.
+def by_id(sql: str) -> Batch:
+    """A batch of rows by id (``sql`` takes the ids as $1), None where there is none."""
+    def batch(pool: asyncpg.Pool) -> Callable[[list[UUID]], Awaitable[list[Any]]]:
+        async def load(ids: list[UUID]) -> list[Any]:
+            found = {r["id"]: r for r in await pool.fetch(sql, list(ids))}
+            return [found.get(i) for i in ids]
+        return load
+    return batch
 
-    Each loader is created on first use: most requests need one or two of them.
-    """
 
-    pool: asyncpg.Pool
-
-    def __post_init__(self) -> None:
-        """Subclasses may adjust the loaders here (creating them as they touch them)."""
-
-    @functools.cached_property
-    def organization(self) -> DataLoader[UUID, Any]:
-        pool = self.pool
-
-        async def orgs(ids: list[UUID]) -> list[Any]:
-            return _by_id(await views.organizations_by_id(pool, ids), ids)
-
-        return DataLoader(orgs)
-
-    @functools.cached_property
-    def member(self) -> DataLoader[UUID, Any]:
-        pool = self.pool
-
-        async def members(ids: list[UUID]) -> list[Any]:
-            return _by_id(await views.members_by_id(pool, ids), ids)
-
-        return DataLoader(members)
-
-    @functools.cached_property
-    def member_count(self) -> DataLoader[UUID, int]:
-        pool = self.pool
-
-        async def counts(ids: list[UUID]) -> list[int]:
-            found = await views.member_counts(pool, ids)
-            return [found.get(i, 0) for i in ids]
-
-        return DataLoader(counts)
-
-    @functools.cached_property
-    def transfers_of_member(self) -> DataLoader[UUID, list[Any]]:
-        pool = self.pool
-
-        async def transfers(ids: list[UUID]) -> list[list[Any]]:
-            by_member: dict[UUID, list[Any]] = {i: [] for i in ids}
-            for r in await views.transfers_by_member(pool, ids):
-                by_member[r["member_id"]].append(r)
-            return [by_member[i] for i in ids]
-
-        return DataLoader(transfers)
-
-    # -- funds: rows grouped by their parent, one query per level --------------------
-
-    def _grouped(self, sql: str, column: str) -> DataLoader[UUID, list[Any]]:
-        """A loader of ``sql``'s rows (it takes the ids as $1) grouped by ``column``."""
-        pool = self.pool
-
+def grouped(sql: str, column: str) -> Batch:
+    """A batch of ``sql``'s rows (it takes the ids as $1) grouped by ``column``."""
+    def batch(pool: asyncpg.Pool) -> Callable[[list[UUID]], Awaitable[list[Any]]]:
         async def load(ids: list[UUID]) -> list[list[Any]]:
             found: dict[UUID, list[Any]] = {i: [] for i in ids}
             for r in await pool.fetch(sql, list(ids)):
                 found[r[column]].append(r)
             return [found[i] for i in ids]
+        return load
+    return batch
 
-        return DataLoader(load)
 
-    @functools.cached_property
-    def children(self) -> DataLoader[UUID, list[Any]]:
-        return self._grouped("SELECT * FROM organizations WHERE parent_id = ANY($1::uuid[])"
-                             " ORDER BY name, id", "parent_id")
+_INSTALLED: dict[str, Batch] = {}
 
-    @functools.cached_property
-    def fund(self) -> DataLoader[UUID, Any]:
-        pool = self.pool
 
-        async def funds(ids: list[UUID]) -> list[Any]:
-            return _by_id(await pool.fetch("SELECT * FROM funds WHERE id = ANY($1::uuid[])", ids), ids)
+def install_loaders(batches: Mapping[str, Batch]) -> None:
+    """Called once by the schema composition with every area's loaders."""
+    _INSTALLED.clear()
+    _INSTALLED.update(batches)
 
-        return DataLoader(funds)
 
-    @functools.cached_property
-    def projects_of_fund(self) -> DataLoader[UUID, list[Any]]:
-        return self._grouped("SELECT * FROM projects WHERE fund_id = ANY($1::uuid[])"
-                             " ORDER BY proposed_position", "fund_id")
+class Loaders:
+    """Per-request DataLoaders: nested fields cost one query per level, not per row.
 
-    @functools.cached_property
-    def payments_of_project(self) -> DataLoader[UUID, list[Any]]:
-        return self._grouped("SELECT * FROM fund_movements WHERE project_id = ANY($1::uuid[])"
-                             " AND movement IN ('PAYMENT', 'REVERSAL') ORDER BY version", "project_id")
+    The loaders are the areas' (``ApiArea.loaders``, installed by the schema
+    composition), each created on first use as an attribute (``loaders.organization``):
+    most requests need one or two of them. With ``cache=False`` they batch but never
+    cache (a WebSocket connection lives long and rows change).
+    """
 
-    @functools.cached_property
-    def findings_of_inspection(self) -> DataLoader[UUID, list[Any]]:
-        return self._grouped("SELECT * FROM inspection_findings WHERE inspection_id = ANY($1::uuid[])"
-                             " ORDER BY position", "inspection_id")
+    cache = True
+
+    def __init__(self, pool: asyncpg.Pool, batches: Mapping[str, Batch] | None = None) -> None:
+        self.pool = pool
+        self._batches = _INSTALLED if batches is None else batches
+
+    def __getattr__(self, name: str) -> DataLoader[UUID, Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        batch = self._batches.get(name)
+        if batch is None:
+            raise AttributeError(f"no loader {name!r}: which area declares it?")
+        loader: DataLoader[UUID, Any] = DataLoader(batch(self.pool))
+        if not self.cache:
+            loader.cache = False
+        self.__dict__[name] = loader
+        return loader
 
     def reset(self) -> None:
         """Drop every loader this request created: after a mutation, any cached row (a
@@ -128,12 +88,9 @@ class Loaders:
 
     def forget(self, key: UUID) -> None:
         """Drop cached rows for ``key`` after a change (strawberry raises on a miss)."""
-        for name in ("organization", "member", "member_count", "transfers_of_member", "children", "fund",
-                     "projects_of_fund", "payments_of_project", "findings_of_inspection"):
-            loader = self.__dict__.get(name)  # only the loaders this request created
-            if loader is not None:
-                with contextlib.suppress(KeyError):
-                    loader.clear(key)
+        for loader in [v for v in self.__dict__.values() if isinstance(v, DataLoader)]:
+            with contextlib.suppress(KeyError):
+                loader.clear(key)
 
 
 @dataclass

@@ -13,7 +13,6 @@ the handshake's ``Authorization`` header or from the ``connection_init`` payload
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import uuid
 from collections import OrderedDict
@@ -45,7 +44,7 @@ from api.graphql.organizations.types import Organization
 from domain.shared.permissions import Actor
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import may_see_personal_data
-from projections.feed.document import event_document
+from projections.feed.document import ATTRIBUTE_NAMES, event_document
 from projections.feed.live import EventFeed, FeedClosed, Predicate
 from projections.feed.reading import EventFilter
 
@@ -98,16 +97,6 @@ _SHARED_LIMIT = 256
 _log_events: OrderedDict[tuple[UUID, bool], LogEvent] = OrderedDict()
 
 
-_ATTRIBUTES = {
-    "position": "position", "eventId": "event_id", "type": "type", "streamId": "stream_id",
-    "streamType": "stream_type", "version": "version", "schemaVersion": "schema_version",
-    "recordedAt": "recorded_at", "actor": "actor", "actorRoles": "actor_roles",
-    "correlationId": "correlation_id", "causationId": "causation_id", "commandId": "command_id",
-    "reason": "reason", "payload": "payload",
-}
-"""Event document field -> ``LogEvent`` attribute (the GraphQL field names are the same)."""
-
-
 def log_event(e: RecordedEvent, actor: Actor) -> LogEvent:
     """The event as ``LogEvent``: one shared object per event and masking, not per subscriber.
 
@@ -119,7 +108,7 @@ def log_event(e: RecordedEvent, actor: Actor) -> LogEvent:
     found = _log_events.get(key)
     if found is not None:
         return found
-    values = {_ATTRIBUTES[name]: value for name, value in event_document(e, actor).items()}
+    values = {ATTRIBUTE_NAMES[name]: value for name, value in event_document(e, actor).items()}
     values["recorded_at"] = e.recorded_at  # printed by DateTime as the document's recordedAt
     found = LogEvent(**values, shared_key=key)
     _log_events[key] = found
@@ -366,33 +355,13 @@ class Subscription:
 # -- the WebSocket endpoint -----------------------------------------------------------------
 
 
-def _uncached(prop: Any) -> Any:
-    """``prop`` (a loader property of ``Loaders``) creating its loader with caching off."""
-
-    def fresh(self: Loaders) -> Any:
-        loader = prop.func(self)
-        loader.cache = False
-        return loader
-
-    fresh.__doc__ = prop.__doc__
-    return functools.cached_property(fresh)
-
-
 class FreshLoaders(Loaders):
     """Loaders that batch but never cache: a connection lives long and rows change.
 
     Created on first use as in ``Loaders``: an ``events`` subscriber never touches them,
     and four idle loaders per connection were a tenth of an idle subscriber's memory."""
 
-    organization = _uncached(Loaders.organization)
-    member = _uncached(Loaders.member)
-    member_count = _uncached(Loaders.member_count)
-    transfers_of_member = _uncached(Loaders.transfers_of_member)
-    children = _uncached(Loaders.children)
-    fund = _uncached(Loaders.fund)
-    projects_of_fund = _uncached(Loaders.projects_of_fund)
-    payments_of_project = _uncached(Loaders.payments_of_project)
-    findings_of_inspection = _uncached(Loaders.findings_of_inspection)
+    cache = False
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Funds' part of the schema."""
 
 from api.graphql.core.area import ApiArea
+from api.graphql.core.context import by_id, grouped
 from api.graphql.core.scalars import MONEY_SCALAR, Money
 from api.graphql.funds.errors import ERRORS
 from api.graphql.funds.mutations import FundMutations
@@ -8,4 +9,12 @@ from api.graphql.funds.queries import FundQueries, load_fund, load_project
 from api.graphql.funds.types import Fund, Project
 
 AREA = ApiArea("funds", query=FundQueries, mutation=FundMutations, types=(Fund, Project), errors=ERRORS,
-               nodes={"Fund": load_fund}, inner_nodes=(load_project,), scalars={Money: MONEY_SCALAR})
+               nodes={"Fund": load_fund}, inner_nodes=(load_project,), scalars={Money: MONEY_SCALAR},
+               loaders={
+                   "fund": by_id("SELECT * FROM funds WHERE id = ANY($1::uuid[])"),
+                   "projects_of_fund": grouped("SELECT * FROM projects WHERE fund_id = ANY($1::uuid[])"
+                                               " ORDER BY proposed_position", "fund_id"),
+                   "payments_of_project": grouped(
+                       "SELECT * FROM fund_movements WHERE project_id = ANY($1::uuid[])"
+                       " AND movement IN ('PAYMENT', 'REVERSAL') ORDER BY version", "project_id"),
+               })

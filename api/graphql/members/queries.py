@@ -9,7 +9,7 @@ import strawberry
 from api import views
 from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
-from api.graphql.members.types import Member, Transfer
+from api.graphql.members.types import Member, Transfer, load_member
 from domain.members.aggregate import Standing, TransferState
 
 
@@ -45,24 +45,6 @@ def _member(r) -> Member:  # type: ignore[no-untyped-def]
 
 def _transfer(r) -> Transfer:  # type: ignore[no-untyped-def]
     return Transfer(id=strawberry.ID(str(r["id"])), row=r)
-
-
-async def load_member(info: Info, mid: UUID, *, fresh: bool = False) -> Member | None:
-    if fresh:
-        info.context.loaders.forget(mid)
-    row = await info.context.loaders.member.load(mid)
-    if row is None:
-        return None
-    home = await info.context.loaders.organization.load(row["home_organization_id"])
-    if home is not None and info.context.actor.sees(home["path"]):
-        return _member(row)
-    # The receiving side of an open transfer may see the member it is about to accept.
-    for t in await info.context.loaders.transfers_of_member.load(mid):
-        if t["state"] in ("REQUESTED", "LETTER_ISSUED", "EXPIRED"):
-            to = await info.context.loaders.organization.load(t["to_organization_id"])
-            if to is not None and info.context.actor.sees(to["path"]):
-                return _member(row)
-    return None
 
 
 async def load_transfer(info: Info, tid: UUID) -> Transfer | None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import strawberry
 
 from api.graphql.core.context import Info
-from api.graphql.core.history import HistoryEvent, history_event, mask_id_number, mask_phone
+from api.graphql.core.history import HistoryEvent, history_event
 from api.graphql.core.loading import batch, via_loader
 from api.graphql.core.relay import Node
 from api.graphql.organizations.types import Organization, organization_or_none
 from domain.members.aggregate import Gender, Standing, TransferScope, TransferState
+from domain.shared.privacy import visible
 
 strawberry.enum(Gender, description="Gender as recorded on the member's file.")
 
@@ -42,6 +44,26 @@ _STATE = {m.value: m for m in TransferState}
 
 def member_or_none(row: asyncpg.Record | None) -> Member | None:
     return None if row is None else Member(id=strawberry.ID(str(row["id"])), row=row)
+
+
+async def load_member(info: Info, mid: UUID, *, fresh: bool = False) -> Member | None:
+    """The member, if your scope holds the member's home or the receiving side of an open
+    transfer (the ``member`` query, ``node`` and ``Transfer.member`` all answer this)."""
+    if fresh:
+        info.context.loaders.forget(mid)
+    row = await info.context.loaders.member.load(mid)
+    if row is None:
+        return None
+    home = await info.context.loaders.organization.load(row["home_organization_id"])
+    if home is not None and info.context.actor.sees(home["path"]):
+        return Member(id=strawberry.ID(str(row["id"])), row=row)
+    # The receiving side of an open transfer may see the member it is about to accept.
+    for t in await info.context.loaders.transfers_of_member.load(mid):
+        if t["state"] in ("REQUESTED", "LETTER_ISSUED", "EXPIRED"):
+            to = await info.context.loaders.organization.load(t["to_organization_id"])
+            if to is not None and info.context.actor.sees(to["path"]):
+                return Member(id=strawberry.ID(str(row["id"])), row=row)
+    return None
 
 
 @strawberry.type(description="A Party member. ID number and phone are masked unless your role needs them.")
@@ -75,12 +97,12 @@ class Member(Node):
     @strawberry.field(description="Resident ID number; masked (3205**********1234) for roles without need.")
     def id_number(self, info: Info) -> str:
         value = str(self.row["id_number"])
-        return value if info.context.actor.sees_personal_data else str(mask_id_number(value))
+        return str(visible("id_number", value, info.context.actor))
 
     @strawberry.field(description="Phone number; masked for roles without need.")
     def phone(self, info: Info) -> str | None:
         value = self.row["phone"]
-        return value if info.context.actor.sees_personal_data else mask_phone(value)
+        return visible("phone", value, info.context.actor)
 
     @strawberry.field(description="The member's one home organization.")
     def home_organization(self, info: Info) -> Organization | None:
@@ -151,8 +173,6 @@ class Transfer(Node):
     @strawberry.field(description="The member being transferred, while the member lies within your "
                                   "scope (the sending side loses sight of the member once accepted).")
     async def member(self, info: Info) -> Member | None:
-        from api.graphql.members.queries import load_member
-
         return await load_member(info, self.row["member_id"])
 
     @strawberry.field(description="The sending organization.")

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from domain.shared import upcasting
 from projections.integrations.nats import NatsRelay, RelayConfig, subject_for
 from tests.integration.support import TICK, append_events, cancel, head, wait_until
 from tests.nats_server import nats_server, nats_url, read_stream  # noqa: F401
@@ -185,3 +186,41 @@ async def test_a_relay_killed_mid_batch_while_events_are_appended_loses_and_dupl
     expected = await log_ids(pool)
     assert len(consumed) == len(set(consumed)), "a consumer saw an event twice"
     assert consumed == expected, "the stream lost, repeated or reordered events"
+
+
+class _Declared:
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
+        return {"count": state["n"]}
+
+
+async def test_the_relay_publishes_current_shapes_and_stops_at_an_event_written_by_newer_code(
+    dsn: str, pool: asyncpg.Pool, nats_url: str,  # noqa: F811
+) -> None:
+    upcasting.declare(TICK, _Declared)
+    try:
+        last = await append_events(pool, 3, TICK)  # stored at schema_version 1: {"n": v}
+        # As if newer code had written version 3 (this code reads 1..2):
+        await pool.execute(
+            "INSERT INTO events (stream_id, stream_type, version, event_id, event_type,"
+            " schema_version, payload, actor, actor_roles, correlation_id)"
+            " VALUES (gen_random_uuid(), 'Test', 1, gen_random_uuid(), $1, 3, '{}', 't', '{}',"
+            " gen_random_uuid())", TICK)
+        relay = NatsRelay(dsn, RelayConfig(nats_url=nats_url))
+        task = asyncio.create_task(relay.run())
+        try:
+            await wait_until(lambda: _reached(pool, "nats", last), 20, "the readable events")
+            await wait_until(lambda: relay.state.last_error is not None, 20, "the relay to stop")
+            assert "UnknownSchemaVersion" in str(relay.state.last_error)
+            await asyncio.sleep(0.3)
+            assert await relay_position(pool) == last  # not past the unreadable event
+        finally:
+            await cancel(task)
+        messages = await read_stream(nats_url)
+        assert [json.loads(m.data)["payload"] for m in messages] == [
+            {"count": 1}, {"count": 2}, {"count": 3}]
+        assert {json.loads(m.data)["schemaVersion"] for m in messages} == {2}
+    finally:
+        upcasting.forget(TICK)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
+from pathlib import Path
 from types import ModuleType
 
 import strawberry
@@ -22,7 +24,7 @@ import projections
 from api.areas import API_AREAS, AREAS, DOMAIN_AREAS, PROJECTIONS
 from api.graphql.core.errors import SHARED, Error
 from api.graphql.core.relay import Node
-from api.graphql.schema import ERROR_TYPES, schema
+from api.graphql.schema import ERROR_TYPES, LOADERS, schema
 from domain.shared import errors as de
 from domain.shared.commands import Command
 from projections.runtime.base import Projection
@@ -122,3 +124,9 @@ def test_every_area_root_is_part_of_the_schema() -> None:
             fields = {f.python_name for f in part.__strawberry_definition__.fields}
             root_fields = {f.python_name for f in strawberry.type(root).__strawberry_definition__.fields}
             assert fields <= root_fields, (area.name, kind, fields - root_fields)
+
+
+def test_every_loader_a_resolver_uses_is_declared_by_an_area() -> None:
+    root = Path(api.graphql.__file__).parent
+    used = {m for path in root.rglob("*.py") for m in re.findall(r"loaders\.(\w+)", path.read_text())}
+    assert used - {"reset", "forget", "items"} == set(LOADERS)

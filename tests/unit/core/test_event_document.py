@@ -12,6 +12,7 @@ from domain.shared.permissions import Actor, Role
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import TRUSTED, masked
 from projections.feed.document import (
+    ATTRIBUTE_NAMES,
     DOCUMENT_FIELDS,
     INTEGRATION_FIELDS,
     event_document,
@@ -52,6 +53,7 @@ def test_the_document_has_every_field_in_order_as_json_values() -> None:
         "causationId": None, "commandId": "key-1", "reason": None, "payload": PAYLOAD,
     }
     assert json.loads(json.dumps(doc)) == doc
+    assert list(ATTRIBUTE_NAMES) == list(DOCUMENT_FIELDS)
 
 
 def test_the_payload_is_masked_at_any_depth_for_roles_without_need() -> None:
