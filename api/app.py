@@ -27,8 +27,8 @@ from api.config import Settings
 from api.export import ExportEndpoint
 from api.feed import FeedEndpoint
 from api.graphql.feed.subscriptions import SubscriptionView
-from api.graphql.schema import schema as graphql_schema
 from api.http import GraphQLEndpoint
+from api.schema import schema as graphql_schema
 from api.signing import signing_key
 from domain.shared.handling import Handling
 from domain.webhooks.handlers import suspend_failing_webhook

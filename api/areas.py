@@ -3,7 +3,7 @@
 An area contributes its domain (aggregates, commands and their handlers and
 permissions), its GraphQL part (query, mutation and subscription fields, node types,
 typed errors, ``node`` lookups) and its read models. The event registry, the command
-handling, the permission table, the schema (``api/graphql/schema.py``) and the
+handling, the permission table, the schema (``api/schema.py``) and the
 projection registry are composed from this list; ``tests/unit/core/test_areas.py``
 checks that every area registers what it contributes and nothing else.
 """

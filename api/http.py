@@ -21,7 +21,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from api.auth import InvalidToken, from_header
 from api.graphql.core.context import Context, Loaders
-from api.graphql.schema import schema
+from api.schema import schema
 
 log = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"

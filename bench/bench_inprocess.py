@@ -45,7 +45,7 @@ from api import bootstrap  # noqa: E402
 from api.areas import PROJECTIONS  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.graphql.core.context import Context, Loaders  # noqa: E402
-from api.graphql.schema import schema  # noqa: E402
+from api.schema import schema  # noqa: E402
 from domain.shared.permissions import Actor, Role  # noqa: E402
 from eventstore.db import connect, create_pool  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402

@@ -22,7 +22,7 @@ from api.cli.funds import register as register_fund_commands
 from api.cli.integrity import register as register_integrity_commands
 from api.config import ConfigError, Settings
 from api.database import database
-from api.graphql.schema import export_sdl
+from api.schema import export_sdl
 from api.signing import signing_key
 from domain.shared.permissions import Role
 from projections.integrations.nats import run_standalone

@@ -2,7 +2,7 @@
 
 The one list of areas (``api/areas.py``) holds each area's ``ApiArea``; the schema's
 root types, the types it must know of, the error mapping and the Relay ``node`` lookup
-are composed from that list (``api/graphql/schema.py``).
+are composed from that list (``api/schema.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ class ApiArea:
     inner_nodes: Sequence[NodeLoader] = ()
     """Lookups of objects that live inside another stream (a transfer, a project)."""
     scalars: Mapping[object, object] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+    """Areas whose GraphQL types or lookups this one uses (checked by the import contracts).
+    Usually its domain's ``depends_on``; the feed, which has no domain, answers with other
+    areas' node types, and a webhook's type shows the Organization it is scoped to."""
     loaders: Mapping[str, Any] = field(default_factory=dict)
     """Per-request DataLoaders by name (``info.context.loaders.<name>``): batch functions
     (``api.graphql.core.context.by_id`` / ``grouped``)."""

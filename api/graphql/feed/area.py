@@ -3,4 +3,5 @@
 from api.graphql.core.area import ApiArea
 from api.graphql.feed.subscriptions import Subscription
 
-AREA = ApiArea("feed", subscription=Subscription)
+AREA = ApiArea("feed", subscription=Subscription,
+               depends_on=('organizations', 'members'))

@@ -17,4 +17,5 @@ AREA = ApiArea("funds", query=FundQueries, mutation=FundMutations, types=(Fund, 
                    "payments_of_project": grouped(
                        "SELECT * FROM fund_movements WHERE project_id = ANY($1::uuid[])"
                        " AND movement IN ('PAYMENT', 'REVERSAL') ORDER BY version", "project_id"),
-               })
+               },
+               depends_on=('organizations',))

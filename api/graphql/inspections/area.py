@@ -13,4 +13,5 @@ AREA = ApiArea("inspections", query=InspectionQueries, mutation=InspectionMutati
                    "findings_of_inspection": grouped(
                        "SELECT * FROM inspection_findings WHERE inspection_id = ANY($1::uuid[])"
                        " ORDER BY position", "inspection_id"),
-               })
+               },
+               depends_on=('organizations', 'funds'))

@@ -13,4 +13,5 @@ AREA = ApiArea("members", query=MemberQueries, mutation=MemberMutations, types=(
                    "member": by_id("SELECT * FROM members WHERE id = ANY($1::uuid[])"),
                    "transfers_of_member": grouped("SELECT * FROM transfers WHERE member_id = ANY($1::uuid[])"
                                                   " ORDER BY requested_position", "member_id"),
-               })
+               },
+               depends_on=('organizations',))

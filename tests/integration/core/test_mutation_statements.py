@@ -27,7 +27,7 @@ from api import bootstrap
 from api.areas import PROJECTIONS
 from api.config import IntegritySettings, Settings
 from api.graphql.core.context import Context, Loaders
-from api.graphql.schema import schema
+from api.schema import schema
 from api.signing import signing_key
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory
 from domain.inspections.aggregate import Severity

@@ -18,7 +18,7 @@ import asyncpg
 from api.areas import PROJECTIONS
 from api.config import Settings
 from api.graphql.core.context import Context, Loaders
-from api.graphql.schema import schema
+from api.schema import schema
 from domain.shared.permissions import Actor, Role
 from tests.integration.support import build_world, catch_up, commands, register
 

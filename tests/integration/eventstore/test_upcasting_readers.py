@@ -19,7 +19,7 @@ import pytest
 from api.areas import PROJECTIONS
 from api.config import Settings
 from api.graphql.core.context import Context, Loaders
-from api.graphql.schema import schema
+from api.schema import schema
 from domain.organizations.aggregate import Organization
 from domain.shared import events as ev
 from eventstore.postgres import PostgresEventStore

@@ -24,7 +24,7 @@ import projections
 from api.areas import API_AREAS, AREAS, DOMAIN_AREAS, PROJECTIONS
 from api.graphql.core.errors import SHARED, Error
 from api.graphql.core.relay import Node
-from api.graphql.schema import ERROR_TYPES, LOADERS, schema
+from api.schema import ERROR_TYPES, LOADERS, schema
 from domain.shared import errors as de
 from domain.shared.commands import Command
 from projections.runtime.base import Projection

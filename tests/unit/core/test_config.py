@@ -24,7 +24,7 @@ from api.config import (
 )
 from api.graphql.core.context import Context, Loaders
 from api.graphql.core.limits import MAX_COST, limit_rules
-from api.graphql.schema import schema
+from api.schema import schema
 from api.signing import signing_key
 from domain.funds.aggregate import YearEnd
 from domain.members.aggregate import TransferRules, TransferScope

@@ -36,7 +36,7 @@ STRAWBERRY, GRAPHQL_CORE, PGSERVER, EVENTSOURCING = (
 EXECUTION = "api/graphql/core/execution.py"
 LOADING = "api/graphql/core/loading.py"
 SUBSCRIPTIONS = "api/graphql/feed/subscriptions.py"
-SCHEMA = "api/graphql/schema.py"
+SCHEMA = "api/schema.py"
 HTTP = "api/http.py"
 DATABASE = "api/database.py"
 EVENTS = "domain/shared/events.py"
@@ -458,7 +458,7 @@ async def test_selected_fields_are_strawberry_types_nodes_with_selections() -> N
             STRAWBERRY, "SelectedField.selections", LOADING)
 
 
-# -- api/graphql/schema.py and api/http.py -------------------------------------------------
+# -- api/schema.py and api/http.py -------------------------------------------------
 
 
 async def test_process_errors_is_the_hook_strawberry_reports_errors_through() -> None:

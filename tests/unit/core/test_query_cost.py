@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import parse, specified_rules, validate
 
-from api.graphql.schema import LIMIT_RULES, MAX_COST, schema
+from api.schema import LIMIT_RULES, MAX_COST, schema
 
 
 def errors(query: str) -> list[str]:

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.extensions import ValidationCache
 
 from api.graphql.core.execution import EXECUTION_CONTEXT, PlainLeafExecutionContext
-from api.graphql.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, schema
+from api.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, schema
 
 
 @dataclass

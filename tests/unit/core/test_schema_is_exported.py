@@ -6,7 +6,7 @@ import re
 
 from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
-from api.graphql.schema import SCHEMA_FILE, export_sdl, schema
+from api.schema import SCHEMA_FILE, export_sdl, schema
 
 
 def test_committed_schema_matches_the_code() -> None:

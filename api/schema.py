@@ -29,7 +29,7 @@ from api.graphql.core.queries import CoreQueries
 from api.graphql.feed.subscriptions import sharing_event_results
 
 log = logging.getLogger(__name__)
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 
 
 class ReportPosition(SchemaExtension):
