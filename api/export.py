@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.auth import InvalidToken, from_header
+from domain.shared.permissions import may_read
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import TRUSTED, Viewer
 from eventstore.integrity.evidence import write_evidence
@@ -228,7 +229,7 @@ class ExportEndpoint:
         org = await selection.organization(pool)
         path = None if org is None else await pool.fetchval(
             "SELECT path FROM organizations WHERE id = $1", org)
-        if path is None or not actor.sees(list(path)):
+        if path is None or not may_read(actor, list(path)):
             return JSONResponse({"error": "no such fund or organization within your scope"},
                                 status_code=404)
 

@@ -69,7 +69,8 @@ class Conditions:
 
 
 def scope_condition(c: Conditions, actor: Actor, column: str) -> None:
-    """Limit ``column`` (an organization id) to the actor's subtree."""
+    """Limit ``column`` (an organization id) to the actor's subtree: the SQL form of
+    ``domain.shared.permissions.may_read`` (tests/integration/core/test_read_rule.py)."""
     if actor.scope is not None:
         c.add(f"{column} IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid])", actor.scope)
 

@@ -61,11 +61,34 @@ class Actor:
     def role_names(self) -> tuple[str, ...]:
         return tuple(sorted(r.value for r in self.roles))
 
-    def sees(self, path: Sequence[UUID] | None) -> bool:
-        """Whether an organization with this root-first path lies inside the scope."""
-        if path is None:
-            return False
-        return self.scope is None or self.scope in path
+
+
+class _Anywhere(tuple[UUID, ...]):
+    """The "path" of an object tied to no organization."""
+
+
+ANYWHERE: Sequence[UUID] = _Anywhere()
+"""The "path" of an object tied to no organization (a checkpoint): roles decide alone."""
+
+
+def may_read(actor: Actor, path: Sequence[UUID] | None, readers: frozenset[Role] | None = None) -> bool:
+    """The one read rule: may ``actor`` read an object of the organization at ``path``?
+
+    ``path`` is the root-first chain of organization ids ending at the object's
+    organization (None: there is no such object, so no). The organization must lie in
+    the actor's scope (a whole-system actor reads everything); ``readers``, where an
+    area declares them, are the roles that read that kind of object at all (webhooks,
+    checkpoints). Queries, nested fields, ``node``, history, the feed, subscriptions,
+    exports and webhooks all ask this; lists ask its SQL form (``api.views.scope_condition``,
+    proved equal by tests/integration/core/test_read_rule.py).
+    """
+    if readers is not None and not actor.roles & readers:
+        return False
+    if path is None:
+        return False
+    if path is ANYWHERE:
+        return True
+    return actor.scope is None or actor.scope in path
 
 
 def authorize(actor: Actor, action: Rule | type[Rule], path: Sequence[UUID] | None) -> None:
@@ -85,7 +108,7 @@ def authorize(actor: Actor, action: Rule | type[Rule], path: Sequence[UUID] | No
         return
     if path is not None and len(path) == 0:
         raise NotAuthorized("only a whole-system district admin establishes a root organization")
-    if not actor.sees(path):
+    if not may_read(actor, path):
         raise NotAuthorized(f"the organization is outside your scope; you may not {action.action}")
     assert path is not None
     if action.structural and path[-1] == actor.scope:

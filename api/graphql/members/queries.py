@@ -11,6 +11,7 @@ from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
 from api.graphql.members.types import Member, Transfer, load_member
 from domain.members.aggregate import Standing, TransferState
+from domain.shared.permissions import may_read
 
 
 @strawberry.input(description="Narrow a list of members.")
@@ -53,7 +54,7 @@ async def load_transfer(info: Info, tid: UUID) -> Transfer | None:
         return None
     for side in ("from_organization_id", "to_organization_id"):
         org = await info.context.loaders.organization.load(row[side])
-        if org is not None and info.context.actor.sees(org["path"]):
+        if org is not None and may_read(info.context.actor, org["path"]):
             return _transfer(row)
     return None
 

@@ -16,6 +16,7 @@ from api.graphql.core.loading import batch, via_loader
 from api.graphql.core.relay import Node
 from api.graphql.organizations.types import Organization, organization_or_none
 from domain.members.aggregate import Gender, Standing, TransferScope, TransferState
+from domain.shared.permissions import may_read
 from domain.shared.privacy import visible
 
 strawberry.enum(Gender, description="Gender as recorded on the member's file.")
@@ -55,13 +56,13 @@ async def load_member(info: Info, mid: UUID, *, fresh: bool = False) -> Member |
     if row is None:
         return None
     home = await info.context.loaders.organization.load(row["home_organization_id"])
-    if home is not None and info.context.actor.sees(home["path"]):
+    if home is not None and may_read(info.context.actor, home["path"]):
         return Member(id=strawberry.ID(str(row["id"])), row=row)
     # The receiving side of an open transfer may see the member it is about to accept.
     for t in await info.context.loaders.transfers_of_member.load(mid):
         if t["state"] in ("REQUESTED", "LETTER_ISSUED", "EXPIRED"):
             to = await info.context.loaders.organization.load(t["to_organization_id"])
-            if to is not None and info.context.actor.sees(to["path"]):
+            if to is not None and may_read(info.context.actor, to["path"]):
                 return Member(id=strawberry.ID(str(row["id"])), row=row)
     return None
 
@@ -107,7 +108,7 @@ class Member(Node):
     @strawberry.field(description="The member's one home organization.")
     def home_organization(self, info: Info) -> Organization | None:
         def present(row: asyncpg.Record | None) -> Organization | None:
-            visible = row is not None and info.context.actor.sees(row["path"])
+            visible = row is not None and may_read(info.context.actor, row["path"])
             return organization_or_none(row) if visible else None
 
         home = self.row["home_organization_id"]

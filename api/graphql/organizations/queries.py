@@ -11,6 +11,7 @@ from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
 from api.graphql.organizations.types import Organization
 from domain.organizations.aggregate import OrganizationKind
+from domain.shared.permissions import may_read
 
 
 @strawberry.input(description="Narrow a list of organizations.")
@@ -29,7 +30,7 @@ def _org(r) -> Organization:  # type: ignore[no-untyped-def]
 
 async def load_organization(info: Info, oid: UUID) -> Organization | None:
     row = await info.context.loaders.organization.load(oid)
-    return _org(row) if row is not None and info.context.actor.sees(row["path"]) else None
+    return _org(row) if row is not None and may_read(info.context.actor, row["path"]) else None
 
 
 @strawberry.type(description="Read the organization tree.")

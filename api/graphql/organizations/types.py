@@ -15,6 +15,7 @@ from api.graphql.core.context import Info
 from api.graphql.core.loading import batch, via_loader
 from api.graphql.core.relay import Node
 from domain.organizations.aggregate import OrganizationKind
+from domain.shared.permissions import may_read
 
 strawberry.enum(OrganizationKind, description="The kinds of Party organization in the district tree.")
 
@@ -60,15 +61,15 @@ class Organization(Node):
     @strawberry.field(description="The parent organization (null at a root or at your scope's edge).")
     def parent(self, info: Info) -> Organization | None:
         parent_id = self.row["parent_id"]
-        if parent_id is None or not info.context.actor.sees(self.row["path"][:-1]):
+        if parent_id is None or not may_read(info.context.actor, self.row["path"][:-1]):
             return None
         return via_loader(info.context.loaders.organization, parent_id, organization_or_none)
 
     @strawberry.field(description="Organizations directly below this one, by name.")
     async def children(self, info: Info) -> list[Organization]:
         rows = await info.context.loaders.children.load(self.row["id"])
-        sees = info.context.actor.sees
-        return [Organization(id=strawberry.ID(str(r["id"])), row=r) for r in rows if sees(r["path"])]
+        actor = info.context.actor
+        return [Organization(id=strawberry.ID(str(r["id"])), row=r) for r in rows if may_read(actor, r["path"])]
 
     @strawberry.field(description="Root-first chain of organizations above this one, within your scope.")
     async def ancestors(self, info: Info) -> list[Organization]:
@@ -82,7 +83,7 @@ class Organization(Node):
     @strawberry.field(description="How many members have this organization as their home; "
                                   "null for an organization outside your scope (a transfer's other side).")
     def member_count(self, info: Info) -> int | None:
-        if not info.context.actor.sees(self.row["path"]):
+        if not may_read(info.context.actor, self.row["path"]):
             return None
         return via_loader(info.context.loaders.member_count, self.row["id"], int)
 

@@ -21,7 +21,7 @@ from api.graphql.organizations.queries import load_organization
 from api.graphql.organizations.types import Organization
 from api.graphql.webhooks.errors import WebhookNotAllowed
 from domain.shared.commands import Outcome
-from domain.shared.permissions import Actor, Role
+from domain.shared.permissions import ANYWHERE, Actor, Role, may_read
 from domain.webhooks.aggregate import WebhookStatus
 from domain.webhooks.commands import PauseWebhook, RegisterWebhook, RemoveWebhook, ResumeWebhook
 from domain.webhooks.handlers import registered_secret
@@ -159,7 +159,8 @@ def _delivery(r: asyncpg.Record) -> WebhookDelivery:
 
 
 def _may_read(actor: Actor) -> bool:
-    return bool(actor.roles & _READERS)
+    """Whether the actor reads webhooks at all; which ones, its scope decides (in SQL)."""
+    return may_read(actor, ANYWHERE, _READERS)
 
 
 async def load_webhook(info: Info, webhook_id: UUID) -> Webhook | None:
