@@ -1,6 +1,10 @@
-"""The domain of Grassroots Ledger: aggregates, events, rules and command handlers.
+"""The domain of Grassroots Ledger: one package per area, and what they share.
 
-Plain Python on top of the eventsourcing library's ``Aggregate``. Nothing here does
-I/O or imports the API, the event store implementation, asyncpg or strawberry; the
-handlers receive the event store through the ``EventStore`` protocol in ``ports``.
+``domain/<area>/`` holds the area's aggregate and events (``aggregate.py``), its
+commands (``commands.py``), their handlers (``handlers.py``) and its declaration
+(``area.py``); ``domain/shared/`` the one command-handling mechanism, permissions,
+errors, the events codec, upcasting, privacy, money and the ports. Plain Python on top
+of the eventsourcing library's ``Aggregate``: nothing here does I/O or imports the API,
+the event store implementation, asyncpg or strawberry (import contracts in
+``.importlinter``).
 """

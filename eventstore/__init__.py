@@ -1,1 +1,2 @@
-"""The event store: asyncpg on PostgreSQL, and an in-memory twin for domain unit tests."""
+"""The event log: asyncpg on PostgreSQL, an in-memory twin for domain unit tests, the
+migrations runner, the LISTEN notifier, and tamper evidence (``integrity/``)."""

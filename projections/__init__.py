@@ -1,1 +1,2 @@
-"""Read models (one module per table), the projection runner and the log notifier."""
+"""Read models (one module per table), their runtime (``runtime/``), the live feed
+(``feed/``) and the outbound integrations (``integrations/``)."""

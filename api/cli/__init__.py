@@ -1,1 +1,1 @@
-"""api/cli."""
+"""The grassroots command line."""

@@ -1,1 +1,1 @@
-"""domain/funds."""
+"""Earmarked community funds: allocations, projects, payments, the year's close."""

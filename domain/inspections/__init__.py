@@ -1,1 +1,1 @@
-"""domain/inspections."""
+"""Inspections of a fund or an organization subtree: findings and rectifications."""

@@ -1,1 +1,1 @@
-"""domain/members."""
+"""Members and the transfer of their organizational relationship (in the member's stream)."""

@@ -1,1 +1,1 @@
-"""domain/organizations."""
+"""The organization tree: district, streets, communities, branches, building groups."""

@@ -1,1 +1,1 @@
-"""domain/webhooks."""
+"""Webhook subscriptions, event-sourced; their secrets are kept outside the log."""

@@ -1,1 +1,1 @@
-"""projections/feed."""
+"""The live feed for subscriptions and GET /events, and the event document they carry."""

@@ -1,1 +1,1 @@
-"""projections/integrations."""
+"""Outbound integrations: the NATS JetStream relay and webhook delivery."""

@@ -1,1 +1,1 @@
-"""projections/runtime."""
+"""The one projection runner, its supervisor, and rebuild."""

@@ -1,1 +1,1 @@
-"""api/graphql/core."""
+"""Schema machinery every area uses: context, errors, limits, cost, Relay helpers, history, node lookup."""

@@ -1,1 +1,1 @@
-"""api/graphql/feed."""
+"""The live feed's GraphQL part: subscriptions over graphql-transport-ws."""

@@ -1,1 +1,1 @@
-"""api/graphql/integrity."""
+"""Tamper evidence's GraphQL part: checkpoints, proofs and the signing key."""

@@ -1,1 +1,1 @@
-"""api/graphql/webhooks."""
+"""The webhooks area's GraphQL part."""
