@@ -64,10 +64,7 @@ def _integrations(settings: Settings, dsn: str, pool: asyncpg.Pool, supervisor: 
     i = settings.integrations
     tasks = []
     if deliver:
-        config = DeliveryConfig(max_failures=i.webhook_max_failures,
-                                backoff_initial=i.webhook_backoff_initial,
-                                backoff_max=i.webhook_backoff_max, timeout=i.webhook_timeout,
-                                allow_private=i.webhook_allow_private)
+        config = DeliveryConfig.of(i)
         deliverer = WebhookDeliverer(dsn, pool, supervisor.notifier,
                                      functools.partial(suspend_failing_webhook, commands), config)
         tasks.append(asyncio.create_task(deliverer.run(), name="webhook-delivery"))

@@ -28,7 +28,11 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+
+from api.config import Settings
+from projections.integrations.nats import relay_config
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,7 +43,7 @@ from nats.js.api import StorageType, StreamConfig  # noqa: E402
 
 from eventstore.db import connect  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
-from projections.integrations.nats import _SELECT, NatsRelay, RelayConfig, event_body, subject_for  # noqa: E402
+from projections.integrations.nats import _SELECT, NatsRelay, event_body, subject_for  # noqa: E402
 from tests.nats_server import NatsServer  # noqa: E402
 
 _BULK = """
@@ -76,7 +80,7 @@ async def baseline(url: str, rows: list[asyncpg.Record], pipelined: bool, stream
 
 
 async def relay(dsn: str, url: str, count: int) -> float:
-    config = RelayConfig(nats_url=url)
+    config = replace(relay_config(Settings().integrations), nats_url=url)
     done = asyncio.Event()
     relay = NatsRelay(dsn, config, on_progress=lambda p: done.set() if p >= count else None)
     started = time.perf_counter()

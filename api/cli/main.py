@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -69,7 +70,12 @@ def serve(
         if applied:
             err.print(f"applied migrations: {', '.join(applied)}")
         err.print(f"GraphQL at http://{host}:{port}/graphql")
-        uvicorn.run(create_app(settings, dsn), host=host, port=port, log_level="warning")
+        app = create_app(settings, dsn)
+        # Everything imported by now (the schema, every area) lives as long as the
+        # process: moving it out of the collector's generations keeps full collections
+        # short (bench/bench_funds.py: the p95 of an as-of doubled without this).
+        gc.freeze()
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @app.command()

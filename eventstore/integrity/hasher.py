@@ -70,8 +70,8 @@ class LogHasher:
         notifier: LogNotifier | None,
         key: Ed25519PrivateKey | None,
         *,
-        every_events: int = 10_000,
-        interval: float = 300.0,
+        every_events: int | None = None,
+        interval: float | None = None,
         page_size: int = 2_000,
         batch_delay: float = 0.25,
         clock: Callable[[], datetime] | None = None,
@@ -79,6 +79,8 @@ class LogHasher:
         self.dsn = dsn
         self.notifier = notifier
         self.key = key
+        # The settings' values (GRASSROOTS_CHECKPOINT_EVERY / _INTERVAL), passed by the app;
+        # None: no periodic checkpoints (a one-off catch-up, ``checkpoint_now``).
         self.every_events = every_events
         self.interval = interval
         self.page_size = page_size
@@ -149,7 +151,7 @@ class LogHasher:
 
     async def maybe_checkpoint(self, conn: asyncpg.Connection) -> Checkpoint | None:
         """Record a periodic checkpoint if enough leaves or enough time have gone by."""
-        if self.key is None:
+        if self.key is None or self.every_events is None or self.interval is None:
             return None
         grown = self.state.tree_size - self._last_checkpoint_size
         due = grown >= self.every_events or (

@@ -115,7 +115,7 @@ class EventFeed:
     def __init__(
         self, pool: asyncpg.Pool, notifier: LogNotifier, *, runners: dict[str, Any] | None = None,
         settled: Callable[[int, float], Awaitable[Any]] | None = None,
-        buffer_size: int = 4096, page_size: int = 500, max_subscribers: int = 10_000,
+        buffer_size: int, max_subscribers: int, page_size: int = 500,
     ) -> None:
         """``runners`` and ``settled`` (``Supervisor.runners`` and ``Supervisor.wait_for``)
         let the feed follow projections that run in this process without polling."""

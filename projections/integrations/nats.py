@@ -78,14 +78,16 @@ def relay_lock_key(name: str) -> int:
 class RelayConfig:
     """Where and how the relay publishes."""
 
-    nats_url: str = "nats://127.0.0.1:4222"
-    stream: str = "GRASSROOTS"
+    # The settings' values, with no defaults here: each default is written once, in
+    # api/config.py, and bootstrap passes them (api.bootstrap.relay_config).
+    nats_url: str
+    stream: str
+    duplicate_window: float
+    """Seconds JetStream remembers message ids (set when the relay creates the stream)."""
     name: str = "nats"
     """Key of this relay's row in ``relay_positions`` and of its advisory lock."""
     page_size: int = 2000
     max_in_flight: int = 1000
-    duplicate_window: float = 120.0
-    """Seconds JetStream remembers message ids (set when the relay creates the stream)."""
     ack_timeout: float = 10.0
 
 

@@ -98,14 +98,24 @@ class WebhookSecretTable:
 class DeliveryConfig:
     """Retry schedule, limits and timeouts of webhook delivery."""
 
-    max_failures: int = 8
+    # The settings' values, with no defaults here: each default is written once, in
+    # api/config.py, and bootstrap passes them (api.bootstrap.delivery_config).
+    max_failures: int
     """Consecutive failures after which the subscription is paused."""
-    backoff_initial: float = 1.0
-    backoff_max: float = 300.0
-    timeout: float = 10.0
-    allow_private: bool = True
+    backoff_initial: float
+    backoff_max: float
+    timeout: float
+    allow_private: bool
     """Whether URLs may resolve to loopback, private, link-local or reserved addresses."""
     page_size: int = 100
+
+    @classmethod
+    def of(cls, integrations: Any) -> DeliveryConfig:
+        """The delivery settings from ``api.config.IntegrationSettings``."""
+        i = integrations
+        return cls(max_failures=i.webhook_max_failures, backoff_initial=i.webhook_backoff_initial,
+                   backoff_max=i.webhook_backoff_max, timeout=i.webhook_timeout,
+                   allow_private=i.webhook_allow_private)
 
     def backoff(self, failures: int) -> float:
         """Seconds before the next attempt after ``failures`` consecutive failures."""
@@ -146,12 +156,12 @@ class WebhookDeliverer:
 
     def __init__(self, dsn: str, pool: asyncpg.Pool, notifier: LogNotifier,
                  suspend: Callable[[UUID, str], Awaitable[Any]],
-                 config: DeliveryConfig | None = None) -> None:
+                 config: DeliveryConfig) -> None:
         self.dsn = dsn
         self.pool = pool
         self.notifier = notifier
         self.suspend = suspend
-        self.config = config or DeliveryConfig()
+        self.config = config
         self.active = False
         self._workers: dict[UUID, asyncio.Task[None]] = {}
         self._client: httpx.AsyncClient | None = None

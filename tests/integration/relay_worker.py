@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from dataclasses import replace
 
+from api.config import Settings
 from eventstore.notifier import LogNotifier
-from projections.integrations.nats import NatsRelay, RelayConfig
+from projections.integrations.nats import NatsRelay, relay_config
 
 PAGE_SIZE = 200
 IN_FLIGHT = 50
@@ -35,7 +37,7 @@ def _say(line: str) -> None:
 async def main(dsn: str, nats_url: str) -> None:
     notifier = LogNotifier(dsn)
     await notifier.start()
-    relay = NatsRelay(dsn, RelayConfig(nats_url=nats_url, page_size=PAGE_SIZE,
+    relay = NatsRelay(dsn, replace(relay_config(Settings().integrations), nats_url=nats_url, page_size=PAGE_SIZE,
                                        max_in_flight=IN_FLIGHT),
                       notifier, on_progress=lambda p: _say(f"committed {p}"),
                       on_acked=_acked)

@@ -114,7 +114,7 @@ class Context:
 
     def page_size(self, first: int | None) -> int:
         if first is None:
-            return min(50, self.settings.max_page_size)
+            return self.settings.default_page_size
         if first < 1 or first > self.settings.max_page_size:
             raise ValueError(f"first must be 1–{self.settings.max_page_size}")
         return first

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from api.areas import PROJECTIONS
+from api.config import Settings
 from domain.members.aggregate import TransferScope
 from domain.shared.ports import RecordedEvent
 from eventstore.notifier import LogNotifier
@@ -30,12 +31,14 @@ from tests.integration.support import (
 )
 
 GUARD = 20.0  # a hang guard, not a timing assertion
+FEED = Settings().feed
 
 
 @asynccontextmanager
 async def running_feed(dsn: str, pool: asyncpg.Pool, **options: Any) -> AsyncIterator[EventFeed]:
     supervisor = Supervisor(dsn, pool, PROJECTIONS)
     await supervisor.start()
+    options = {"buffer_size": FEED.buffer_size, "max_subscribers": FEED.max_subscribers, **options}
     feed = EventFeed(pool, supervisor.notifier, runners=supervisor.runners, **options)
     await feed.start()
     try:
@@ -213,7 +216,7 @@ async def test_two_processes_each_with_one_listener_both_deliver(dsn: str, pool:
     async with running_feed(dsn, pool) as first:
         notifier = LogNotifier(dsn)  # the second process: its own listener, no runners
         await notifier.start()
-        second = EventFeed(pool, notifier)
+        second = EventFeed(pool, notifier, buffer_size=FEED.buffer_size, max_subscribers=FEED.max_subscribers)
         await second.start()
         try:
             a = first.subscribe(None, EventFilter(), None)

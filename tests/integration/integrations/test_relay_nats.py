@@ -7,13 +7,15 @@ import contextlib
 import json
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from api.config import Settings
 from domain.shared import upcasting
-from projections.integrations.nats import NatsRelay, RelayConfig, subject_for
+from projections.integrations.nats import NatsRelay, RelayConfig, relay_config, subject_for
 from tests.integration.support import TICK, append_events, cancel, head, wait_until
 from tests.nats_server import nats_server, nats_url, read_stream  # noqa: F401
 
@@ -59,7 +61,7 @@ async def test_relay_publishes_every_event_once_with_its_id_as_message_id(
     dsn: str, pool: asyncpg.Pool, nats_url: str,  # noqa: F811
 ) -> None:
     await append_events(pool, 321, TICK, batch=100)
-    await relay_until_head(dsn, pool, RelayConfig(nats_url=nats_url, page_size=50))
+    await relay_until_head(dsn, pool, replace(relay_config(Settings().integrations), nats_url=nats_url, page_size=50))
 
     messages = await read_stream(nats_url)
     assert ids_of(messages) == await log_ids(pool)
@@ -81,7 +83,7 @@ async def test_relay_publishes_every_event_once_with_its_id_as_message_id(
 async def test_a_restarted_relay_continues_where_it_stopped_and_repeats_are_dropped(
     dsn: str, pool: asyncpg.Pool, nats_url: str,  # noqa: F811
 ) -> None:
-    config = RelayConfig(nats_url=nats_url, page_size=40)
+    config = replace(relay_config(Settings().integrations), nats_url=nats_url, page_size=40)
     await append_events(pool, 150, TICK)
     await relay_until_head(dsn, pool, config)
     # As if the relay had crashed after publishing the last 90 but before recording them.
@@ -97,7 +99,7 @@ async def test_a_restarted_relay_continues_where_it_stopped_and_repeats_are_drop
 async def test_relays_with_the_same_name_take_turns(
     dsn: str, pool: asyncpg.Pool, nats_url: str,  # noqa: F811
 ) -> None:
-    config = RelayConfig(nats_url=nats_url)
+    config = replace(relay_config(Settings().integrations), nats_url=nats_url)
     first, second = NatsRelay(dsn, config), NatsRelay(dsn, config)
     tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
     try:
@@ -208,7 +210,7 @@ async def test_the_relay_publishes_current_shapes_and_stops_at_an_event_written_
             " schema_version, payload, actor, actor_roles, correlation_id)"
             " VALUES (gen_random_uuid(), 'Test', 1, gen_random_uuid(), $1, 3, '{}', 't', '{}',"
             " gen_random_uuid())", TICK)
-        relay = NatsRelay(dsn, RelayConfig(nats_url=nats_url))
+        relay = NatsRelay(dsn, replace(relay_config(Settings().integrations), nats_url=nats_url))
         task = asyncio.create_task(relay.run())
         try:
             await wait_until(lambda: _reached(pool, "nats", last), 20, "the readable events")
