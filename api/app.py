@@ -1,7 +1,11 @@
 """The Starlette application, wired at start-up.
 
 Routes: /graphql (HTTP and graphql-transport-ws subscriptions), /events (HTTP feed),
-/export (auditors' exports), /healthz, /readyz, /metrics.
+/export (auditors' exports), /healthz, /readyz, /metrics, and GraphiQL's assets and development
+token button (/graphiql/assets/..., /graphiql/dev-token; ``api.graphiql``). Around them: security headers
+(``api.headers``) and the per-subject rate limit (``api.ratelimit``); the WebSocket route
+bounds its messages (``api.wsgate``). The server's own limits (head size, read
+timeouts, keep-alive) are uvicorn's configuration (``api.server``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import UTC, datetime
 import asyncpg
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -26,10 +31,16 @@ from api.auth import signing_secret
 from api.config import Settings
 from api.export import ExportEndpoint
 from api.feed import FeedEndpoint
+from api.graphiql.ide import ASSET_ROUTE, DEV_TOKEN_ROUTE, Assets, DevTokens
+from api.graphql.core.limits import MAX_TOKENS
 from api.graphql.feed.subscriptions import SubscriptionView
+from api.headers import SecurityHeaders
 from api.http import GraphQLEndpoint
+from api.persisted import Documents
+from api.ratelimit import RateLimiter, RateLimitMiddleware
 from api.schema import schema as graphql_schema
 from api.signing import signing_key
+from api.wsgate import BoundedMessages
 from domain.shared.handling import Handling
 from domain.webhooks.handlers import suspend_failing_webhook
 from eventstore.db import create_pool
@@ -55,6 +66,8 @@ class Services:
     supervisor: Supervisor
     secret: str
     clock: Callable[[], datetime]
+    limiter: RateLimiter
+    documents: Documents
     feed: EventFeed | None = None
 
 
@@ -79,6 +92,8 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
     """Build the app; the pool, projections and notifier start in its lifespan."""
     secret = signing_secret(settings)
     checkpoint_key = signing_key(settings)
+    limiter = RateLimiter(settings.server.rate_limit)
+    documents = Documents(settings, graphql_schema._schema, MAX_TOKENS)
     holder: dict[str, Services] = {}
     now = clock or (lambda: datetime.now(UTC))
 
@@ -87,8 +102,9 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
         pool = await create_pool(dsn, min_size=min(2, settings.pool_size),
                                  max_size=settings.pool_size)
         supervisor = Supervisor(dsn, pool, PROJECTIONS, run_projections=run_projections)
-        commands = bootstrap.handling(settings, pool, now)
-        holder["s"] = Services(settings, pool, commands, supervisor, secret, now)
+        commands = bootstrap.handling(settings, pool, now, fingerprint_key=bootstrap.fingerprint_key(secret))
+        holder["s"] = Services(settings, pool, commands, supervisor, secret, now,
+                              limiter=limiter, documents=documents)
         await supervisor.start()
         feed = EventFeed(pool, supervisor.notifier, runners=supervisor.runners,
                          settled=supervisor.wait_for,
@@ -121,6 +137,7 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
     subscriptions = SubscriptionView(_Lazy(), graphql_schema, settings.feed.max_per_connection)
 
     exports = ExportEndpoint(_Lazy())
+    graphiql_assets, dev_tokens = Assets(), DevTokens(settings, secret)  # GraphiQL, offline (api.graphiql)
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -156,12 +173,16 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
     return Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-            WebSocketRoute("/graphql", subscriptions),
+            WebSocketRoute("/graphql", BoundedMessages(subscriptions, settings.server.ws_max_message)),
             Route("/events", events.handle, methods=["GET"]),
             Route("/export", exports.handle, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route(ASSET_ROUTE + "/{path:path}", graphiql_assets.handle, methods=["GET"]),
+            Route(DEV_TOKEN_ROUTE, dev_tokens.handle, methods=["POST"]),
         ],
+        middleware=[Middleware(SecurityHeaders),
+                    Middleware(RateLimitMiddleware, limiter=limiter, secret=secret)],
         lifespan=lifespan,
     )

@@ -19,8 +19,6 @@ from domain.funds.ledger import FOLD_FIELDS, FundFigures, ProjectFigures, balanc
 from domain.shared import events as ev
 from eventstore.postgres import EVENT_COLUMNS, row_to_event
 
-ev.register(Fund)
-
 # The fold reads only these payload fields; extracting them as text in SQL spares
 # parsing every payload's JSON in Python (3x faster on 10,000 events).
 _FOLD_SELECT = (
@@ -47,7 +45,7 @@ class FundAsOf:
     closed: bool
     projects: list[ProjectFigures]
     method: str
-    """``fold`` (payloads folded by domain/fund_ledger.py) or ``aggregate`` (the domain
+    """``fold`` (payloads folded by domain/funds/ledger.py) or ``aggregate`` (the domain
     model replayed event by event); both read the log, never a read model."""
 
 

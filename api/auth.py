@@ -1,11 +1,22 @@
-"""Bearer JWTs (PyJWT, HS256): minting for local use and verifying on every request."""
+"""Bearer JWTs (PyJWT, HS256): minting for local use and verifying on every request.
+
+Scope fails closed. A token's ``org`` claim is the id (a UUID string) of the root of
+the subtree it works in. Only a token whose one role is ``district_admin`` may leave
+the claim out, which is what makes it whole-system; every other token without an
+``org`` claim, and every token whose ``org`` is not a UUID string (``""``, ``0``,
+``false``, ``[]``, ``null``, ``"not-a-uuid"``, ...), is refused (401; over WebSocket the
+connection is closed with 4403). ``mint`` (and so ``grassroots token``) refuses to make
+such tokens.
+"""
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import jwt
@@ -16,10 +27,24 @@ from domain.shared.permissions import Actor, Role
 ISSUER = "grassroots-ledger"
 AUDIENCE = "grassroots-ledger"
 ALGORITHM = "HS256"
+UNSCOPED = frozenset({Role.DISTRICT_ADMIN})
+"""The only roles a token may hold without an ``org`` claim (whole-system scope)."""
 
 
 class InvalidToken(Exception):
     """The bearer token is missing, malformed, expired or signed with another key."""
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A verified token: who it speaks for and until when (``exp``, seconds since the epoch)."""
+
+    actor: Actor
+    expires_at: float
+
+    def expired(self, now: float | None = None) -> bool:
+        """Whether the token has expired (as PyJWT decides it, with no leeway)."""
+        return (time.time() if now is None else now) >= self.expires_at
 
 
 def signing_secret(settings: Settings) -> str:
@@ -40,12 +65,21 @@ def signing_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def may_be_unscoped(roles: Collection[Role]) -> bool:
+    """Whether a token with these roles may have whole-system scope (no ``org`` claim)."""
+    return bool(roles) and set(roles) <= UNSCOPED
+
+
 def mint(
     secret: str, *, subject: str, name: str, roles: Sequence[Role], scope: UUID | None,
     ttl_seconds: int = 8 * 3600,
 ) -> str:
+    """A signed token; ``scope=None`` (whole system) only for a district admin (ValueError)."""
+    if scope is None and not may_be_unscoped(roles):
+        raise ValueError("only a district_admin token may be whole-system; give the organization"
+                         " it works in (--org)")
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": subject, "name": name,
         "roles": [r.value for r in roles], "iat": now, "exp": now + ttl_seconds,
     }
@@ -54,26 +88,64 @@ def mint(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify(secret: str, token: str) -> Actor:
+def _roles(claims: dict[str, Any]) -> frozenset[Role]:
+    given = claims.get("roles", [])
+    if not isinstance(given, list) or not all(isinstance(r, str) for r in given):
+        raise InvalidToken("malformed claims: roles must be a list of role names")
+    try:
+        return frozenset(Role(r) for r in given)
+    except ValueError as exc:
+        raise InvalidToken(f"malformed claims: {exc}") from exc
+
+
+def _scope(claims: dict[str, Any], roles: frozenset[Role]) -> UUID | None:
+    if "org" not in claims:
+        if may_be_unscoped(roles):
+            return None
+        raise InvalidToken("malformed claims: only a district_admin token may omit org"
+                           " (the organization id it works in)")
+    given = claims["org"]
+    if isinstance(given, str):
+        try:
+            scope = UUID(given)
+        except ValueError:
+            pass
+        else:
+            if str(scope) == given.lower():  # the canonical form only: no braces, urn: or bare hex
+                return scope
+    raise InvalidToken("malformed claims: org must be an organization id (a UUID string)")
+
+
+def authenticate_token(secret: str, token: str) -> Authenticated:
+    """Verify signature, issuer, audience and expiry, and read the actor out of the claims."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
             options={"require": ["exp", "sub", "iss", "aud"]},
         )
-        roles = frozenset(Role(r) for r in claims.get("roles", []))
-        scope = UUID(claims["org"]) if claims.get("org") else None
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
-    except (ValueError, TypeError) as exc:
-        raise InvalidToken(f"malformed claims: {exc}") from exc
-    return Actor(subject=str(claims["sub"]), name=str(claims.get("name", claims["sub"])),
-                 roles=roles, scope=scope)
+    subject, name = claims["sub"], claims.get("name", claims["sub"])
+    if not isinstance(subject, str) or not subject or not isinstance(name, str):
+        raise InvalidToken("malformed claims: sub and name must be non-empty strings")
+    roles = _roles(claims)
+    actor = Actor(subject=subject, name=name, roles=roles, scope=_scope(claims, roles))
+    return Authenticated(actor, float(claims["exp"]))
 
 
-def from_header(secret: str, header: str | None) -> Actor:
+def verify(secret: str, token: str) -> Actor:
+    return authenticate_token(secret, token).actor
+
+
+def authenticate(secret: str, header: str | None) -> Authenticated:
+    """The ``Authorization: Bearer <token>`` header, verified."""
     if not header:
         raise InvalidToken("missing Authorization: Bearer <token>")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("expected Authorization: Bearer <token>")
-    return verify(secret, token.strip())
+    return authenticate_token(secret, token.strip())
+
+
+def from_header(secret: str, header: str | None) -> Actor:
+    return authenticate(secret, header).actor

@@ -6,6 +6,8 @@ start-up; nothing here is rebuilt per request.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
@@ -14,7 +16,10 @@ import asyncpg
 
 from api.areas import DOMAIN_AREAS
 from api.config import Settings
+from api.keys import install_personal_keys
+from api.screening import purpose_screen
 from domain.funds.handlers import FundRules
+from domain.funds.screening import PurposeScreen
 from domain.members.aggregate import TransferRules
 from domain.shared.area import build_handling
 from domain.shared.handling import Directory, Handling
@@ -35,12 +40,21 @@ class ReadModelDirectory:
 
 
 def handling(settings: Settings, pool: asyncpg.Pool, clock: Callable[[], datetime],
-             directory: Directory | None = None) -> Handling:
+             directory: Directory | None = None, fingerprint_key: bytes = b"") -> Handling:
     """Every area's command handlers on the PostgreSQL event store, with local rules."""
     services: dict[type, object] = {
         TransferRules: settings.transfer_rules,
         FundRules: FundRules(year_end=settings.funds.year_end),
+        PurposeScreen: purpose_screen(settings),
         WebhookSecrets: WebhookSecretTable(pool),
     }
-    return build_handling(DOMAIN_AREAS, PostgresEventStore(pool), directory or ReadModelDirectory(pool),
-                          clock, services)
+    # The personal-data keys seal what the store appends and open what every reader of
+    # the log reads in this process (eventstore.personal_keys); production needs one.
+    store = PostgresEventStore(pool, install_personal_keys(settings))
+    return build_handling(DOMAIN_AREAS, store, directory or ReadModelDirectory(pool),
+                          clock, services, fingerprint_key)
+
+
+def fingerprint_key(token_secret: str) -> bytes:
+    """The key of idempotency fingerprints, derived from the token signing secret."""
+    return hmac.new(token_secret.encode(), b"grassroots idempotency fingerprint", hashlib.sha256).digest()

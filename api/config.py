@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
+from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from domain.funds.aggregate import YearEnd
+from domain.funds.aggregate import SpendingCategory, YearEnd
+from domain.funds.screening import DEFAULT_TERMS, check_terms
 from domain.members.aggregate import TransferRules, TransferScope
 from domain.shared.errors import DomainError
 from domain.shared.money import parse_money
@@ -109,8 +111,10 @@ class IntegrationSettings(_Group):
         description="Seconds a receiver has to answer.")
     webhook_allow_private: bool = setting(
         True, env="GRASSROOTS_WEBHOOK_ALLOW_PRIVATE", shown="`1`; `0` in production",
-        description="Whether webhook URLs may resolve to loopback, private, link-local or"
-                    " reserved addresses.")
+        description="Whether webhooks may reach addresses that are not globally routable"
+                    " (loopback, private, link-local, carrier-grade NAT, cloud metadata, site-local,"
+                    " reserved; also inside IPv4-mapped, 6to4 and NAT64 addresses). `0`: such an"
+                    " address fails the delivery before anything is sent.")
 
 
 class FundSettings(_Group):
@@ -127,6 +131,15 @@ class FundSettings(_Group):
     disclosure_due_days: int = setting(
         30, env="GRASSROOTS_DISCLOSURE_DUE_DAYS", ge=1, le=366,
         description="Days after acceptance by which a project's disclosure is due.")
+    forbidden_purposes: dict[SpendingCategory, tuple[str, ...]] = setting(
+        env="GRASSROOTS_FORBIDDEN_PURPOSES", default_factory=lambda: dict(DEFAULT_TERMS),
+        shown="built in (`domain/funds/screening.py`)",
+        description="What a project's title and purpose may not name, by forbidden category:"
+                    " `STAFF_PAY=工资,薪水,?劳务费;OFFICE_COSTS=…` replaces those categories' lists"
+                    " (the others keep theirs). A term is refused (`ForbiddenPurpose`); `?term`"
+                    " flags the project for the approver (`reviewFlags`); `!phrase` is an innocent"
+                    " phrase holding a term (`!社工资格`). Compared after NFKC, invisible characters"
+                    " removed, traditional to simplified (OpenCC), case folded.")
 
     @field_validator("minimum", mode="before")
     @classmethod
@@ -135,6 +148,31 @@ class FundSettings(_Group):
             return parse_money(value, "minimum")
         except DomainError as exc:
             raise ValueError(str(exc)) from exc
+
+    @field_validator("forbidden_purposes", mode="before")
+    @classmethod
+    def _purposes(cls, value: Any) -> Any:
+        found: dict[Any, Any] = dict(DEFAULT_TERMS)
+        if isinstance(value, str):
+            for part in value.split(";"):
+                if not part.strip():
+                    continue
+                key, _, terms = part.partition("=")
+                try:
+                    category = SpendingCategory[key.strip().upper()]
+                except KeyError:
+                    raise ValueError(f"bad entry {part.strip()[:40]!r} (expected e.g."
+                                     " STAFF_PAY=工资,薪水;OFFICE_COSTS=办公用品)") from None
+                found[category] = tuple(t.strip() for t in terms.split(",") if t.strip())
+        elif isinstance(value, Mapping):
+            found.update(value)
+        else:
+            return value
+        try:
+            check_terms(found)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return found
 
     @field_validator("year_end", mode="before")
     @classmethod
@@ -190,6 +228,65 @@ class FeedSettings(_Group):
         description="Largest `limit` of one `GET /events` page.")
 
 
+class ServerSettings(_Group):
+    """What a hostile client may cost: connection limits, rate limits, which operations run
+    (``api.server``, ``api.ratelimit``, ``api.persisted``; README, "Security")."""
+
+    max_header_bytes: int = setting(
+        32_768, env="GRASSROOTS_MAX_HEADER_BYTES", ge=1024,
+        description="Largest request head (request line and headers), in bytes; a larger one"
+                    " gets 431 and the connection is closed without reading the rest.")
+    header_timeout: float = setting(
+        10.0, env="GRASSROOTS_HEADER_TIMEOUT", gt=0,
+        description="Seconds a client has to send a request's line and headers (from connecting,"
+                    " or from its first byte after a keep-alive pause); then 408 and the"
+                    " connection is closed.")
+    body_timeout: float = setting(
+        30.0, env="GRASSROOTS_BODY_TIMEOUT", gt=0,
+        description="Seconds a client has to send a request's whole body after its headers;"
+                    " then 408 and the connection is closed.")
+    keep_alive: float = setting(
+        5.0, env="GRASSROOTS_KEEP_ALIVE", gt=0,
+        description="Seconds an idle keep-alive connection stays open between requests.")
+    ws_max_message: int = setting(
+        1_000_000, env="GRASSROOTS_WS_MAX_MESSAGE", ge=1024,
+        description="Largest WebSocket message accepted, in bytes (as for an HTTP body); a"
+                    " larger one closes the connection with code 1009.")
+    rate_limit: str = setting(
+        "1200/minute", env="GRASSROOTS_RATE_LIMIT",
+        description="Requests one token subject may make (HTTP requests, WebSocket connections"
+                    " and operations; without a valid token, one client address), in the"
+                    " `limits` notation (`20/second;1200/minute`); more get 429 with"
+                    " `Retry-After`. `0` turns it off.")
+    introspection: bool | None = setting(
+        None, env="GRASSROOTS_INTROSPECTION", shown="`1`; `0` in production",
+        description="Whether `__schema` and `__type` queries are answered.")
+    trusted_documents: tuple[Path, ...] = setting(
+        (), env="GRASSROOTS_TRUSTED_DOCUMENTS", shown="unset",
+        description="Persisted-operation manifests from the frontend build (comma-separated"
+                    " JSON files or folders of them: sha256 hash → document). Clients may send"
+                    " the hash alone; in production only these operations run.")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in ("0", "off", "none", ""):
+            return "0"
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("expected e.g. 1200/minute or 20/second;1200/minute, or 0") from None
+        return value
+
+    @field_validator("trusted_documents", mode="before")
+    @classmethod
+    def _paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Path(p.strip()) for p in value.split(",") if p.strip())
+        return value
+
+
 def _from_env(model: type[BaseModel], env: Mapping[str, str]) -> dict[str, Any]:
     """The raw values ``env`` sets for ``model``'s fields, groups as nested dicts."""
     found: dict[str, Any] = {}
@@ -238,17 +335,27 @@ class Settings(BaseSettings):
         shown="per-user data dir (`~/.local/share/grassroots-ledger`); as root"
               " `/var/lib/grassroots-ledger`",
         description="Embedded server's data (`pgdata/`) and, in development, the generated JWT"
-                    " secret (`jwt-secret`) and checkpoint signing key"
-                    " (`checkpoint-signing-key.pem`).")
+                    " secret (`jwt-secret`), checkpoint signing key"
+                    " (`checkpoint-signing-key.pem`) and personal-data key (`personal-data-key`).")
     environment: Literal["development", "production"] = setting(
         "development", env="GRASSROOTS_ENV",
-        description="`production` refuses to start without `GRASSROOTS_JWT_SECRET` and a"
-                    " signing key (below), and turns `GRASSROOTS_WEBHOOK_ALLOW_PRIVATE` off by"
-                    " default.")
+        description="`production` refuses to start without `GRASSROOTS_JWT_SECRET`, a"
+                    " personal-data key and a signing key (below), and turns"
+                    " `GRASSROOTS_WEBHOOK_ALLOW_PRIVATE` off by default.")
     jwt_secret: str | None = setting(
         None, env="GRASSROOTS_JWT_SECRET", secret=True,
         shown="generated into the data dir (development only)",
         description="HS256 signing secret, at least 32 characters.")
+    personal_data_key: str | None = setting(
+        None, env="GRASSROOTS_PERSONAL_DATA_KEY", secret=True,
+        shown="generated into the data dir (development only)",
+        description="Key-encryption key of the per-member keys that seal ID numbers and phones"
+                    " in the log: a Fernet key (`grassroots keys new`); several,"
+                    " comma-separated and newest first, while rotating. Keep it, and its backups,"
+                    " apart from the database's.")
+    personal_data_key_file: Path | None = setting(
+        None, env="GRASSROOTS_PERSONAL_DATA_KEY_FILE",
+        description="A file holding that key (or keys, one a line) instead.")
     transfer_validity_days: dict[TransferScope, int] = setting(
         env="GRASSROOTS_TRANSFER_VALIDITY_DAYS",
         default_factory=lambda: dict(TransferRules().validity_days),
@@ -274,6 +381,7 @@ class Settings(BaseSettings):
     integrations: IntegrationSettings = Field(default_factory=IntegrationSettings)
     integrity: IntegritySettings = Field(default_factory=IntegritySettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     def __init__(self, **values: Any) -> None:
         try:

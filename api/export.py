@@ -29,11 +29,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.auth import InvalidToken, from_header
-from domain.shared.permissions import may_read
+from domain.inspections.commands import OpenInspection
+from domain.shared.permissions import Role, may_read
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import TRUSTED, Viewer
 from eventstore.integrity.evidence import write_evidence
-from eventstore.postgres import EVENT_COLUMNS, row_to_event
+from eventstore.postgres import event_columns, row_to_event
 from projections.feed.document import event_document, select_fields
 
 CSV_COLUMNS = (
@@ -43,6 +44,10 @@ CSV_COLUMNS = (
     "correlation_id", "event_id",
 )
 FORMATS = ("csv", "jsonl")
+EXPORTERS = frozenset({Role.AUDITOR}) | OpenInspection.allowed
+"""Who may download a fund's evidence: those who audit funds, auditors and the inspecting
+admins above the communities (``openInspection``); not the finance officers and
+secretaries whose own bookkeeping it is, nor integrations."""
 
 
 class ExportError(ValueError):
@@ -118,7 +123,7 @@ def _line(values: list[object]) -> str:
 _CSV_EVENT_FIELDS = select_fields("position", "recordedAt", "streamType", "type", "actor",
                                   "actorRoles", "reason", "correlationId", "eventId")
 """The CSV's columns that come from the event document (no payload: nothing personal)."""
-_EVENT_COLUMNS = ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(","))
+_EVENT_COLUMNS = event_columns("e")
 
 
 def _payload_id(event: RecordedEvent, key: str) -> object:
@@ -199,8 +204,9 @@ def lines(conn: asyncpg.Connection, selection: Selection, fmt: str,
 class ExportEndpoint:
     """``GET /export?fund=ID|organization=ID&from=DATE&to=DATE&format=csv|jsonl``.
 
-    Authorised with the bearer token; the fund or subtree must lie within the caller's
-    scope (else 404, as for a query). Streams the file as an attachment.
+    Authorised with the bearer token of a role that audits funds (``EXPORTERS``, else 403);
+    the fund or subtree must lie within the caller's scope (else 404, as for a query).
+    Streams the file as an attachment.
     """
 
     def __init__(self, services: object) -> None:
@@ -213,6 +219,11 @@ class ExportEndpoint:
         except InvalidToken as exc:
             return JSONResponse({"error": f"unauthorized: {exc}"}, status_code=401,
                                 headers={"www-authenticate": "Bearer"})
+        if not actor.roles & EXPORTERS:
+            return JSONResponse({"error": f"{', '.join(actor.role_names) or 'no role'} may not"
+                                 " export: only auditors and inspecting admins ("
+                                 + ", ".join(sorted(r.value for r in EXPORTERS)) + ")"},
+                                status_code=403)
         q = request.query_params
         try:
             fmt = q.get("format", "csv")

@@ -1,8 +1,9 @@
 """The HTTP feed for integrations that poll: ``GET /events?after=…&limit=…``.
 
 It returns the same events in the same order as the ``events`` subscription: those
-after ``after`` that match the filters and lie in the token's scope, never beyond the
-readable head (see ``projections.feed.reading``). ``next`` is the position to pass as
+after ``after`` that match the filters and that the token may read by the queries' read
+rule (its scope and roles, judged when the page is read), never beyond the readable
+head (see ``projections.feed.reading``). ``next`` is the position to pass as
 ``after`` for the following page; it moves past events that do not match, so a poller
 never rescans them, and it never skips one that may still appear. Each event is the
 whole event document (``projections.feed.document.event_document``), personal data as
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth import InvalidToken, from_header
+from api.graphql.core.bounds import type_names
 from projections.feed.document import event_document
 from projections.feed.reading import EventFilter, read_page, readable_head
 
@@ -32,7 +34,10 @@ def _names(request: Request, key: str) -> frozenset[str] | None:
     """Repeatable and comma-separated: ``?event_type=A&event_type=B`` or ``?event_type=A,B``."""
     values = [v.strip() for raw in request.query_params.getlist(key) for v in raw.split(",")]
     values = [v for v in values if v]
-    return frozenset(values) if values else None
+    try:
+        return type_names(values, key) if values else None
+    except ValueError as exc:
+        raise BadFeedRequest(str(exc)) from None
 
 
 def _int(request: Request, key: str, default: int, low: int, high: int | None = None) -> int:
@@ -79,7 +84,8 @@ class FeedEndpoint:
         except BadFeedRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         head = await readable_head(s.pool)
-        page, scanned = await read_page(s.pool, after, limit, flt, actor.scope, head=head)
+        page, scanned = await read_page(s.pool, after, limit, flt, actor.scope, head=head,
+                                        roles=actor.roles)
         return JSONResponse({
             "events": [event_document(fe.event, actor) for fe in page],  # every field
             "next": max(scanned, after),

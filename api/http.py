@@ -8,7 +8,6 @@ GET, answers 401 without a valid bearer token, and serves GraphiQL to browsers.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Any
@@ -16,11 +15,14 @@ from typing import Any
 from graphql import GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import JSONResponse, Response
 
 from api.auth import InvalidToken, from_header
+from api.graphiql.ide import page_response
 from api.graphql.core.context import Context, Loaders
+from api.graphql.core.error_log import internal_message, is_internal
+from api.graphql.core.validation import BadJson, load_json
+from api.persisted import OperationRefused
 from api.schema import schema
 
 log = logging.getLogger(__name__)
@@ -58,15 +60,21 @@ async def _params(request: Request) -> dict[str, Any]:
         for key in ("variables", "extensions"):
             if q.get(key):
                 try:
-                    params[key] = json.loads(q[key])
+                    params[key] = load_json(q[key], what=key)
+                except BadJson as exc:
+                    log.debug("client error: %s", exc)
+                    raise _RequestError(400, str(exc)) from exc
                 except ValueError as exc:
                     raise _RequestError(400, f"{key} is not valid JSON") from exc
         return params
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != JSON_TYPE:
         raise _RequestError(415, "POST bodies must be application/json")
-    try:
-        body = json.loads(await _read_limited(request))
+    try:  # bounded nesting, and no NUL or unpaired surrogate in any string (api.graphql.core.validation)
+        body = load_json(await _read_limited(request), what="the body")
+    except BadJson as exc:
+        log.debug("client error: %s", exc)
+        raise _RequestError(400, str(exc)) from exc
     except ValueError as exc:
         raise _RequestError(400, "the body is not valid JSON") from exc
     if not isinstance(body, dict):
@@ -93,7 +101,7 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         if _wants_ide(request):
-            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+            return page_response(self.services.settings)  # GraphiQL from our own assets (api.graphiql)
         media = _accepts(request)
         if media is None:
             return JSONResponse({"errors": [{"message": "Accept application/graphql-response+json"
@@ -103,6 +111,9 @@ class GraphQLEndpoint:
         except _RequestError as exc:
             return JSONResponse({"errors": [{"message": exc.message}]}, status_code=exc.status,
                                 headers=exc.headers, media_type=media)
+        except OperationRefused as exc:  # api.persisted: not an operation this server runs
+            status = (400 if media == GRAPHQL_RESPONSE else 200) if exc.validation else exc.status
+            return JSONResponse({"errors": [exc.error()]}, status_code=status, media_type=media)
 
     async def _handle(self, request: Request, media: str) -> Response:
         if request.method not in ("GET", "POST"):
@@ -112,7 +123,9 @@ class GraphQLEndpoint:
             actor = from_header(s.secret, request.headers.get("authorization"))
         except InvalidToken as exc:
             raise _RequestError(401, f"unauthorized: {exc}", {"WWW-Authenticate": "Bearer"}) from exc
-        query, variables, operation_name = _check_params(await _params(request))
+        params = await _params(request)
+        params["query"] = s.documents.admit(params)  # trusted documents, persisted queries
+        query, variables, operation_name = _check_params(params)
         if request.method == "GET":
             try:
                 op = get_operation_ast(parse(query), operation_name)
@@ -143,12 +156,12 @@ class GraphQLEndpoint:
 
     @staticmethod
     def _format(error: GraphQLError, correlation: uuid.UUID) -> dict[str, Any]:
-        original = error.original_error
-        if original is not None and not isinstance(original, ValueError | GraphQLError):
-            # Unexpected: log it with the correlation id, show a generic message.
-            log.error("unexpected error [%s]", correlation, exc_info=original)
+        if is_internal(error):
+            # Unexpected: the schema logged it (scrubbed of personal data, with the
+            # correlation id; api/graphql/core/error_log.py); the client gets the same
+            # generic message as over the WebSocket.
             formatted = error.formatted
-            formatted["message"] = f"internal error (correlation id {correlation})"
+            formatted["message"] = internal_message(correlation)
             return dict(formatted)
         return dict(error.formatted)
 

@@ -8,24 +8,29 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from api.areas import API_AREAS
+from api.areas import API_AREAS, PROJECTIONS
 from api.graphql.core import errors
 from api.graphql.core.area import ApiArea, NodeLookup
 from api.graphql.core.context import install_loaders
+from api.graphql.core.cost import CORE_LIST_COSTS, ListCosts
+from api.graphql.core.error_log import log_errors
 from api.graphql.core.execution import EXECUTION_CONTEXT
 from api.graphql.core.limits import (  # noqa: F401 (the limits, re-exported for tests and tools)
-    DEFAULT_RULES,
     MAX_ALIASES,
     MAX_COST,
     MAX_DEPTH,
+    MAX_FRAGMENT_SPREADS,
     MAX_TOKENS,
     SettingsLimits,
+    default_rules,
+    install_list_costs,
 )
 from api.graphql.core.queries import CoreQueries
+from api.graphql.core.validation import CachedValidation, CheckedParserCache
 from api.graphql.feed.subscriptions import sharing_event_results
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,10 @@ class ReportPosition(SchemaExtension):
 
 def _root(name: str, description: str, parts: list[type]) -> type:
     """One root type composed from the areas' parts by inheritance (fields keep their order)."""
+    names = [f.python_name for part in parts for f in part.__strawberry_definition__.fields]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # inheritance would let one area's field silently hide another's
+        raise ValueError(f"{name} fields declared by two areas: {', '.join(twice)}")
     return strawberry.type(type(name, tuple(parts), {}), description=description)
 
 
@@ -69,27 +78,33 @@ install_loaders(LOADERS)
 
 
 # The limits (api/graphql/core/limits.py) take their page sizes from the settings of the
-# request's context, that is of the app serving it; their rule classes are built once per
+# request's context, that is of the app serving it, and the list costs from the areas (and
+# the core: one row per read model in `projections`); their rule classes are built once per
 # configuration, as ValidationCache needs. LIMIT_RULES: those of the default settings.
-LIMIT_RULES = DEFAULT_RULES
+LIST_COSTS = ListCosts.of(CORE_LIST_COSTS, {"Query.projections": len(PROJECTIONS)},
+                          *(area.list_costs for area in API_AREAS))
+install_list_costs(LIST_COSTS)
+LIMIT_RULES = default_rules()
 
 class _Schema(strawberry.Schema):
-    """Logs the client's mistakes quietly and only real failures as errors.
+    """Logs the client's mistakes quietly, real failures as errors, never personal data.
 
     Strawberry logs every error at ERROR with a traceback, so a typo in a query or
-    ``first: 500`` looked like an outage in the logs. Those (syntax, validation, and
-    argument errors raised as ValueError) go to DEBUG; everything else stays ERROR.
+    ``first: 500`` looked like an outage in the logs, and it prints the document's lines
+    around the error, inline ID numbers and phones included. Here (``error_log``) client
+    mistakes (syntax, validation, and argument errors raised as ValueError) go to DEBUG,
+    everything else to ERROR, all scrubbed of personal data, without the document or the
+    variables; internal errors are answered with ``internal error (correlation id …)``
+    whichever transport carries them.
     """
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
-        unexpected = [e for e in errors
-                      if e.original_error is not None and not isinstance(e.original_error, ValueError)]
-        for e in errors:
-            if e not in unexpected:
-                log.debug("client error: %s", e.message)
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
+        ec = execution_context
+        log_errors(log, errors, document=None if ec is None else ec.graphql_document,
+                   variables=None if ec is None else ec.variables,
+                   operation=None if ec is None else ec.operation_name,
+                   correlation=getattr(getattr(ec, "context", None), "correlation_id", None))
 
 
 schema = _Schema(
@@ -101,8 +116,8 @@ schema = _Schema(
     extensions=[
         SettingsLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: CheckedParserCache(maxsize=256),  # syntax errors reported on every transport
+        lambda: CachedValidation(maxsize=256),  # and the variables' strings checked
         ReportPosition,
     ],
     execution_context_class=sharing_event_results(EXECUTION_CONTEXT),

@@ -8,7 +8,7 @@ projects), decided by the real domain model and appended through the real event 
 then projected by the real projections. It times:
 
 - ``as-of``: ``api.audit.fund_as_of`` at the last instant: every event of the fund
-  read from the log and its payload folded (domain/fund_ledger.py), and the same with
+  read from the log and its payload folded (domain/funds/ledger.py), and the same with
   ``aggregate=True``: the domain model itself replayed event by event;
 - ``balance-on``: ``api.audit.fund_balance_on`` on a mid-year business date;
 - ``history page``: one 200-row page of the fund's history with balances (the SQL of

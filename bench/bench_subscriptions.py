@@ -220,6 +220,7 @@ async def main_async(args: argparse.Namespace, root: Path) -> int:
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         (root / "server-data").mkdir()
         os.environ["GRASSROOTS_FEED_MAX_PER_CONNECTION"] = "4"
+        os.environ["GRASSROOTS_RATE_LIMIT"] = "0"  # one token drives the whole load
         server = ServerProcess(dsn, root / "server-data", free_port(), args.server_command)
         await server.wait_ready()
         progress(f"server up on {server.url} (pid {server.proc.pid})")

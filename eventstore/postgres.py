@@ -15,6 +15,12 @@ Rows are never updated, so old events keep the payload shape and ``schema_versio
 they were written in; ``row_to_event`` upcasts them to the current shape
 (``domain.shared.upcasting``). Every reader of the log that hands payloads to code
 goes through it.
+
+Personal data is sealed on append and opened by ``row_to_event``
+(``eventstore.personal_keys``): the append draws the data keys and inserts them, or
+destroys an erased subject's keys, in the same statement as the events; readers select
+``EVENT_COLUMNS``, which carries each row's key state, so they open exactly what their
+snapshot holds.
 """
 
 from __future__ import annotations
@@ -25,18 +31,51 @@ from uuid import UUID
 import asyncpg
 
 from domain.shared.errors import ClaimConflict, OwnerNotVacant, VersionConflict
+from domain.shared.personal import erases, has_personal
 from domain.shared.ports import Append, AppendResult, NewEvent, RecordedEvent
 from domain.shared.upcasting import UnknownSchemaVersion, check_writable, upcast
+from eventstore.personal_keys import PersonalKeys, installed, keys_column, open_row
+from eventstore.personal_keys import forget as forget_installed
 
 LOG_LOCK = 0x6C6F67  # pg_advisory_xact_lock key that orders appends ("log")
 NOTIFY_CHANNEL = "grassroots_events"
 
-EVENT_COLUMNS = (
+_COLUMNS = (
     "position, stream_id, stream_type, version, event_id, event_type, schema_version, payload,"
     " recorded_at, actor, actor_roles, correlation_id, causation_id, command_id, reason"
 )
 
-_APPEND = f"SELECT * FROM grassroots_append({', '.join(f'${i}' for i in range(1, 33))})"
+
+def event_columns(alias: str | None = None) -> str:
+    """The select list a reader of the log needs for ``row_to_event``: the event's columns
+    and its stream's personal-data key state, qualified with ``alias`` if given."""
+    prefix = f"{alias}." if alias else ""
+    columns = ", ".join(f"{prefix}{c.strip()}" for c in _COLUMNS.split(","))
+    return f"{columns}, {keys_column(prefix + 'stream_id')}"
+
+
+EVENT_COLUMNS = event_columns()
+"""``SELECT {EVENT_COLUMNS} FROM events ...``: what ``row_to_event`` reads (with a table
+alias, ``event_columns("e")``)."""
+
+_CALL = f"grassroots_append({', '.join(f'${i}' for i in range(1, 33))})"
+_APPEND = f"SELECT * FROM {_CALL}"
+# With personal data: the keys drawn for it are inserted, and erased subjects' keys
+# deleted (and tombstoned), in the same statement, only if the append happened (a
+# replayed idempotency key appends nothing and keeps the first attempt's keys).
+_APPEND_PERSONAL = f"""
+WITH a AS (SELECT * FROM {_CALL}),
+k AS (INSERT INTO personal_keys (key_id, subject_id, wrapped)
+      SELECT n.key_id, n.subject_id, n.wrapped FROM a,
+             unnest($33::uuid[], $34::uuid[], $35::text[]) AS n(key_id, subject_id, wrapped)
+       WHERE NOT a.out_replayed),
+d AS (DELETE FROM personal_keys p USING a
+       WHERE NOT a.out_replayed AND p.subject_id = ANY($36::uuid[])),
+t AS (INSERT INTO personal_data_erasures (subject_id)
+      SELECT s FROM a, unnest($36::uuid[]) AS s WHERE NOT a.out_replayed
+      ON CONFLICT DO NOTHING)
+SELECT * FROM a
+"""
 
 
 def _typed(exc: asyncpg.PostgresError, request: Append) -> Exception | None:
@@ -54,14 +93,17 @@ def _typed(exc: asyncpg.PostgresError, request: Append) -> Exception | None:
     return None
 
 
-def row_to_event(row: asyncpg.Record) -> RecordedEvent:
+def row_to_event(row: asyncpg.Record, keys: PersonalKeys | None = None) -> RecordedEvent:
     """A log row (any query selecting at least ``EVENT_COLUMNS``) as a current-shape event.
 
-    Old payloads are upcast and reported at the current ``schema_version``; a version
-    newer than this code knows raises ``UnknownSchemaVersion``.
+    Sealed personal values are opened with the key state the row was read with (null
+    once erased) and ``keys`` (by default the process's), then old payloads are upcast
+    and reported at the current ``schema_version``; a version newer than this code knows
+    raises ``UnknownSchemaVersion``.
     """
+    stored = open_row(row["payload"], row["stream_id"], row, keys)
     try:
-        schema_version, payload = upcast(row["event_type"], row["schema_version"], row["payload"])
+        schema_version, payload = upcast(row["event_type"], row["schema_version"], stored)
     except UnknownSchemaVersion as exc:
         exc.add_note(f"event {row['event_id']} at position {row['position']}")
         raise
@@ -73,6 +115,10 @@ def row_to_event(row: asyncpg.Record) -> RecordedEvent:
         actor_roles=tuple(row["actor_roles"]), correlation_id=row["correlation_id"],
         causation_id=row["causation_id"], command_id=row["command_id"], reason=row["reason"],
     )
+
+
+def _has_personal_data(events: Sequence[NewEvent]) -> bool:
+    return any(has_personal(e.payload) for e in events)
 
 
 def _by_stream(events: Sequence[NewEvent]) -> dict[UUID, list[NewEvent]]:
@@ -90,18 +136,29 @@ def _by_stream(events: Sequence[NewEvent]) -> dict[UUID, list[NewEvent]]:
 class PostgresEventStore:
     """Appends and reads events in PostgreSQL through an asyncpg pool."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, personal: PersonalKeys | None = None) -> None:
         self.pool = pool
+        self._personal = personal  # None: the process's keys (``personal_keys.install``)
+
+    @property
+    def personal(self) -> PersonalKeys:
+        """The keys that seal personal data on append."""
+        return self._personal if self._personal is not None else installed()
 
     async def append(self, request: Append) -> AppendResult:
-        """Append in one round trip: the ``grassroots_append`` function (migration 0007)."""
+        """Append in one round trip: the ``grassroots_append`` function (migration 0007),
+        with the personal-data keys the events need drawn or destroyed in the same statement."""
         grouped = _by_stream(request.events)
         streams = sorted(grouped)
         meta, idem, events = request.metadata, request.idempotency, request.events
         vacant = [(owner, scope) for owner, scopes in request.vacant for scope in scopes]
+        erased = sorted({e.stream_id for e in events if erases(e.event_type)})
+        sealed, keys = self.personal.seal(events) if _has_personal_data(events) else (events, [])
+        personal = [[k.key_id for k in keys], [k.subject_id for k in keys], [k.wrapped for k in keys],
+                     erased] if keys or erased else []
         try:
             row = await self.pool.fetchrow(
-                _APPEND,
+                _APPEND_PERSONAL if personal else _APPEND,
                 meta.actor, list(meta.actor_roles), meta.correlation_id, meta.causation_id,
                 meta.command_id, meta.reason,
                 None if idem is None else idem.key, None if idem is None else idem.fingerprint,
@@ -116,8 +173,8 @@ class PostgresEventStore:
                 [e.stream_id for e in events], [e.stream_type for e in events],
                 [e.version for e in events], [e.event_id for e in events],
                 [e.event_type for e in events], [e.schema_version for e in events],
-                [e.payload for e in events],
-                LOG_LOCK, NOTIFY_CHANNEL,
+                [e.payload for e in sealed],
+                LOG_LOCK, NOTIFY_CHANNEL, *personal,
             )
         except asyncpg.DeadlockDetectedError as exc:
             raise VersionConflict("concurrent commands touched the same streams") from exc
@@ -129,6 +186,10 @@ class PostgresEventStore:
         if row["out_replayed"]:
             return AppendResult(row["out_position"], row["out_result"], True,
                                 row["out_fingerprint"])
+        if erased:  # the erased subjects' keys may still be unwrapped in this process
+            if self._personal is not None:
+                self._personal.forget()
+            forget_installed()
         return AppendResult(last_position=row["out_position"], result=dict(request.result))
 
     async def read_stream(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
@@ -136,7 +197,7 @@ class PostgresEventStore:
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",
             stream_id, after_version,
         )
-        return [row_to_event(r) for r in rows]
+        return [row_to_event(r, self._personal) for r in rows]
 
     async def read_log(
         self, after_position: int, limit: int, event_types: Sequence[str] | None = None
@@ -152,7 +213,7 @@ class PostgresEventStore:
                 " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $2",
                 after_position, limit, list(event_types),
             )
-        return [row_to_event(r) for r in rows]
+        return [row_to_event(r, self._personal) for r in rows]
 
     async def head(self) -> int:
         async with self.pool.acquire() as conn:

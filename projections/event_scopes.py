@@ -1,21 +1,24 @@
 """The ``event_scopes`` read model: which organizations each event of the log concerns.
 
-The feed (subscriptions, the HTTP feed, webhooks) shows an actor only the events
-inside its organization subtree, so every event needs its organizations:
+The feed (subscriptions, the HTTP feed, webhooks) shows an actor only the events it
+may read (``projections.feed.reading``), so every event needs its organizations:
 
 - ``Organization.*``: the organization itself (the stream); ``Organization.Moved`` also
-  the parent it left, so the subtree it left hears of the move.
-- ``Member.*``: the member's home organization at that event (``Member.Registered``
-  sets it, ``Member.TransferAccepted`` moves it to the receiving side), except
-  transfer events (payload ``transfer_id``), which concern both the sending and the
-  receiving organization, so the receiving side sees what is coming its way.
+  the parent it left, so the subtree it left hears of the move (its children changed).
+- ``Member.*``: no row. A member's events are read where the member is readable *now*
+  (its current home, the receiving side of an open transfer, both sides of the
+  transfer an event belongs to), as the queries judge it; the feed reads that from the
+  ``members`` and ``transfers`` read models when it reads the event, so nothing about
+  it is recorded here. (Before, this table held the home at the time of each event,
+  which let a community that moved show its departed members to its new street.)
 - any other stream type (funds, projects, inspections, webhooks, ...): the
   ``organization_id`` of the stream's first event (the convention for creation
   events), remembered in ``stream_organizations``.
 
-An event with no organization gets no row and is visible only to whole-system actors.
-This projection applies every event type (``all_events``), including types added after
-it was written, so the feed never stalls on a new aggregate.
+An event with no organization gets no row and is visible only to whole-system actors
+(member events excepted, as above). This projection applies every event type
+(``all_events``), including types added after it was written, so the feed never
+stalls on a new aggregate.
 """
 
 from __future__ import annotations
@@ -31,10 +34,7 @@ from projections.runtime.base import Projection
 
 log = logging.getLogger(__name__)
 
-projection = Projection(
-    "event_scopes", ("event_scopes", "stream_organizations", "event_scope_transfers"),
-    all_events=True,
-)
+projection = Projection("event_scopes", ("event_scopes", "stream_organizations"), all_events=True)
 
 
 def _uuid(value: Any) -> UUID | None:
@@ -57,50 +57,9 @@ async def _home(conn: asyncpg.Connection, stream_id: UUID) -> UUID | None:
 async def _set_home(conn: asyncpg.Connection, stream_id: UUID, organization_id: UUID) -> None:
     await conn.execute(
         "INSERT INTO stream_organizations (stream_id, organization_id) VALUES ($1, $2)"
-        " ON CONFLICT (stream_id) DO UPDATE SET organization_id = excluded.organization_id",
+        " ON CONFLICT (stream_id) DO NOTHING",
         stream_id, organization_id,
     )
-
-
-async def _transfer_scope(
-    conn: asyncpg.Connection, e: RecordedEvent, transfer_id: UUID,
-) -> list[UUID]:
-    p = e.payload
-    sides = [_uuid(p.get("from_organization_id")), _uuid(p.get("to_organization_id"))]
-    if e.event_type == "Member.TransferRequested" and all(sides):
-        await conn.execute(
-            "INSERT INTO event_scope_transfers"
-            " (transfer_id, from_organization_id, to_organization_id)"
-            " VALUES ($1, $2, $3) ON CONFLICT (transfer_id) DO NOTHING",
-            transfer_id, sides[0], sides[1],
-        )
-    else:
-        row = await conn.fetchrow(
-            "SELECT from_organization_id, to_organization_id FROM event_scope_transfers"
-            " WHERE transfer_id = $1",
-            transfer_id,
-        )
-        if row is not None:
-            sides = [row["from_organization_id"], row["to_organization_id"]]
-    if e.event_type == "Member.TransferAccepted":
-        to = _uuid(p.get("to_organization_id")) or sides[1]
-        if to is not None:
-            await _set_home(conn, e.stream_id, to)
-    found = [s for s in sides if s is not None]
-    return found or [h for h in [await _home(conn, e.stream_id)] if h is not None]
-
-
-async def _member_scope(conn: asyncpg.Connection, e: RecordedEvent) -> list[UUID]:
-    if e.event_type == "Member.Registered":
-        home = _uuid(e.payload.get("home_organization_id"))
-        if home is not None:
-            await _set_home(conn, e.stream_id, home)
-        return [home] if home is not None else []
-    transfer_id = _uuid(e.payload.get("transfer_id"))
-    if transfer_id is not None:
-        return await _transfer_scope(conn, e, transfer_id)
-    home = await _home(conn, e.stream_id)
-    return [home] if home is not None else []
 
 
 async def _other_scope(conn: asyncpg.Connection, e: RecordedEvent) -> list[UUID]:
@@ -126,7 +85,7 @@ async def any_event(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         if previous is not None:
             organizations.append(previous)
     elif e.stream_type == "Member":
-        organizations = await _member_scope(conn, e)
+        return  # judged when read, from the members and transfers read models
     else:
         organizations = await _other_scope(conn, e)
     if organizations:

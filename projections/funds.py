@@ -58,13 +58,14 @@ async def project_proposed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         """
         INSERT INTO projects (id, fund_id, organization_id, year, category, title, purpose,
                               beneficiaries, amount, state, proposed_by, proposed_at, updated_at,
-                              proposed_position, last_position)
+                              proposed_position, last_position, review_flags)
         SELECT $1, f.id, f.organization_id, f.year, $3, $4, $5, $6, $7::numeric, 'PROPOSED', $8,
-               $9, $9, $10, $10
+               $9, $9, $10, $10, $11
           FROM funds f WHERE f.id = $2
         """,
         UUID(p["project_id"]), e.stream_id, p["category"], p["title"], p["purpose"],
         p["beneficiaries"], p["amount"], p["proposed_by"], e.recorded_at, e.position,
+        list(p.get("review_flags") or []),
     )
     await _fund(conn, e)
 

@@ -1,4 +1,10 @@
-"""The ``members`` read model: one row per member with the current home organization."""
+"""The ``members`` read model: one row per member with the current home organization.
+
+It holds ID numbers and phones in plaintext, as the event store opens them
+(``eventstore.personal_keys``), so that the admins who need them read them without
+unwrapping keys; ``Member.PersonalDataErased`` clears them and records when. A rebuild
+after an erasure reads those values as null from the log already.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +47,15 @@ async def details_corrected(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         """,
         e.stream_id, p["name"], p["gender"], p["birth_date"], p["ethnicity"], p["phone"],
         p["joined_on"], p["dues_paid_through"], e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.PersonalDataErased")
+async def personal_data_erased(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await conn.execute(
+        "UPDATE members SET id_number = NULL, phone = NULL, personal_data_erased_at = $2,"
+        " version = $3, updated_at = $2, last_position = $4 WHERE id = $1",
+        e.stream_id, e.recorded_at, e.version, e.position,
     )
 
 

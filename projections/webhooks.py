@@ -60,3 +60,8 @@ async def removed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         " last_position = $4 WHERE id = $1",
         e.stream_id, e.version, e.recorded_at, e.position,
     )
+    # A removed webhook's signing secret goes in the same transaction: exactly once and
+    # crash-safe, whoever appended the removal (a retried request included). The secrets
+    # table is not a read model (it is written before registration), and a rebuild only
+    # repeats this idempotent delete.
+    await conn.execute("DELETE FROM webhook_secrets WHERE webhook_id = $1", e.stream_id)

@@ -22,8 +22,15 @@ import pytest
 
 from eventstore.db import connect, create_pool
 from eventstore.migrate import migrate
+from eventstore.personal_keys import PersonalKeys, install
 
 TEMPLATE = f"grassroots_tpl_{uuid.uuid4().hex[:8]}"
+
+# One personal-data key for the whole session: the stores the tests build themselves
+# use the installed keys, servers started in-process or as subprocesses read the same
+# key from the environment, so everything in a test reads what any part of it sealed.
+os.environ.setdefault("GRASSROOTS_PERSONAL_DATA_KEY", PersonalKeys.new_kek())
+install(PersonalKeys([os.environ["GRASSROOTS_PERSONAL_DATA_KEY"]]))
 
 
 def _with_database(dsn: str, name: str) -> str:

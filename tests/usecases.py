@@ -32,7 +32,7 @@ COMMANDS: dict[str, type[Command]] = {_verb(c): c for a in DOMAIN_AREAS for c in
 @dataclass(frozen=True)
 class Registration:
     outcome: Outcome
-    secret: str
+    secret: str | None
 
 
 class UseCases:

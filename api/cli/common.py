@@ -16,6 +16,7 @@ from rich.console import Console
 
 from api.config import ConfigError, Settings
 from api.database import database
+from api.keys import install_personal_keys
 from eventstore.db import connect
 from eventstore.migrate import migrate
 
@@ -26,12 +27,17 @@ err = Console(stderr=True)
 
 
 def load_settings() -> Settings:
-    """The settings from the environment; a bad value exits with code 2, naming it."""
+    """The settings from the environment; a bad value exits with code 2, naming it.
+
+    Installs the personal-data keys they configure (``api.keys``), which every command that
+    reads or writes the log needs to open or seal personal data."""
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
+        install_personal_keys(settings)
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    return settings
 
 
 async def apply_migrations(dsn: str) -> list[str]:

@@ -21,9 +21,12 @@ from api.auth import mint, signing_secret
 from api.cli.common import apply_migrations, err, load_settings
 from api.cli.funds import register as register_fund_commands
 from api.cli.integrity import register as register_integrity_commands
+from api.cli.keys import app as keys_app
 from api.config import ConfigError, Settings
 from api.database import database
+from api.persisted import load_manifests
 from api.schema import export_sdl
+from api.server import uvicorn_config
 from api.signing import signing_key
 from domain.shared.permissions import Role
 from projections.integrations.nats import run_standalone
@@ -59,6 +62,7 @@ def serve(
     try:
         signing_secret(settings)
         signing_key(settings)
+        load_manifests(settings.server.trusted_documents)
     except ConfigError as exc:
         err.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -75,7 +79,13 @@ def serve(
         # process: moving it out of the collector's generations keeps full collections
         # short (bench/bench_funds.py: the p95 of an as-of doubled without this).
         gc.freeze()
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # With the request limits of settings.server (head size, read timeouts, keep-alive,
+        # WebSocket message size): api/server.py.
+        server = uvicorn.Server(uvicorn_config(app, settings, host=host, port=port, log_level="warning"))
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is a normal stop
+            server.run()
+        if not server.started:  # as uvicorn.run: it could not start (the port is taken, ...)
+            raise typer.Exit(3)
 
 
 @app.command()
@@ -116,26 +126,30 @@ def token(
     role: list[str] = typer.Option(..., "--role", help="district_admin, street_admin, "
                                    "community_secretary, finance_officer, auditor or integration;"
                                    " repeatable."),
-    org: str = typer.Option(None, help="Scope: root organization id; omit for the whole system."),
+    org: str = typer.Option(None, help="Scope: root organization id. Required for every role but"
+                            " district_admin; a district_admin token without it is whole-system."),
     subject: str = typer.Option("local-admin", help="Token subject (recorded as the actor)."),
     name: str = typer.Option("Local Admin", help="Display name."),
-    ttl: int = typer.Option(8 * 3600, help="Lifetime in seconds."),
+    ttl: int = typer.Option(8 * 3600, min=1, help="Lifetime in seconds."),
 ) -> None:
     """Mint a bearer token signed with the configured (or local development) secret."""
     settings = load_settings()
     try:
         roles = [Role(r) for r in role]
-        scope = UUID(org) if org else None
+        scope = None if org is None else UUID(org)
+        if org is not None and str(scope) != org.lower():
+            raise ValueError(f"--org must be an organization id (a UUID): {org!r}")
         secret = signing_secret(settings)
+        minted = mint(secret, subject=subject, name=name, roles=roles, scope=scope, ttl_seconds=ttl)
     except (ValueError, ConfigError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    sys.stdout.write(mint(secret, subject=subject, name=name, roles=roles, scope=scope,
-                          ttl_seconds=ttl) + "\n")
+    sys.stdout.write(minted + "\n")
 
 
 relay_app = typer.Typer(help="Relay the event log to outside systems.", no_args_is_help=True)
 app.add_typer(relay_app, name="relay")
+app.add_typer(keys_app, name="keys")
 
 
 @relay_app.command("nats")

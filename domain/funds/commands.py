@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
 from domain.shared.commands import Command
+from domain.shared.money import fmt, parse_money
 from domain.shared.permissions import ABOVE, FINANCE, LOCAL
 
 Amount = str | Decimal
@@ -29,6 +30,14 @@ class FundCommand(Command):
     """A command on one fund's stream."""
 
     fund_id: UUID
+
+    def __post_init__(self) -> None:
+        # Money is checked and written in its one form ("120000.00") when the command is
+        # built: a malformed amount is a ValidationError before anything else, and the
+        # idempotency fingerprint sees "120000" and "120000.00" as the same input.
+        amount = getattr(self, "amount", None)
+        if amount is not None:
+            object.__setattr__(self, "amount", fmt(parse_money(amount, "amount")))
 
 
 @dataclass(frozen=True)

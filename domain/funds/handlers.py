@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from domain.funds.aggregate import Fund, YearEnd, fund_id
+from domain.funds.aggregate import Fund, YearEnd, check_not_ahead, fund_id
 from domain.funds.commands import (
     AcceptProject,
     AllocateFunds,
@@ -26,12 +26,17 @@ from domain.funds.commands import (
     RejectProject,
     ReversePayment,
 )
+from domain.funds.screening import PurposeScreen
 from domain.organizations.aggregate import Organization
 from domain.shared import events as ev
 from domain.shared.commands import optional_reason, required_reason
 from domain.shared.errors import AlreadyExists, InvalidInput
 from domain.shared.handling import Decision, Handler, Unit, changed
 from domain.shared.money import fmt, parse_money
+
+FIRST_YEAR = 2000
+MAX_YEARS_AHEAD = 1
+"""A fund opens for this year or next (a plan), never for a year further ahead."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,10 @@ async def fund_of(unit: Unit, cmd: FundCommand) -> Fund:
 
 async def open_fund(cmd: OpenFund, unit: Unit) -> Decision:
     await unit.authorize(cmd.organization_id, field="organizationId")
-    if not 2000 <= cmd.year <= 2100:
-        raise InvalidInput("the fiscal year lies between 2000 and 2100", field="year")
+    latest = unit.today().year + MAX_YEARS_AHEAD
+    if not FIRST_YEAR <= cmd.year <= latest:
+        raise InvalidInput(f"a fund's fiscal year lies between {FIRST_YEAR} and next year ({latest})",
+                           field="year")
     org = await unit.load(Organization, cmd.organization_id, "organization")
     org.ensure_active()
     if await unit.store.read_stream(fund_id(org.id, cmd.year, cmd.kind)):
@@ -65,6 +72,7 @@ async def open_fund(cmd: OpenFund, unit: Unit) -> Decision:
 async def allocate_funds(cmd: AllocateFunds, unit: Unit) -> Decision:
     money = parse_money(cmd.amount, "amount")
     reason = optional_reason(cmd.reason)
+    check_not_ahead(cmd.effective_on, unit.today(), "effectiveOn", "an allocation")
     fund = await fund_of(unit, cmd)
     allocation = fund.allocate(money, cmd.source, cmd.effective_on, cmd.document_no)
     return changed(fund, reason=reason, result={"allocation_id": str(allocation)})
@@ -106,9 +114,10 @@ def _project_step(step: Callable[[Any, Fund, Unit], Any], reason: Callable[[Any]
 
 async def propose_project(cmd: ProposeProject, unit: Unit) -> Decision:
     money = parse_money(cmd.amount, "amount")
+    flags = unit.need(PurposeScreen).screen(cmd.category, cmd.title, cmd.purpose)
     fund = await fund_of(unit, cmd)
     project = fund.propose_project(cmd.category, cmd.title, money, cmd.purpose, cmd.beneficiaries,
-                                   unit.actor.subject)
+                                   unit.actor.subject, flags)
     return changed(fund, result={"project_id": str(project)})
 
 
@@ -119,12 +128,20 @@ def _approve(cmd: ApproveProject, fund: Fund, unit: Unit) -> None:
 
 def _pay(cmd: RecordPayment, fund: Fund, unit: Unit) -> dict[str, str]:
     money = parse_money(cmd.amount, "amount")
+    check_not_ahead(cmd.paid_on, unit.today(), "paidOn", "a payment")
     payment = fund.record_payment(cmd.project_id, money, cmd.paid_on, cmd.payee, cmd.voucher_no)
     return {"payment_id": str(payment)}
 
 
+def _disclose(cmd: PublishProjectDisclosure, fund: Fund, unit: Unit) -> None:
+    on = cmd.published_on or unit.today()
+    check_not_ahead(on, unit.today(), "publishedOn", "a disclosure")
+    fund.publish_disclosure(cmd.project_id, on, cmd.summary)
+
+
 async def reverse_payment(cmd: ReversePayment, unit: Unit) -> Decision:
     reason = required_reason(cmd.reason)
+    check_not_ahead(cmd.reversed_on or unit.today(), unit.today(), "reversedOn", "a reversal")
     fund = await fund_of(unit, cmd)
     fund.reverse_payment(cmd.payment_id, cmd.reversed_on or unit.today())
     return changed(fund, reason=reason, result={
@@ -147,6 +164,5 @@ HANDLERS: dict[type, Handler] = {
     ReversePayment: reverse_payment,
     AcceptProject: _project_step(lambda c, f, u: f.accept_project(
         c.project_id, c.accepted_on or u.today(), u.today())),
-    PublishProjectDisclosure: _project_step(lambda c, f, u: f.publish_disclosure(
-        c.project_id, c.published_on or u.today(), c.summary)),
+    PublishProjectDisclosure: _project_step(_disclose),
 }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from domain.funds.aggregate import Fund
-from domain.inspections.aggregate import Inspection
+from domain.inspections.aggregate import Inspection, check_cited, check_opened_on
 from domain.inspections.commands import (
     CloseInspection,
     InspectionCommand,
@@ -24,13 +25,16 @@ async def open_inspection(cmd: OpenInspection, unit: Unit) -> Decision:
         raise InvalidInput("an inspection covers either a fund or an organization subtree", field="fundId")
     title = Inspection.check_title(cmd.title)
     target = cmd.organization_id
+    fund_year = None
     if cmd.fund_id is not None:
-        target = (await unit.load(Fund, cmd.fund_id, "fund")).organization_id
+        fund = await unit.load(Fund, cmd.fund_id, "fund")
+        target, fund_year = fund.organization_id, fund.year
     assert target is not None
     await unit.authorize(target, field="organizationId")
     org = await unit.load(Organization, target, "organization")
-    inspection = Inspection(organization_id=org.id, fund_id=cmd.fund_id, title=title,
-                            opened_on=cmd.opened_on or unit.today())
+    not_before = max(org.established_on, date(fund_year, 1, 1)) if fund_year else org.established_on
+    opened_on = check_opened_on(cmd.opened_on or unit.today(), unit.today(), not_before)
+    inspection = Inspection(organization_id=org.id, fund_id=cmd.fund_id, title=title, opened_on=opened_on)
     return Decision(inspection.id, ev.to_new_events(inspection))
 
 
@@ -41,6 +45,7 @@ async def _inspection(unit: Unit, cmd: InspectionCommand) -> Inspection:
 
 
 async def record_inspection_finding(cmd: RecordInspectionFinding, unit: Unit) -> Decision:
+    check_cited(cmd.project_ids, cmd.payment_ids)
     inspection = await _inspection(unit, cmd)
     projects, payments = list(cmd.project_ids), list(cmd.payment_ids)
     known_projects: set[UUID] = set()
@@ -61,13 +66,14 @@ async def record_inspection_finding(cmd: RecordInspectionFinding, unit: Unit) ->
 
 async def record_rectification(cmd: RecordRectification, unit: Unit) -> Decision:
     inspection = await _inspection(unit, cmd)
-    inspection.record_rectification(cmd.finding_id, cmd.description, cmd.rectified_on or unit.today())
+    inspection.record_rectification(cmd.finding_id, cmd.description, cmd.rectified_on or unit.today(),
+                                    unit.today())
     return changed(inspection, result={"finding_id": str(cmd.finding_id)})
 
 
 async def close_inspection(cmd: CloseInspection, unit: Unit) -> Decision:
     inspection = await _inspection(unit, cmd)
-    inspection.close(cmd.closed_on or unit.today(), cmd.conclusion)
+    inspection.close(cmd.closed_on or unit.today(), cmd.conclusion, unit.today())
     return changed(inspection)
 
 

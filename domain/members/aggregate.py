@@ -15,8 +15,11 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.organizations.aggregate import check_name
+from domain.organizations.aggregate import PARTY_FOUNDED, check_name
 from domain.shared.errors import InvalidInput, LetterExpired, TransferNotAllowed
+from domain.shared.personal import declare_erasure
+from domain.shared.privacy import PERSONAL_FIELDS
+from domain.shared.text import clean
 
 
 class Gender(enum.Enum):
@@ -54,16 +57,24 @@ class TransferState(enum.Enum):
 
 
 OPEN_STATES = frozenset({TransferState.REQUESTED, TransferState.LETTER_ISSUED, TransferState.EXPIRED})
-_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-_PHONE = re.compile(r"^\+?[\d\- ]{5,20}$")
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+_PHONE = re.compile(r"\+?[0-9][0-9\- ]*", re.ASCII)
+MIN_PHONE_DIGITS, MAX_PHONE = 5, 20
+MAX_ETHNICITY = 20
+MAX_JUSTIFICATION = 500
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
 def check_id_number(value: str) -> str:
-    """Validate an 18-character resident ID number (GB 11643) including its check digit."""
-    number = value.strip().upper()
-    if not _ID_NUMBER.match(number):
+    """Validate an 18-character resident ID number (GB 11643) including its check digit.
+
+    Normalised first (``domain.shared.text.clean``: fullwidth digits become ASCII,
+    invisible characters go), so the claim that keeps it unique sees one spelling;
+    digits of other scripts (Arabic-Indic ``٠``) are refused.
+    """
+    number = clean(value).upper()
+    if not _ID_NUMBER.fullmatch(number):
         raise InvalidInput("an ID number has 17 digits and a check digit (0-9 or X)", field="idNumber")
     total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != number[17]:
@@ -72,16 +83,53 @@ def check_id_number(value: str) -> str:
 
 
 def check_phone(value: str | None) -> str | None:
-    if value is None or not value.strip():
+    """A phone number: ASCII digits (fullwidth ones normalised), spaces, dashes and a
+    leading +, at most 20 characters and at least five digits; empty means none."""
+    if value is None:
         return None
-    if not _PHONE.match(value.strip()):
-        raise InvalidInput("phone may hold digits, spaces, dashes and a leading +", field="phone")
-    return value.strip()
+    phone = clean(value)
+    if not phone:
+        return None
+    digits = sum(ch.isdigit() for ch in phone)
+    if len(phone) > MAX_PHONE or not _PHONE.fullmatch(phone) or digits < MIN_PHONE_DIGITS:
+        raise InvalidInput(f"a phone has {MIN_PHONE_DIGITS}–{MAX_PHONE} characters: digits 0-9 (at least"
+                           f" {MIN_PHONE_DIGITS}), spaces, dashes and a leading +", field="phone")
+    return phone
 
 
 def first_of_month(value: date | None) -> date | None:
     """Dues are paid through a month; store it as that month's first day."""
     return None if value is None else value.replace(day=1)
+
+
+DUES_AHEAD_MONTHS = 12
+"""Dues may be paid ahead by at most a year."""
+
+
+def check_dues_paid_through(value: date | None, joined_on: date, today: date) -> date | None:
+    """The month dues are paid through (its first day): not before the member joined,
+    and at most ``DUES_AHEAD_MONTHS`` months after this one."""
+    month = first_of_month(value)
+    if month is None:
+        return None
+    latest_index = today.year * 12 + today.month - 1 + DUES_AHEAD_MONTHS
+    latest = date(latest_index // 12, latest_index % 12 + 1, 1)
+    if month < joined_on.replace(day=1):
+        raise InvalidInput("dues cannot be paid through a month before the member joined",
+                           field="duesPaidThrough")
+    if month > latest:
+        raise InvalidInput(f"dues can be paid ahead through {latest.strftime('%Y-%m')} at the latest",
+                           field="duesPaidThrough")
+    return month
+
+
+def check_justification(value: str | None) -> str | None:
+    """A stated justification (late acceptance): trimmed, at most 500 characters, or None."""
+    cleaned = (value or "").strip() or None
+    if cleaned is not None and len(cleaned) > MAX_JUSTIFICATION:
+        raise InvalidInput(f"a justification has at most {MAX_JUSTIFICATION} characters",
+                           field="justification")
+    return cleaned
 
 
 @dataclass
@@ -154,6 +202,7 @@ class Member(Aggregate):
         self.dues_paid_through = dues_paid_through
         self.transfers: dict[UUID, Transfer] = {}
         self.open_transfer_id: UUID | None = None
+        self.personal_data_erased = False
 
     @classmethod
     def create_id(cls, *args: object, **kwargs: object) -> UUID:
@@ -164,13 +213,16 @@ class Member(Aggregate):
         name: str, birth_date: date, joined_on: date, ethnicity: str, today: date
     ) -> tuple[str, str]:
         name = check_name(name)
-        ethnicity = ethnicity.strip()
-        if not ethnicity or len(ethnicity) > 20:
-            raise InvalidInput("ethnicity must be 1–20 characters", field="ethnicity")
+        ethnicity = clean(ethnicity)
+        if not ethnicity or len(ethnicity) > MAX_ETHNICITY:
+            raise InvalidInput(f"ethnicity must be 1–{MAX_ETHNICITY} characters", field="ethnicity")
         if birth_date > today or birth_date.year < 1900:
             raise InvalidInput("birth date is out of range", field="birthDate")
         if joined_on > today:
             raise InvalidInput("joined date lies in the future", field="joinedOn")
+        if joined_on < PARTY_FOUNDED:
+            raise InvalidInput(f"no one joined before the Party's founding ({PARTY_FOUNDED.isoformat()})",
+                               field="joinedOn")
         if joined_on < birth_date + timedelta(days=18 * 365):
             raise InvalidInput("a member joins at 18 or older", field="joinedOn")
         return name, ethnicity
@@ -194,8 +246,13 @@ class Member(Aggregate):
             str(merged["ethnicity"]), today,
         )
         merged.update(name=name, ethnicity=ethnicity)
+        if self.personal_data_erased and "phone" in changes:
+            raise InvalidInput("the member's personal data was erased: no phone is recorded again",
+                               field="phone")
         merged["phone"] = check_phone(merged["phone"])
-        merged["dues_paid_through"] = first_of_month(merged["dues_paid_through"])
+        if "dues_paid_through" in changes or "joined_on" in changes:
+            merged["dues_paid_through"] = check_dues_paid_through(
+                merged["dues_paid_through"], merged["joined_on"], today)
         changed = {k: v for k, v in merged.items() if getattr(self, k) != v}
         if not changed:
             raise InvalidInput("the correction changes nothing")
@@ -214,16 +271,34 @@ class Member(Aggregate):
         self.ethnicity, self.phone, self.joined_on = ethnicity, phone, joined_on
         self.dues_paid_through = dues_paid_through
 
-    def convert_to_full(self, converted_on: date) -> None:
+    def convert_to_full(self, converted_on: date, today: date) -> None:
         if self.standing is Standing.FULL:
             raise InvalidInput("the member is already a full member")
         if converted_on < self.joined_on:
             raise InvalidInput("conversion cannot precede joining", field="convertedOn")
+        if converted_on > today:
+            raise InvalidInput("the conversion date lies in the future", field="convertedOn")
         self._converted_to_full(converted_on=converted_on)
 
     @event("ConvertedToFull")
     def _converted_to_full(self, converted_on: date) -> None:
         self.standing = Standing.FULL
+
+    # -- erasure of personal data (crypto-shredding) --------------------------------------
+
+    def erase_personal_data(self) -> None:
+        """Erase the member's personal data on a lawful request: the fields the privacy
+        policy names (ID number, phone). The event records which fields, never their
+        values; appending it destroys the member's keys (``domain.shared.personal``), so
+        every earlier value reads as null from then on while the log stays as hashed."""
+        if self.personal_data_erased:
+            raise InvalidInput(f"the personal data of member {self.id} was already erased")
+        self._personal_data_erased(fields=sorted(PERSONAL_FIELDS))
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self, fields: list[str]) -> None:
+        self.personal_data_erased = True
+        self.id_number, self.phone = None, None  # type: ignore[assignment]
 
     # -- transfers ----------------------------------------------------------------------
 
@@ -300,7 +375,7 @@ class Member(Aggregate):
             transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED}, "accept"
         )
         assert t.valid_until is not None
-        justification = (justification or "").strip() or None
+        justification = check_justification(justification)
         expired = t.state is TransferState.EXPIRED or accepted_on > t.valid_until
         if expired and justification is None:
             raise LetterExpired(
@@ -358,11 +433,13 @@ class Member(Aggregate):
     def _transfer_expired(self, transfer_id: UUID, valid_until: date) -> None:
         self.transfers[transfer_id].state = TransferState.EXPIRED
 
-    def confirm_transfer_receipt(self, transfer_id: UUID, received_on: date) -> None:
+    def confirm_transfer_receipt(self, transfer_id: UUID, received_on: date, today: date) -> None:
         t = self._step(transfer_id, {TransferState.ACCEPTED}, "confirm the receipt of")
         assert t.accepted_on is not None
         if received_on < t.accepted_on:
             raise InvalidInput("the receipt cannot precede acceptance", field="receivedOn")
+        if received_on > today:
+            raise InvalidInput("the receipt date lies in the future", field="receivedOn")
         self._transfer_receipt_confirmed(
             transfer_id=transfer_id, received_on=received_on,
             late=t.receipt_due_on is not None and received_on > t.receipt_due_on,
@@ -371,3 +448,6 @@ class Member(Aggregate):
     @event("TransferReceiptConfirmed")
     def _transfer_receipt_confirmed(self, transfer_id: UUID, received_on: date, late: bool) -> None:
         self.transfers[transfer_id].state = TransferState.RECEIPT_CONFIRMED
+
+
+declare_erasure("Member.PersonalDataErased")

@@ -2,6 +2,8 @@
 
 from domain.members.aggregate import Member
 from domain.members.handlers import HANDLERS
+from domain.members.letters import LetterRegister
 from domain.shared.area import DomainArea
 
-AREA = DomainArea("members", aggregates=(Member,), handlers=HANDLERS, depends_on=("organizations",))
+AREA = DomainArea("members", aggregates=(Member, LetterRegister), handlers=HANDLERS,
+                  depends_on=("organizations",))

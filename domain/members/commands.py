@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain.members.aggregate import Gender, Standing, TransferScope
 from domain.shared.commands import Command
-from domain.shared.permissions import ADMINS
+from domain.shared.permissions import ADMINS, Role
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,17 @@ class ConvertMemberToFull(Command):
     member_id: UUID
     converted_on: date | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class EraseMemberPersonalData(Command):
+    """Erase a member's personal data (ID number, phone) on a lawful request, with the
+    request's reason; district admins only. Irreversible: the member's keys are destroyed."""
+
+    action = "eraseMemberPersonalData"
+    allowed = frozenset({Role.DISTRICT_ADMIN})
+    member_id: UUID
+    reason: str
 
 
 @dataclass(frozen=True)

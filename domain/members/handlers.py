@@ -12,15 +12,17 @@ import hashlib
 from domain.members.aggregate import (
     Member,
     TransferRules,
+    check_dues_paid_through,
     check_id_number,
+    check_justification,
     check_phone,
-    first_of_month,
 )
 from domain.members.commands import (
     AcceptMemberTransfer,
     ConfirmTransferReceipt,
     ConvertMemberToFull,
     CorrectMemberDetails,
+    EraseMemberPersonalData,
     ExpireMemberTransfer,
     IssueTransferLetter,
     RegisterMember,
@@ -29,19 +31,21 @@ from domain.members.commands import (
     TransferStep,
     WithdrawMemberTransfer,
 )
+from domain.members.letters import LetterRegister, register_id
 from domain.organizations.aggregate import Organization
 from domain.organizations.handlers import HOME
 from domain.shared import events as ev
 from domain.shared.commands import optional_reason, required_reason
 from domain.shared.handling import Decision, Handler, Unit, changed
-from domain.shared.ports import Claim
+from domain.shared.ports import Claim, Release
 
 ID_NUMBER = "member.id_number"
 
 
 def id_number_key(id_number: str) -> str:
-    # The claim table holds a digest, not the ID number itself: erasure of personal
-    # data later must not need to touch the set-rule table.
+    # The claim table holds a digest, not the ID number itself. An ID number has little
+    # entropy, so the digest is pseudonymous at best: erasing the member's personal data
+    # releases the claim (``erase_member_personal_data``).
     return hashlib.sha256(id_number.encode()).hexdigest()
 
 
@@ -53,17 +57,19 @@ async def register_member(cmd: RegisterMember, unit: Unit) -> Decision:
     phone = check_phone(cmd.phone)
     home = await unit.load(Organization, cmd.home_organization_id, "homeOrganization")
     home.ensure_active()
+    dues = check_dues_paid_through(cmd.dues_paid_through, cmd.joined_on, unit.today())
     member = Member(
         name=name, gender=cmd.gender, birth_date=cmd.birth_date, ethnicity=ethnicity,
         id_number=id_number, phone=phone, standing=cmd.standing, joined_on=cmd.joined_on,
-        home_organization_id=home.id, dues_paid_through=first_of_month(cmd.dues_paid_through),
+        home_organization_id=home.id, dues_paid_through=dues,
     )
     claims = [Claim(ID_NUMBER, id_number_key(id_number), member.id), Claim(HOME, str(member.id), home.id)]
     return Decision(member.id, ev.to_new_events(member), guards={home.id: home.version}, claims=claims,
                     claim_fields={ID_NUMBER: "idNumber"})
 
 
-async def _member(unit: Unit, cmd: CorrectMemberDetails | ConvertMemberToFull | RequestMemberTransfer,
+async def _member(unit: Unit, cmd: CorrectMemberDetails | ConvertMemberToFull | RequestMemberTransfer
+                  | EraseMemberPersonalData,
                   ) -> Member:
     """The member, authorized against its home, at the version the client expected."""
     member = await unit.load(Member, cmd.member_id, "member")
@@ -81,8 +87,19 @@ async def correct_member_details(cmd: CorrectMemberDetails, unit: Unit) -> Decis
 
 async def convert_member_to_full(cmd: ConvertMemberToFull, unit: Unit) -> Decision:
     member = await _member(unit, cmd)
-    member.convert_to_full(cmd.converted_on or unit.today())
+    member.convert_to_full(cmd.converted_on or unit.today(), unit.today())
     return changed(member, reason=optional_reason(cmd.reason))
+
+
+async def erase_member_personal_data(cmd: EraseMemberPersonalData, unit: Unit) -> Decision:
+    """The erasure is recorded with its reason; the store destroys the member's keys in the
+    same transaction, and the ID number's claim goes with it (its digest is the ID number
+    in all but name), so the person could be registered again."""
+    reason = required_reason(cmd.reason)
+    member = await _member(unit, cmd)
+    releases = [] if member.id_number is None else [Release(ID_NUMBER, id_number_key(member.id_number))]
+    member.erase_personal_data()
+    return changed(member, reason=reason, releases=releases)
 
 
 async def request_member_transfer(cmd: RequestMemberTransfer, unit: Unit) -> Decision:
@@ -108,11 +125,19 @@ def _stepped(member: Member, cmd: TransferStep, **kwargs: object) -> Decision:
 
 
 async def issue_transfer_letter(cmd: IssueTransferLetter, unit: Unit) -> Decision:
+    """The serial comes from the issuer's letter register, appended with the letter: a
+    refused or failed issue draws none (``domain.members.letters``)."""
     member = await _step(unit, cmd)
     today = unit.today()
-    serial = f"{today.year}-{await unit.store.next_serial('transfer_letter'):06d}"
+    issuer = member.transfer(cmd.transfer_id).from_organization_id
+    register = await unit.find(LetterRegister, register_id(issuer, today.year))
+    if register is None:
+        register = LetterRegister(organization_id=issuer, year=today.year)
+    serial = register.draw(member.id, cmd.transfer_id, today)
     member.issue_transfer_letter(cmd.transfer_id, serial, today, unit.need(TransferRules), cmd.validity_days)
-    return _stepped(member, cmd)
+    # The register's events first: a reader of the log meets the serial before the letter.
+    events = [*ev.to_new_events(register), *ev.to_new_events(member)]
+    return Decision(member.id, events, result={"transfer_id": str(cmd.transfer_id)})
 
 
 async def accept_member_transfer(cmd: AcceptMemberTransfer, unit: Unit) -> Decision:
@@ -120,8 +145,9 @@ async def accept_member_transfer(cmd: AcceptMemberTransfer, unit: Unit) -> Decis
     target = await unit.load(Organization, member.transfer(cmd.transfer_id).to_organization_id,
                              "toOrganization")
     target.ensure_active()
-    member.accept_transfer(cmd.transfer_id, unit.today(), unit.need(TransferRules), cmd.justification)
-    return _stepped(member, cmd, guards={target.id: target.version}, reason=cmd.justification,
+    justification = check_justification(cmd.justification)
+    member.accept_transfer(cmd.transfer_id, unit.today(), unit.need(TransferRules), justification)
+    return _stepped(member, cmd, guards={target.id: target.version}, reason=justification,
                     claims=[Claim(HOME, str(member.id), target.id, replace=True)])
 
 
@@ -134,8 +160,9 @@ async def return_member_transfer(cmd: ReturnMemberTransfer, unit: Unit) -> Decis
 
 async def withdraw_member_transfer(cmd: WithdrawMemberTransfer, unit: Unit) -> Decision:
     member = await _step(unit, cmd)
+    reason = optional_reason(cmd.reason)
     member.withdraw_transfer(cmd.transfer_id)
-    return _stepped(member, cmd, reason=cmd.reason)
+    return _stepped(member, cmd, reason=reason)
 
 
 async def expire_member_transfer(cmd: ExpireMemberTransfer, unit: Unit) -> Decision:
@@ -146,13 +173,14 @@ async def expire_member_transfer(cmd: ExpireMemberTransfer, unit: Unit) -> Decis
 
 async def confirm_transfer_receipt(cmd: ConfirmTransferReceipt, unit: Unit) -> Decision:
     member = await _step(unit, cmd)
-    member.confirm_transfer_receipt(cmd.transfer_id, cmd.received_on or unit.today())
+    member.confirm_transfer_receipt(cmd.transfer_id, cmd.received_on or unit.today(), unit.today())
     return _stepped(member, cmd)
 
 
 HANDLERS: dict[type, Handler] = {
     RegisterMember: register_member,
     CorrectMemberDetails: correct_member_details,
+    EraseMemberPersonalData: erase_member_personal_data,
     ConvertMemberToFull: convert_member_to_full,
     RequestMemberTransfer: request_member_transfer,
     IssueTransferLetter: issue_transfer_letter,

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from domain.shared.errors import IllegalParent, InvalidInput, OrganizationDissolved
+from domain.shared.text import MAX_NAME, ascii_digits, clean
 
 
 class OrganizationKind(enum.Enum):
@@ -45,17 +46,31 @@ LEGAL_PARENTS: dict[OrganizationKind, frozenset[OrganizationKind]] = {
     | {K.STREET_WORKING_COMMITTEE, K.PARK_COMMITTEE, K.BUSINESS_DISTRICT_COMMITTEE},
 }
 
-_CODE = re.compile(r"^\d{12}$")
-MAX_NAME = 120
+_CODE = re.compile(r"[0-9]{12}", re.ASCII)
+MAX_CODE = 32
+PARTY_FOUNDED = date(1921, 7, 1)
+"""No Party organization was established, and no member joined, before this day."""
 
 
 def check_name(name: str) -> str:
-    cleaned = name.strip()
+    """A name (of an organization or a member): NFKC-normalised, invisible characters
+    removed, whitespace runs as one space (``domain.shared.text.clean``); 1–120 characters."""
+    cleaned = clean(name)
     if not cleaned:
-        raise InvalidInput("name must not be empty", field="name")
+        raise InvalidInput("name must not be empty (nor only invisible characters)", field="name")
     if len(cleaned) > MAX_NAME:
         raise InvalidInput(f"name is longer than {MAX_NAME} characters", field="name")
     return cleaned
+
+
+def check_established_on(established_on: date, today: date) -> date:
+    """An establishment date that can be true: not before the Party's founding, not ahead."""
+    if established_on > today:
+        raise InvalidInput("the establishment date lies in the future", field="establishedOn")
+    if established_on < PARTY_FOUNDED:
+        raise InvalidInput(f"no Party organization was established before {PARTY_FOUNDED.isoformat()}",
+                           field="establishedOn")
+    return established_on
 
 
 def check_parent(kind: OrganizationKind, parent_kind: OrganizationKind | None) -> None:
@@ -79,15 +94,17 @@ def check_code(kind: OrganizationKind, code: str | None, parent_code: str | None
     community part is 000; a community's code extends its street's first nine digits.
     """
     if code is not None:
-        code = code.strip() or None
+        # Fullwidth digits become ASCII and invisible characters go before the check and
+        # the claim, so one code has one spelling; other scripts' digits are refused.
+        code = clean(code) or None
     if kind not in DIVISION_CODED_KINDS:
-        if code is not None and len(code) > 32:
-            raise InvalidInput("code is longer than 32 characters", field="code")
+        if code is not None and len(code) > MAX_CODE:
+            raise InvalidInput(f"code is longer than {MAX_CODE} characters", field="code")
         return code
     if code is None:
         raise InvalidInput(f"a {kind.value} needs its 12-digit division code", field="code")
-    if not _CODE.match(code):
-        raise InvalidInput("a division code has exactly 12 digits", field="code")
+    if not _CODE.fullmatch(code) or not ascii_digits(code):
+        raise InvalidInput("a division code has exactly 12 digits (0-9)", field="code")
     if code[:2] == "00" or code[2:4] == "00" or code[4:6] == "00":
         raise InvalidInput("province, city and county digits must not be 00", field="code")
     street, community = code[6:9], code[9:]
@@ -165,8 +182,13 @@ class Organization(Aggregate):
     def _moved(self, parent_id: UUID, previous_parent_id: UUID | None) -> None:
         self.parent_id = parent_id
 
-    def dissolve(self, dissolved_on: date) -> None:
+    def dissolve(self, dissolved_on: date, today: date) -> None:
         self.ensure_active()
+        if dissolved_on > today:
+            raise InvalidInput("the dissolution date lies in the future", field="dissolvedOn")
+        if dissolved_on < self.established_on:
+            raise InvalidInput("an organization is dissolved after it was established",
+                               field="dissolvedOn")
         self._dissolved(dissolved_on=dissolved_on)
 
     @event("Dissolved")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from domain.organizations.aggregate import Organization, check_code, check_name, check_parent
+from domain.organizations.aggregate import (
+    Organization,
+    check_code,
+    check_established_on,
+    check_name,
+    check_parent,
+)
 from domain.organizations.commands import (
     DissolveOrganization,
     EstablishOrganization,
@@ -30,8 +36,9 @@ async def establish_organization(cmd: EstablishOrganization, unit: Unit) -> Deci
     if parent is not None:
         parent.ensure_active()
     code = check_code(cmd.kind, cmd.code, None if parent is None else parent.code)
+    established_on = check_established_on(cmd.established_on or unit.today(), unit.today())
     org = Organization(kind=cmd.kind, name=name, code=code, parent_id=cmd.parent_id,
-                       established_on=cmd.established_on or unit.today())
+                       established_on=established_on)
     claims = [Claim(CODE, code, org.id)] if code else []
     if parent is not None:
         claims.append(Claim(PARENT, str(org.id), parent.id))
@@ -66,7 +73,7 @@ async def dissolve_organization(cmd: DissolveOrganization, unit: Unit) -> Decisi
     reason = required_reason(cmd.reason)
     org = await unit.load(Organization, cmd.organization_id, "organization")
     unit.expect(org)
-    org.dissolve(cmd.dissolved_on or unit.today())
+    org.dissolve(cmd.dissolved_on or unit.today(), unit.today())
     # A dissolved organization keeps its division code: codes are never reused.
     return changed(org, releases=[Release(PARENT, str(org.id))], vacant=[(org.id, (HOME, PARENT))],
                    reason=reason)

@@ -7,8 +7,7 @@ registry, the permission table and the command handling are built from it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate
 
@@ -28,8 +27,6 @@ class DomainArea:
     handlers: Mapping[type[Command], Handler]
     depends_on: tuple[str, ...] = ()
     """Areas whose aggregates this one reads (declared, and checked by import contracts)."""
-    upcasters: Sequence[Any] = field(default_factory=tuple)
-    """How this area's old event shapes are read in the current shape."""
 
     @property
     def commands(self) -> tuple[type[Command], ...]:
@@ -49,10 +46,10 @@ def permission_table(areas: Iterable[DomainArea]) -> dict[str, frozenset[Role]]:
 
 
 def build_handling(areas: Sequence[DomainArea], store: EventStore, directory: Directory, clock: Clock,
-                   services: Mapping[type, object] | None = None) -> Handling:
+                   services: Mapping[type, object] | None = None, fingerprint_key: bytes = b"") -> Handling:
     """The one command handling, with every area's handlers and registered events."""
     register_events(areas)
     handlers: dict[type[Command], Handler] = {}
     for area in areas:
         handlers.update(area.handlers)
-    return Handling(store, directory, clock, handlers, services)
+    return Handling(store, directory, clock, handlers, services, fingerprint_key)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,11 +53,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def fingerprint(command: Command) -> str:
-    """A digest of the command's type and every one of its fields."""
+def fingerprint(command: Command, key: bytes = b"") -> str:
+    """A keyed digest (HMAC-SHA256) of the command's type and every one of its fields.
+
+    Keyed with a secret of the server's (``api.bootstrap``): the stored fingerprint covers
+    inputs such as a client's webhook secret or a member's ID number, and without the key
+    nobody holding a database copy can test guesses of them against it.
+    """
     fields = {f.name: _plain(getattr(command, f.name)) for f in dataclasses.fields(command)}
     text = json.dumps([type(command).action, fields], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)

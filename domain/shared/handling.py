@@ -27,6 +27,7 @@ from domain.shared.commands import Command, Outcome, Request, fingerprint
 from domain.shared.errors import (
     AlreadyExists,
     ClaimConflict,
+    DomainError,
     IdempotencyKeyReused,
     InvalidInput,
     NotAuthorized,
@@ -82,8 +83,6 @@ class Decision:
     """The stated reason, recorded in the events' metadata."""
     private: JSON = field(default_factory=dict)
     """Returned to this caller only, never stored (a generated webhook secret)."""
-    after: Callable[[], Awaitable[None]] | None = None
-    """Run once the append has committed (deleting a removed webhook's secret)."""
     claim_fields: Mapping[str, str] = field(default_factory=dict)
     """Input field to name when a claim's scope is taken (``AlreadyExists.field``)."""
 
@@ -95,10 +94,13 @@ Handler = Callable[[Any, "Unit"], Awaitable[Decision]]
 class Unit:
     """One attempt at one command: what a handler loads, authorizes and checks through."""
 
-    def __init__(self, handling: Handling, command: Command, request: Request) -> None:
+    def __init__(self, handling: Handling, command: Command, request: Request, *,
+                 replaying: bool = False) -> None:
         self.handling = handling
         self.command = command
         self.request = request
+        self.replaying = replaying
+        """Authorizing a repeated idempotency key: the handler must have no side effects."""
         self.store = handling.store
         self.directory = handling.directory
         self.authorized = False
@@ -170,8 +172,10 @@ class Handling:
         clock: Clock,
         handlers: Mapping[type[Command], Handler],
         services: Mapping[type, object] | None = None,
+        fingerprint_key: bytes = b"",
     ) -> None:
         self.store = store
+        self.fingerprint_key = fingerprint_key
         self.directory = directory
         self.clock = clock
         self.handlers = dict(handlers)
@@ -194,10 +198,12 @@ class Handling:
         if req.idempotency_key is not None:
             if not 1 <= len(req.idempotency_key) <= 200:
                 raise InvalidInput("an idempotency key has 1–200 characters", field="idempotencyKey")
-            idem = Idempotency(req.idempotency_key, fingerprint(command))
+            idem = Idempotency(req.idempotency_key, fingerprint(command, self.fingerprint_key))
             earlier = await self.store.recall(req.actor.subject, req.idempotency_key)
             if earlier is not None:
-                return _replayed(idem, earlier)
+                replay = _replayed(idem, earlier)
+                await self._authorize_replay(handler, command, req)
+                return replay
         for attempt in range(MAX_ATTEMPTS):
             unit = Unit(self, command, req)
             decision = await handler(command, unit)
@@ -230,11 +236,26 @@ class Handling:
             if result.replayed:
                 assert idem is not None
                 return _replayed(idem, result)
-            if decision.after is not None:
-                await decision.after()
             return Outcome(UUID(result.result["id"]), result.last_position,
                            extra={**result.result, **decision.private})
         raise AssertionError("unreachable")
+
+    async def _authorize_replay(self, handler: Handler, command: Command, req: Request) -> None:
+        """A repeated key answers with the first result only if the actor may still run the
+        command: its roles or scope may have changed since. The handler runs again in
+        replay mode (no side effects, nothing appended) as far as its authorization; a
+        domain error after that (the state moved on: the transfer was accepted) is what
+        the first run changed, not a refusal."""
+        unit = Unit(self, command, req, replaying=True)
+        try:
+            await handler(command, unit)
+        except NotAuthorized:
+            raise
+        except DomainError:
+            if not unit.authorized:
+                raise
+        if not unit.authorized:
+            raise AssertionError(f"the handler of {command.action} never authorized the command")
 
 
 def _replayed(idem: Idempotency, result: AppendResult) -> Outcome:

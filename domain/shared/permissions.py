@@ -100,14 +100,21 @@ def authorize(actor: Actor, action: Rule | type[Rule], path: Sequence[UUID] | No
     ``path`` is the root-first chain of organization ids ending at the organization the
     command acts on (the parent for an establishment, the receiving organization for
     accept and return, the member's home for everything else about members). An empty
-    path stands for "no parent": establishing a root needs a whole-system district admin.
+    path stands for "no organization" (establishing a root, a whole-system webhook): only
+    a whole-system (unscoped) district admin acts there, whatever other roles allow.
+    ``ANYWHERE`` (an object tied to no organization): the roles decide alone.
     """
     if not actor.roles & action.allowed:
         raise NotAuthorized(f"{', '.join(actor.role_names) or 'no role'} may not {action.action}")
-    if actor.scope is None:
+    if path is ANYWHERE:
         return
     if path is not None and len(path) == 0:
-        raise NotAuthorized("only a whole-system district admin establishes a root organization")
+        if actor.scope is None and Role.DISTRICT_ADMIN in actor.roles:
+            return
+        raise NotAuthorized("only a whole-system district admin establishes a root or acts on the whole"
+                            f" system; you may not {action.action}")
+    if actor.scope is None:
+        return
     if not may_read(actor, path):
         raise NotAuthorized(f"the organization is outside your scope; you may not {action.action}")
     assert path is not None

@@ -8,12 +8,18 @@ export) and GraphQL's ``history`` and ``Member.idNumber``/``phone``.
 - **What is personal**: the payload fields named in ``PERSONAL_FIELDS`` (``id_number``,
   ``phone``) wherever they occur: at the top of a payload, in a nested object, in a
   list of objects, at any depth.
-- **How it is masked**: an ID number keeps its first four and last four characters
-  (``3205**********1234``), a phone its first three and last four digits after spaces
-  and dashes are dropped (``138****5678``). A value too short to keep those and still
-  hide something is masked whole. ``None`` stays ``None``. A personal field that holds
+- **How it is masked**: nothing but the last four characters ever shows, whatever the
+  value's length: an ID number keeps its last four (``**************1234``), a phone
+  its last four digits after spaces and dashes are dropped (``*******5678``). A value
+  of fewer than eight characters (a phone: digits) is masked whole, so that at least
+  as much stays hidden as shows. ``None`` stays ``None``. A personal field that holds
   a list or an object has every value inside it masked the same way; one that holds a
   number or a boolean is masked as its text.
+- **Logs**: ``scrub`` masks the same way every ID number and phone in a text that is
+  about to be logged: the values a request named (literals and variables of personal
+  fields) and anything shaped like one (an 18-character ID number, a run of seven or
+  more digits). The GraphQL error log (``api.schema``) passes every message and
+  traceback through it.
 - **Who sees it unmasked**: actors holding a role of
   ``PERSONAL_DATA_ROLES`` (they write transfer letters), and
   ``TRUSTED``: consumers that are system-level by design (the NATS relay, webhooks,
@@ -28,7 +34,8 @@ Pure: no I/O, no infrastructure imports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
@@ -40,24 +47,31 @@ PERSONAL_DATA_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.CO
 T = TypeVar("T")
 
 
+SHOWN = 4
+"""The most characters a masked value shows: its last four."""
+MIN_PARTLY_SHOWN = 2 * SHOWN
+"""Shorter values are masked whole: at least as much stays hidden as shows."""
+
+
+def _keep_last(text: str) -> str:
+    if len(text) < MIN_PARTLY_SHOWN:
+        return "*" * len(text)
+    return "*" * (len(text) - SHOWN) + text[-SHOWN:]
+
+
 def mask_id_number(value: str | None) -> str | None:
-    """``320508199001011234`` -> ``3205**********1234``; eight characters or fewer: all ``*``."""
+    """``320508199001011234`` -> ``**************1234``; fewer than eight characters: all ``*``."""
     if value is None:
         return None
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return _keep_last(value)
 
 
 def mask_phone(value: str | None) -> str | None:
-    """``138-1234-5678`` -> ``138****5678`` (spaces and dashes dropped); seven digits or
-    fewer: all ``*``."""
+    """``138-1234-5678`` -> ``*******5678`` (spaces and dashes dropped); fewer than eight
+    digits: all ``*``."""
     if value is None:
         return None
-    digits = value.replace(" ", "").replace("-", "")
-    if len(digits) <= 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return _keep_last(value.replace(" ", "").replace("-", ""))
 
 
 PERSONAL_FIELDS: Final[Mapping[str, Callable[[str | None], str | None]]] = MappingProxyType({
@@ -140,3 +154,38 @@ def visible(key: str, value: T, viewer: Viewer) -> T:
     if key not in PERSONAL_FIELDS or may_see_personal_data(viewer):
         return value
     return mask(key, value)  # type: ignore[no-any-return]
+
+
+# -- logs ---------------------------------------------------------------------------------
+
+_ID_SHAPED = re.compile(r"(?<![\w-])[0-9]{17}[0-9Xx](?![\w-])")
+_DIGIT_RUN = re.compile(r"(?<![\w-])\+?[0-9]+(?:[ -][0-9]{3,})*(?![\w-])")
+"""Digits, with single spaces or dashes between groups of three or more (phones, ID
+numbers without their check letter); ``_masked_run`` masks those of seven digits or
+more. UUIDs and dates (``2026-03-01``) do not match."""
+
+
+def _masked_run(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if sum(ch.isdigit() for ch in found) < 7:
+        return found
+    return str(mask_phone(found))
+
+
+MIN_SCRUBBED = 5
+"""Known values shorter than this are not searched for (``scrub``)."""
+
+
+def scrub(text: str, known: Iterable[tuple[str, str]] = ()) -> str:
+    """``text`` with every ID number and phone in it masked as for a reader without the
+    right to see them: the ``known`` values (``(field, value)`` pairs of ``PERSONAL_FIELDS``,
+    e.g. what a request sent), wherever they occur, and anything shaped like one."""
+    for key, value in sorted(set(known), key=lambda kv: -len(kv[1])):
+        how = PERSONAL_FIELDS.get(key)
+        if how is None or not value.strip():
+            continue
+        for form in {value, value.strip(), value.replace(" ", "").replace("-", "")}:
+            if len(form) >= MIN_SCRUBBED:  # shorter ones would garble the text, revealing little
+                text = re.sub(re.escape(form), str(how(form)), text, flags=re.IGNORECASE)
+    text = _ID_SHAPED.sub(lambda m: str(mask_id_number(m.group(0))), text)
+    return _DIGIT_RUN.sub(_masked_run, text)

@@ -1,6 +1,6 @@
 """Tamper evidence, the pure part: the canonical event encoding and signed checkpoints.
 
-No database here; ``eventstore/integrity_db.py`` holds the SQL twin of the encoding,
+No database here; ``eventstore/integrity/store.py`` holds the SQL twin of the encoding,
 and a test checks that both produce the same bytes for awkward events.
 
 **Canonical event encoding, version 1** (what a leaf hashes). The UTF-8 bytes of a JSON

@@ -15,6 +15,13 @@ actor, actorRoles, correlationId, causationId, commandId, reason, payload``
   ``eventstore.postgres.row_to_event`` or the event store is already upcast; raw log
   rows go through ``row_to_event`` first), with personal data as the viewer may see
   it (``domain.shared.privacy.redact``, at any depth).
+- ``commandId`` (the client's idempotency key) is shown only to the actor who issued
+  the command (``shows_command_id``: the viewer's token subject is the event's
+  ``actor``, the namespace idempotency keys live in); everyone else, ``TRUSTED``
+  included, gets ``null``. NATS messages and webhook bodies leave the field out
+  altogether (``INTEGRATION_FIELDS``): their receivers are other systems, never the
+  issuer. The key is no credential (a repeat never returns a webhook's secret), but
+  it is the issuer's, and another reader has no use for it.
 
 Evidence files (``eventstore.integrity.evidence``) are not a reader's document: they
 carry the stored columns exactly as hashed (stored payload text and schema version,
@@ -27,6 +34,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from domain.shared.permissions import Actor
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import TRUSTED, Viewer, redact
 
@@ -48,7 +56,7 @@ _CONVERT: dict[str, Callable[[RecordedEvent], Any]] = {
     "actorRoles": lambda e: list(e.actor_roles),
     "correlationId": lambda e: _opt(e.correlation_id),
     "causationId": lambda e: _opt(e.causation_id),
-    "commandId": lambda e: e.command_id,
+    "commandId": lambda e: e.command_id,  # shown to its issuer only: see event_document
     "reason": lambda e: e.reason,
 }
 
@@ -80,12 +88,18 @@ def select_fields(*names: str, without: Iterable[str] = ()) -> tuple[str, ...]:
     return tuple(f for f in DOCUMENT_FIELDS if f in chosen)
 
 
+def shows_command_id(event: RecordedEvent, viewer: Viewer) -> bool:
+    """Whether ``viewer`` sees ``event``'s ``commandId``: only the actor who issued it."""
+    return isinstance(viewer, Actor) and not viewer.system and viewer.subject == event.actor
+
+
 def event_document(event: RecordedEvent, viewer: Viewer, *,
                    fields: tuple[str, ...] = DOCUMENT_FIELDS) -> dict[str, Any]:
     """``event`` as the JSON document ``viewer`` may see, with the chosen ``fields``.
 
-    ``viewer`` is the reading actor (personal data masked unless its roles may see it)
-    or ``domain.shared.privacy.TRUSTED`` for system-level consumers. ``fields`` is a
+    ``viewer`` is the reading actor (personal data masked unless its roles may see it;
+    ``commandId`` null unless it issued the command) or
+    ``domain.shared.privacy.TRUSTED`` for system-level consumers. ``fields`` is a
     tuple of document field names (``DOCUMENT_FIELDS``, ``INTEGRATION_FIELDS`` or one
     built with ``select_fields``), and the document has them in that order. The payload may
     share structure with ``event.payload``: treat the document as read-only.
@@ -94,6 +108,8 @@ def event_document(event: RecordedEvent, viewer: Viewer, *,
     for name in fields:
         if name == "payload":
             doc["payload"] = redact(event.payload, viewer)
+        elif name == "commandId":
+            doc["commandId"] = event.command_id if shows_command_id(event, viewer) else None
         else:
             try:
                 doc[name] = _CONVERT[name](event)

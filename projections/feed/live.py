@@ -9,15 +9,16 @@ How it works
   their own broadcaster; the wake-up is PostgreSQL's NOTIFY and the data the events
   table, so every process delivers every event.
 - A subscriber is a cursor: the position of the last event it has dealt with
-  (delivered, or skipped because it does not match). It takes events with positions
-  above its cursor from the ring when the ring still holds them, and otherwise reads
-  them from the database (``read_page``), which is how a new subscriber catches up
-  from an old position.
+  (delivered, or skipped because it does not match). A new subscriber reads the events
+  above its cursor from the database (``read_page``) until it reaches the ring's end,
+  which is how it catches up from an old (or a recent) position; from then on it takes
+  them from the ring while the ring still holds them.
 - Hand-over from catch-up to live needs no lock and cannot gap or repeat: the ring
-  holds *every* event in ``(ring_start, position]``, so as soon as the cursor is at or
-  above ``ring_start`` the ring can serve everything after it; before that the
-  subscriber reads ``position > cursor`` from the database. Both paths only ever
-  take events strictly above the cursor and move it forward.
+  holds *every* event in ``(ring_start, position]``, so once the cursor has reached the
+  ring's end the ring can serve everything after it (for as long as the cursor stays at
+  or above ``ring_start``); before that the subscriber reads ``position > cursor`` from
+  the database. Both paths only ever take events strictly above the cursor and move it
+  forward.
 - Bounded memory: the ring is shared and holds at most ``buffer_size`` events (a
   subscriber only holds references to the batch it is delivering). A subscriber that
   was live and whose cursor falls out of the ring (more than ``buffer_size`` events
@@ -28,6 +29,13 @@ How it works
   a bulk import) is not read into the ring at all: the broadcaster jumps to the
   readable head and live subscribers quietly go back to catching up from the
   database, so a burst does not close consumers that were keeping up.
+- Who may read an event is the read rule of ``projections.feed.reading`` (the queries'
+  rule, judged against the read models when the event is read): the broadcaster reads
+  each event's organizations once, with the event, into the ring, and each live
+  subscriber applies its scope and roles to them (``may_read_event``); a subscriber
+  catching up applies the same rule in SQL. Either way an event is judged when the feed
+  reads it: for a live subscriber as it commits, for one catching up (from any
+  position, also one the ring still holds) when it catches up, as ``GET /events`` would.
 """
 
 from __future__ import annotations
@@ -36,22 +44,24 @@ import asyncio
 import bisect
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from domain.shared.permissions import Role
 from domain.shared.ports import RecordedEvent
 from eventstore.notifier import LogNotifier
 from projections.feed.reading import (
     READABLE_PROJECTIONS,
     EventFilter,
     FeedEvent,
-    in_scope,
+    may_read_event,
     read_page,
     readable_head,
+    unreadable_stream_types,
 )
 
 log = logging.getLogger(__name__)
@@ -96,6 +106,8 @@ class TooManySubscribers(FeedClosed):
 class _Subscriber:
     cursor: int
     live: bool = False
+    caught_up: bool = False
+    """Has reached the ring's end once: from then on the ring may serve it."""
 
 
 @dataclass
@@ -225,12 +237,13 @@ class EventFeed:
 
     async def subscribe(
         self, after: int | None, flt: EventFilter, actor_scope: UUID | None,
-        predicate: Predicate | None = None,
+        predicate: Predicate | None = None, *, roles: Collection[Role] | None = None,
     ) -> AsyncIterator[RecordedEvent]:
         """Every matching event after ``after`` in position order, then live ones, forever.
 
         ``after=None`` starts at the current end of the feed (live events only).
-        Events must match ``flt``, lie in ``actor_scope`` (``None`` = whole system)
+        Events must match ``flt``, be readable by an actor with ``actor_scope`` (``None``
+        = whole system) and ``roles`` (``None`` = no role limit; see ``read_events``)
         and satisfy ``predicate``. Raises ``SubscriberFellBehind`` when the consumer
         falls more than ``buffer_size`` events behind while live, and
         ``TooManySubscribers`` at the per-process limit.
@@ -242,7 +255,7 @@ class EventFeed:
         self._subscribers.add(sub)
         self.stats.subscribers = len(self._subscribers)
         try:
-            async for event in self._follow(sub, flt, actor_scope, predicate):
+            async for event in self._follow(sub, flt, actor_scope, predicate, roles):
                 yield event
         finally:
             self._subscribers.discard(sub)
@@ -251,15 +264,19 @@ class EventFeed:
                 self.stats.live -= 1
 
     def _matches(self, fe: FeedEvent, flt: EventFilter, scope: UUID | None,
-                 predicate: Predicate | None) -> bool:
-        return (flt.matches_row(fe.event, fe.within) and in_scope(fe.within, scope)
+                 unreadable: frozenset[str], predicate: Predicate | None) -> bool:
+        return (flt.matches_row(fe.event, fe.within) and may_read_event(fe, scope, unreadable)
                 and (predicate is None or predicate(fe.event)))
 
     async def _follow(self, sub: _Subscriber, flt: EventFilter, scope: UUID | None,
-                      predicate: Predicate | None) -> AsyncIterator[RecordedEvent]:
+                      predicate: Predicate | None,
+                      roles: Collection[Role] | None) -> AsyncIterator[RecordedEvent]:
+        unreadable = unreadable_stream_types(roles)
         while True:
             wake = self._wake  # taken before looking, so no append between is missed
-            if sub.cursor >= self.ring_start:
+            if sub.cursor >= self.position:
+                sub.caught_up = True
+            if sub.cursor >= self.ring_start and sub.caught_up:
                 if not sub.live:
                     sub.live = True
                     self.stats.live += 1
@@ -268,7 +285,7 @@ class EventFeed:
                     await wake.wait()
                     continue
                 for fe in batch:
-                    if self._matches(fe, flt, scope, predicate):
+                    if self._matches(fe, flt, scope, unreadable, predicate):
                         self.stats.deliveries += 1
                         yield fe.event
                     sub.cursor = fe.position
@@ -278,13 +295,19 @@ class EventFeed:
                 raise SubscriberFellBehind(sub.cursor, self.buffer_size)
             # Catching up from the database, never past what the ring will hold, so
             # the hand-over is exact. Filters run in SQL here, in Python on the ring.
+            # Also while the cursor lies inside the ring: the ring judged those events
+            # when it read them, a catching-up subscriber gets them judged now.
+            before = sub.cursor
             page, scanned = await read_page(self.pool, sub.cursor, self.page_size, flt, scope,
-                                            head=max(self.position, sub.cursor))
+                                            head=max(self.position, sub.cursor), roles=roles)
             for fe in page:
                 if predicate is None or predicate(fe.event):
                     self.stats.deliveries += 1
                     yield fe.event
                 sub.cursor = fe.position
             sub.cursor = max(sub.cursor, scanned)
-            if not page and scanned <= sub.cursor and sub.cursor < self.ring_start:
-                await wake.wait()
+            if not page:
+                if sub.cursor < self.ring_start:
+                    await wake.wait()
+                elif sub.cursor <= before:
+                    sub.caught_up = True  # the database's head lags the ring's for a moment

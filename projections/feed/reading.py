@@ -3,16 +3,37 @@
 One function set serves every way of following the log (GraphQL subscriptions, the
 HTTP feed, webhooks), so all of them return the same events in the same order.
 
-Scope. The ``event_scopes`` projection records which organizations each event
-concerns. An event lies *within* organization R when one of those organizations has R
-on its root-first ``path`` in the ``organizations`` read model (R itself included).
+Scope: the queries' read rule, judged when the event is read. An event lies *within*
+organization R when one of the organizations it concerns *now* has R on its root-first
+``path`` in the ``organizations`` read model (R itself included); an actor may read it
+when it lies within the actor's scope (``domain.shared.permissions.may_read``, whose SQL
+form this is). What an event concerns, by the read models the queries read:
+
+- an event of a ``Member`` stream: the member's current home (``members``) and the
+  receiving side of the member's open transfers (``transfers``): exactly where
+  ``member(id)`` and ``history(streamId)`` show the member. A transfer event (payload
+  ``transfer_id``) also concerns both sides of that transfer, where ``transfer(id)``
+  and its ``history`` show it. The organizations the member belonged to when the event
+  happened do not count: after a transfer, the sending side keeps the transfer and
+  loses the rest of the member's stream, as in the queries;
+- any other event: the organizations the ``event_scopes`` projection recorded (an
+  organization's own events; a move also concerns the parent it left, whose children
+  changed; a fund's, project's, inspection's or webhook's events its organization).
+
+Roles: a stream type that only some roles read at all (``STREAM_READERS``: a webhook,
+which ``webhook(id)`` shows only to the admins who register webhooks and to auditors)
+is left out for the others, wherever it lies.
+
 The tree is the one the read model holds when the event is read: after a move, older
 events of the moved organization follow it into its new subtree. An event that
 concerns no organization lies within nothing: only whole-system actors (scope
-``None``) and unfiltered readers see it.
+``None``) and unfiltered readers see it. Because the rule is judged when an event is
+read, a follower that passed an event while it could not read it (a member whose
+transfer towards it was requested later) does not get it afterwards: it is in
+``history``, or in a replay from an earlier position.
 
-Readable head. Scope is known only for events both ``event_scopes`` and
-``organizations`` have applied, so reads stop at the lower of those two positions
+Readable head. Scope is known only for events that every projection the rule reads
+(``READABLE_PROJECTIONS``) has applied, so reads stop at the lowest of their positions
 (``readable_head``). Positions increase in commit order and projections never skip,
 so a reader that stops at the readable head and later reads ``position > head`` misses
 nothing: no event below the head can appear afterwards.
@@ -20,42 +41,87 @@ nothing: no event below the head can appear afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
+from domain.members.aggregate import OPEN_STATES
+from domain.shared.permissions import Role
 from domain.shared.ports import RecordedEvent
+from domain.webhooks.commands import RegisterWebhook
+from eventstore.personal_keys import keys_column
 from eventstore.postgres import row_to_event
 
-READABLE_PROJECTIONS = ("event_scopes", "organizations")
-"""The projections the feed waits for before it may show an event."""
+READABLE_PROJECTIONS = ("event_scopes", "organizations", "members", "transfers")
+"""The projections the feed waits for before it may show an event: those its read rule reads."""
+
+OPEN_TRANSFER_STATES = sorted(s.value for s in OPEN_STATES)
+"""States of a transfer whose receiving side may read the member (as ``member(id)`` does)."""
+
+STREAM_READERS: Mapping[str, frozenset[Role]] = {
+    "Webhook": RegisterWebhook.allowed | {Role.AUDITOR},
+}
+"""Stream types that only some roles read at all, as the queries' ``readers`` declare them
+(``webhook(id)``: the admins who register webhooks, and auditors); the same sets, checked
+by tests/integration/feed/test_event_scopes.py."""
+
+
+def unreadable_stream_types(roles: Collection[Role] | None) -> frozenset[str]:
+    """The stream types an actor with these roles may not read (``None``: no role limit)."""
+    if roles is None:
+        return frozenset()
+    held = frozenset(roles)
+    return frozenset(t for t, readers in STREAM_READERS.items() if not held & readers)
+
 
 _HEAD = (
     "SELECT coalesce(min(coalesce(t.position, 0)), 0) FROM unnest($1::text[]) AS n(name)"
     " LEFT JOIN projection_tracking t USING (name)"
 )
 
-_PAGE = """
+CONCERNS = """
+SELECT s.organization_id FROM event_scopes s
+ WHERE s.position = e.position AND e.stream_type <> 'Member'
+UNION ALL
+SELECT m.home_organization_id FROM members m
+ WHERE e.stream_type = 'Member' AND m.id = e.stream_id
+UNION ALL
+SELECT t.to_organization_id FROM transfers t
+ WHERE e.stream_type = 'Member' AND t.member_id = e.stream_id AND t.state = ANY($8::text[])
+UNION ALL
+SELECT side FROM transfers t,
+       LATERAL (VALUES (t.from_organization_id), (t.to_organization_id)) AS v(side)
+ WHERE e.stream_type = 'Member' AND t.member_id = e.stream_id
+   AND t.id::text = e.payload->>'transfer_id'
+"""
+"""The organizations an event ``e`` of the log concerns now (see the module docstring);
+``$8`` is ``OPEN_TRANSFER_STATES``."""
+
+
+def _lies_within(root: str) -> str:
+    """SQL: event ``e`` lies within the organization (parameter) ``root``."""
+    return (f"EXISTS (SELECT 1 FROM ({CONCERNS}) AS c(organization_id)"
+            f" JOIN organizations o ON o.id = c.organization_id WHERE o.path @> ARRAY[{root}::uuid])")
+
+
+_PAGE = f"""
 SELECT e.position, e.stream_id, e.stream_type, e.version, e.event_id, e.event_type,
        e.schema_version, e.payload, e.recorded_at, e.actor, e.actor_roles,
        e.correlation_id, e.causation_id, e.command_id, e.reason,
+       {keys_column("e.stream_id")},
        coalesce((SELECT array_agg(DISTINCT a)
-                   FROM event_scopes s
-                   JOIN organizations o ON o.id = s.organization_id,
-                        unnest(o.path) AS a
-                  WHERE s.position = e.position), '{}'::uuid[]) AS within
+                   FROM ({CONCERNS}) AS c(organization_id)
+                   JOIN organizations o ON o.id = c.organization_id,
+                        unnest(o.path) AS a), '{{}}'::uuid[]) AS within
   FROM events e
  WHERE e.position > $1 AND e.position <= $2
    AND ($4::text[] IS NULL OR e.stream_type = ANY($4::text[]))
    AND ($5::text[] IS NULL OR e.event_type = ANY($5::text[]))
-   AND ($6::uuid IS NULL OR EXISTS (
-        SELECT 1 FROM event_scopes s JOIN organizations o ON o.id = s.organization_id
-         WHERE s.position = e.position AND o.path @> ARRAY[$6::uuid]))
-   AND ($7::uuid IS NULL OR EXISTS (
-        SELECT 1 FROM event_scopes s JOIN organizations o ON o.id = s.organization_id
-         WHERE s.position = e.position AND o.path @> ARRAY[$7::uuid]))
+   AND ($6::uuid IS NULL OR {_lies_within("$6")})
+   AND ($7::uuid IS NULL OR {_lies_within("$7")})
+   AND e.stream_type <> ALL($9::text[])
  ORDER BY e.position
  LIMIT $3
 """
@@ -96,6 +162,12 @@ def in_scope(within: Collection[UUID], actor_scope: UUID | None) -> bool:
     return actor_scope is None or actor_scope in within
 
 
+def may_read_event(fe: FeedEvent, actor_scope: UUID | None, unreadable: Collection[str]) -> bool:
+    """The read rule on an event already read (the live ring), as ``read_page`` applies it
+    in SQL: its stream type is one the actor reads, and it lies within the actor's scope."""
+    return fe.event.stream_type not in unreadable and in_scope(fe.within, actor_scope)
+
+
 @dataclass(frozen=True)
 class FeedEvent:
     """An event together with every organization it lies within."""
@@ -111,16 +183,16 @@ class FeedEvent:
 async def readable_head(conn_or_pool: asyncpg.Connection | asyncpg.Pool) -> int:
     """The position up to which the feed may show events.
 
-    The lower of the positions ``event_scopes`` and ``organizations`` have applied (a
-    projection without a tracking row counts as 0): up to there every event's scope
-    and every organization's path are known.
+    The lowest of the positions the ``READABLE_PROJECTIONS`` have applied (a projection
+    without a tracking row counts as 0): up to there every event's organizations and
+    every organization's path are known.
     """
     return int(await conn_or_pool.fetchval(_HEAD, list(READABLE_PROJECTIONS)))
 
 
 async def read_page(
     conn_or_pool: asyncpg.Connection | asyncpg.Pool, after: int, limit: int, flt: EventFilter,
-    actor_scope: UUID | None, *, head: int | None = None,
+    actor_scope: UUID | None, *, head: int | None = None, roles: Collection[Role] | None = None,
 ) -> tuple[list[FeedEvent], int]:
     """Like ``read_events``, with each event's ``within`` set and the position scanned to.
 
@@ -139,6 +211,7 @@ async def read_page(
     rows = await conn_or_pool.fetch(
         _PAGE, after, top, limit,
         _text_list(flt.stream_types), _text_list(flt.event_types), flt.within, actor_scope,
+        OPEN_TRANSFER_STATES, sorted(unreadable_stream_types(roles)),
     )
     events = [FeedEvent(row_to_event(r), frozenset(r["within"])) for r in rows]
     scanned = events[-1].position if len(events) == limit else top
@@ -147,20 +220,23 @@ async def read_page(
 
 async def read_events(
     conn_or_pool: asyncpg.Connection | asyncpg.Pool, after: int, limit: int, flt: EventFilter,
-    actor_scope: UUID | None,
+    actor_scope: UUID | None, *, roles: Collection[Role] | None = None,
 ) -> list[RecordedEvent]:
-    """The events after position ``after`` that match ``flt`` and lie in the actor's scope.
+    """The events after position ``after`` that match ``flt`` and that the actor may read.
 
     - In position order (which is commit order), at most ``limit`` of them.
     - ``actor_scope`` is the root of the actor's subtree; ``None`` means the whole
       system (every event, including those that concern no organization).
+    - ``roles`` are the actor's: stream types none of them reads (``STREAM_READERS``)
+      are left out. ``None`` sets no role limit: for the feed's own reads and for
+      webhooks, which the admins who may read every stream type register.
     - Never beyond ``readable_head``: an event is returned only once its scope is
       known, so a caller that continues from the last returned position misses
       nothing and sees nothing twice. To move past long runs of events that do not
       match, use ``read_page``, whose second value is safe to continue from; never a
       separately read ``readable_head``, which may already be past unread events.
     """
-    events, _ = await read_page(conn_or_pool, after, limit, flt, actor_scope)
+    events, _ = await read_page(conn_or_pool, after, limit, flt, actor_scope, roles=roles)
     return [fe.event for fe in events]
 
 

@@ -79,7 +79,7 @@ class RelayConfig:
     """Where and how the relay publishes."""
 
     # The settings' values, with no defaults here: each default is written once, in
-    # api/config.py, and bootstrap passes them (api.bootstrap.relay_config).
+    # api/config.py, and bootstrap passes them (``relay_config`` below, called by api/app.py).
     nats_url: str
     stream: str
     duplicate_window: float

@@ -267,7 +267,7 @@ async def test_subscribers_with_different_selections_and_roles_each_get_their_ow
     await wait_until(_readable(pool, await head(pool)), GUARD, "the server to apply the world")
     start = await head(pool)
     admin = server.token(Role.DISTRICT_ADMIN)
-    auditor = server.token(Role.AUDITOR)
+    auditor = server.token(Role.AUDITOR, scope=ids["district"])
     queries = ["subscription($a: Int) { events(after: $a) { position payload } }",
                "subscription($a: Int) { events(after: $a) { p: position ... on LogEvent { type } } }",
                "subscription($a: Int, $t: Boolean!) { events(after: $a) { position"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from uuid import uuid4
 
 from domain.shared.permissions import Role
 from tests.idnumbers import id_number
@@ -134,7 +135,7 @@ async def test_requests_without_a_valid_token_get_401_but_graphiql_loads(server)
 
 
 async def test_graphql_over_http_status_codes_follow_the_media_type(server):  # type: ignore[no-untyped-def]
-    token = server.token(Role.AUDITOR)
+    token = server.token(Role.AUDITOR, scope=uuid4())  # only a district admin is whole-system
     bad = await server.gql(token, "{ nosuchfield }")
     assert bad.status_code == 400
     assert bad.headers["content-type"].startswith("application/graphql-response+json")

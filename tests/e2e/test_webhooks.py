@@ -269,3 +269,47 @@ async def test_the_example_receiver_accepts_signed_deliveries_and_refuses_forged
     finally:
         process.terminate()
         await process.wait()
+
+
+async def _events(server: Any, token: str, stream_type: str) -> list[dict[str, Any]]:
+    response = await server.client.get(f"{server.url}/events", params={"stream_type": stream_type},
+                                       headers={"authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return response.json()["events"]  # type: ignore[no-any-return]
+
+
+async def test_bad_urls_are_validation_errors_and_a_replay_never_shows_the_secret_again(
+    dsn: str, tmp_path: Path,
+) -> None:
+    async with app_server(dsn, tmp_path) as server:
+        admin = server.token(Role.DISTRICT_ADMIN, subject="district-admin")
+        before = await log_after(dsn, 0)
+        for url in ("http://１２７.０.０.１:18796/", "http://127.0.0.1:99999/", "http://[::1/x"):
+            refused = await register(server, admin, url)
+            assert (refused["__typename"], refused["code"], refused["field"]) == (
+                "ValidationError", "INVALID_INPUT", "url"), refused
+        assert await log_after(dsn, 0) == before  # nothing appended
+
+        # Registered once; the same key again replays the answer without the secret.
+        district = await establish(server, admin, kind="DISTRICT_COMMITTEE", name="吴江区委")
+        fields = {"streamTypes": ["NoSuchStream"], "idempotencyKey": "hook-key-1",
+                  "organizationId": district}
+        first = await register(server, admin, "http://127.0.0.1:9/hook", **fields)
+        again = await register(server, admin, "http://127.0.0.1:9/hook", **fields)
+        assert first["secret"].startswith("whsec_"), first
+        assert again["secret"] is None, again
+        assert again["webhook"]["id"] == first["webhook"]["id"]
+        assert again["position"] == first["position"]
+        assert await log_after(dsn, first["position"]) == []
+
+        # The key in the log: its issuer sees it, no other reader does.
+        other_admin = server.token(Role.DISTRICT_ADMIN, subject="other-admin")
+        auditor = server.token(Role.AUDITOR, scope=district, subject="auditor")
+        seen = {}
+        for name, token in (("issuer", admin), ("other", other_admin), ("auditor", auditor)):
+            (registered,) = [e for e in await _events(server, token, "Webhook")
+                             if e["streamId"] == first["webhook"]["id"]]
+            seen[name] = registered["commandId"]
+        assert seen == {"issuer": "hook-key-1", "other": None, "auditor": None}
+        replayed = await register(server, other_admin, "http://127.0.0.1:9/hook", **fields)
+        assert replayed["webhook"]["id"] != first["webhook"]["id"]  # keys are per subject

@@ -31,8 +31,8 @@ class ApiArea:
     """The area's typed errors (``error_type``), answered in its result unions."""
     nodes: Mapping[str, NodeLoader] = field(default_factory=dict)
     """Relay ``node`` lookups by the stream type of the id."""
-    inner_nodes: Sequence[NodeLoader] = ()
-    """Lookups of objects that live inside another stream (a transfer, a project)."""
+    inner_nodes: Mapping[str, NodeLoader] = field(default_factory=dict)
+    """Lookups of objects that live inside another stream (a transfer, a project), by type."""
     scalars: Mapping[object, object] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
     """Areas whose GraphQL types or lookups this one uses (checked by the import contracts).
@@ -41,6 +41,12 @@ class ApiArea:
     loaders: Mapping[str, Any] = field(default_factory=dict)
     """Per-request DataLoaders by name (``info.context.loaders.<name>``): batch functions
     (``api.graphql.core.context.by_id`` / ``grouped``)."""
+    list_costs: Mapping[str, int] = field(default_factory=dict)
+    """The most items each unpaged list of the area's types holds, by ``"Type.field"``: the
+    query cost counts that list as this many rows (``api.graphql.core.cost``). The real
+    bound where the data has one, else the most one list holds in practice. Every list
+    field needs one except pages (fields taking ``first``) and their connections'
+    ``edges``; ``tests/unit/core/test_query_cost.py`` fails on a list without."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class NodeLookup:
     """``node(id)``: by the id's stream type, or among the objects inside streams."""
 
     by_stream: Mapping[str, NodeLoader]
-    inner: Sequence[NodeLoader]
+    inner: Mapping[str, NodeLoader]
 
     @classmethod
     def of(cls, areas: Sequence[ApiArea]) -> NodeLookup:
@@ -58,13 +64,16 @@ class NodeLookup:
                 if stream_type in by_stream:
                     raise ValueError(f"two areas look up {stream_type} nodes")
                 by_stream[stream_type] = load
-        return cls(by_stream, [load for area in areas for load in area.inner_nodes])
+        inner = {name: load for area in areas for name, load in area.inner_nodes.items()}
+        if len(inner) != sum(len(area.inner_nodes) for area in areas) or inner.keys() & by_stream.keys():
+            raise ValueError("two areas look up nodes of the same type")
+        return cls(by_stream, inner)
 
     async def load(self, info: Any, stream_type: str | None, oid: UUID) -> Any:
         if stream_type is not None:
             load = self.by_stream.get(stream_type)
             return None if load is None else await load(info, oid)
-        for inner in self.inner:
+        for inner in self.inner.values():
             found = await inner(info, oid)
             if found is not None:
                 return found

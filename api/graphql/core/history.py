@@ -28,7 +28,8 @@ class HistoryEvent:
     actor_roles: list[str] = strawberry.field(description="Roles the actor held.")
     correlation_id: UUID | None = strawberry.field(description="The request that caused it.")
     causation_id: UUID | None = strawberry.field(description="The event or command that caused it.")
-    command_id: str | None = strawberry.field(description="Client idempotency key, if any.")
+    command_id: str | None = strawberry.field(
+        description="Client idempotency key; shown only to the actor who issued the command.")
     reason: str | None = strawberry.field(description="Reason stated with the command.")
     payload: JSON = strawberry.field(description="The event's data (personal data masked as on Member).")
 

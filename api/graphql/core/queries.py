@@ -10,6 +10,7 @@ from api import views
 from api.graphql.core.context import Info
 from api.graphql.core.history import HistoryEvent, history_event
 from api.graphql.core.relay import Connection, Node, argument_id, connection
+from eventstore.postgres import EVENT_COLUMNS
 
 
 async def load_node(info: Info, oid: UUID) -> Node | None:
@@ -58,7 +59,7 @@ class CoreQueries:
             raise ValueError("no such stream within your scope")
         c = views.Conditions()
         c.add("stream_id = ?", sid)
-        page = await views.page(info.context.pool, "SELECT * FROM events", c, ("version",),
+        page = await views.page(info.context.pool, f"SELECT {EVENT_COLUMNS} FROM events", c, ("version",),
                                 views.decode_cursor(after, 1), info.context.page_size(first))
         return connection(page, lambda r: history_event(r, info), lambda r: (r["version"],))
 

@@ -2,6 +2,7 @@
 
 from api.graphql.core.area import ApiArea
 from api.graphql.feed.subscriptions import Subscription
+from domain.shared.permissions import Role
 
-AREA = ApiArea("feed", subscription=Subscription,
+AREA = ApiArea("feed", subscription=Subscription, list_costs={"LogEvent.actorRoles": len(Role)},
                depends_on=('organizations', 'members'))

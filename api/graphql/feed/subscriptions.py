@@ -7,13 +7,21 @@ again after each change to it, once the read models have applied the change.
 
 The WebSocket endpoint (``SubscriptionView``) authenticates once per connection, from
 the handshake's ``Authorization`` header or from the ``connection_init`` payload
-``{"Authorization": "Bearer <token>"}``.
+``{"Authorization": "Bearer <token>"}``. The token's ``exp`` holds for the whole
+connection: every ``subscribe`` (queries and mutations over the socket included) and
+every result is checked against it, and a timer closes the socket with 4403 ("token
+expired") when it passes. graphql-transport-ws has no message to re-authenticate, so a
+client resumes by connecting again with a fresh token in ``connection_init`` and
+subscribing again with ``after:`` the last position it processed (``events``,
+``organizationSubtree``; the entity subscriptions start from the current state).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
@@ -35,29 +43,34 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from api import views
-from api.auth import InvalidToken, from_header
+from api.auth import InvalidToken, authenticate
+from api.graphql.core.bounds import TYPE_NAMES, type_names
 from api.graphql.core.context import Context, Info, Loaders
+from api.graphql.core.validation import load_json, ws_message_problem
 from api.graphql.members.queries import load_member, load_transfer
 from api.graphql.members.types import Member, Transfer
 from api.graphql.organizations.queries import load_organization
 from api.graphql.organizations.types import Organization
-from domain.shared.permissions import Actor
+from api.wsgate import OperationGate
+from domain.shared.permissions import Actor, Role
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import may_see_personal_data
-from projections.feed.document import ATTRIBUTE_NAMES, event_document
+from projections.feed.document import ATTRIBUTE_NAMES, event_document, shows_command_id
 from projections.feed.live import EventFeed, FeedClosed, Predicate
 from projections.feed.reading import EventFilter
 
 NOBODY = Actor(subject="", name="", roles=frozenset(), scope=uuid.UUID(int=0))
 """The actor of a connection before it authenticates: no roles, an empty scope."""
+EXPIRED_CLOSE_CODE = 4403
+EXPIRED_REASON = "token expired: connect again with a fresh token and subscribe with after: your last position"
 
 
 @strawberry.input(description="Which events to receive; every part left out allows all.")
 class EventFilterInput:
     stream_types: list[str] | None = strawberry.field(
-        default=None, description="Only these stream types, e.g. [\"Member\", \"Organization\"].")
+        default=None, description=f"Only these stream types, e.g. [\"Member\", \"Organization\"]: {TYPE_NAMES}.")
     event_types: list[str] | None = strawberry.field(
-        default=None, description="Only these event types, e.g. [\"Member.TransferRequested\"].")
+        default=None, description=f"Only these event types, e.g. [\"Member.TransferRequested\"]: {TYPE_NAMES}.")
     within: strawberry.ID | None = strawberry.field(
         default=None, description="Only events concerning an organization in this subtree.")
 
@@ -78,7 +91,8 @@ class LogEvent:
     actor_roles: list[str] = strawberry.field(description="Roles the actor held.")
     correlation_id: UUID | None = strawberry.field(description="The request that caused it.")
     causation_id: UUID | None = strawberry.field(description="The event or command that caused it.")
-    command_id: str | None = strawberry.field(description="Client idempotency key, if any.")
+    command_id: str | None = strawberry.field(
+        description="Client idempotency key, if any; shown only to the actor who issued the command.")
     reason: str | None = strawberry.field(description="Reason stated with the command.")
     payload: JSON = strawberry.field(description="The event's data; ID numbers and phones masked"
                                                  " for roles that do not need them.")
@@ -105,11 +119,14 @@ def log_event(e: RecordedEvent, actor: Actor) -> LogEvent:
     document does (``recordedAt`` stays the datetime the ``DateTime`` scalar needs).
     """
     key = (e.event_id, may_see_personal_data(actor))
-    found = _log_events.get(key)
+    own = shows_command_id(e, actor)  # the issuer's view (with commandId) is never shared
+    found = None if own else _log_events.get(key)
     if found is not None:
         return found
     values = {ATTRIBUTE_NAMES[name]: value for name, value in event_document(e, actor).items()}
     values["recorded_at"] = e.recorded_at  # printed by DateTime as the document's recordedAt
+    if own:
+        return LogEvent(**values)
     found = LogEvent(**values, shared_key=key)
     _log_events[key] = found
     if len(_log_events) > _SHARED_LIMIT:
@@ -236,8 +253,8 @@ def to_filter(given: EventFilterInput | None) -> EventFilter:
     if given is None:
         return EventFilter()
     return EventFilter(
-        stream_types=frozenset(given.stream_types) if given.stream_types is not None else None,
-        event_types=frozenset(given.event_types) if given.event_types is not None else None,
+        stream_types=type_names(given.stream_types, "streamTypes"),
+        event_types=type_names(given.event_types, "eventTypes"),
         within=_uuid(given.within, "within") if given.within is not None else None,
     )
 
@@ -257,9 +274,10 @@ def _feed(info: Info) -> EventFeed:
 
 
 async def _follow(info: Info, after: int | None, flt: EventFilter, scope: UUID | None,
-                  predicate: Predicate | None = None) -> AsyncGenerator[RecordedEvent, None]:
+                  predicate: Predicate | None = None,
+                  roles: frozenset[Role] | None = None) -> AsyncGenerator[RecordedEvent, None]:
     try:
-        async for event in _feed(info).subscribe(after, flt, scope, predicate):
+        async for event in _feed(info).subscribe(after, flt, scope, predicate, roles=roles):
             yield event
     except FeedClosed as exc:
         raise _closed(exc) from exc
@@ -290,7 +308,7 @@ class Subscription:
         self, info: Info, after: int | None = None, filter: EventFilterInput | None = None,
     ) -> AsyncGenerator[LogEvent, None]:
         actor = info.context.actor
-        async for event in _follow(info, after, to_filter(filter), actor.scope):
+        async for event in _follow(info, after, to_filter(filter), actor.scope, roles=actor.roles):
             yield log_event(event, actor)
 
     @strawberry.subscription(description=(
@@ -371,14 +389,76 @@ class SubscriptionContext(Context):
     feed: EventFeed | None = None
     connection_params: dict[str, Any] | None = None
     websocket: WebSocket | None = None
+    token_expires_at: float | None = None
+    """The connection's token ``exp`` (seconds since the epoch), once authenticated."""
 
 
-class TransportHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
     """graphql-transport-ws, with ``next`` messages of shared results pre-encoded: the
     result's data is serialised once per event and query, and each subscriber's
-    message is assembled around that text instead of encoding the whole result again."""
+    message is assembled around that text instead of encoding the whole result again.
+
+    The token's expiry holds for the connection: ``subscribe`` after it is refused (an
+    ``error`` with code ``TOKEN_EXPIRED``), no result is sent after it, and a timer closes
+    the socket with 4403 when it passes.
+
+    ``OperationGate`` (``api.wsgate``): each ``subscribe`` counts against the subject's
+    rate limit and must be an operation the server runs (trusted documents, introspection)."""
+
+    _expiry: asyncio.Task[None] | None = None
+    _closed_for_expiry = False
+
+    def _expired(self) -> bool:
+        expires_at = getattr(self.context, "token_expires_at", None)
+        return self._closed_for_expiry or (expires_at is not None and time.time() >= expires_at)
+
+    async def _close_expired(self) -> None:
+        if self._closed_for_expiry:
+            return
+        self._closed_for_expiry = True
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=EXPIRED_CLOSE_CODE, reason=EXPIRED_REASON)
+
+    async def _close_when_expired(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self._close_expired()
+
+    async def handle_message(self, message: Any) -> None:
+        # A message of the wrong shape closes the socket with 4400, as the protocol says for
+        # invalid messages (strawberry's own handlers raised TypeError on most of them).
+        problem = ws_message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        expires_at = getattr(self.context, "token_expires_at", None)
+        if self.connection_acknowledged and expires_at is not None and self._expiry is None:
+            self._expiry = asyncio.create_task(self._close_when_expired(expires_at))
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and self._expired():
+            error = GraphQLError(EXPIRED_REASON, extensions={"code": "TOKEN_EXPIRED"})
+            with contextlib.suppress(Exception):
+                await self.send_message({"id": message.get("id"), "type": "error",
+                                         "payload": [error.formatted]})
+            await self._close_expired()
+            return
+        await super().handle_subscribe(message)
+
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+        await super().shutdown()
 
     async def send_message(self, message: Any) -> None:
+        if message.get("type") == "next" and self._expired():
+            await self._close_expired()  # the timer's work, should it be late: no result after exp
+            return
         if message.get("type") == "next":
             payload = message["payload"]
             data = encoded_data(payload.get("data"))
@@ -409,6 +489,10 @@ class SubscriptionView(GraphQL):  # type: ignore[type-arg]
         )
         self.services = services
 
+    def decode_json(self, data: str | bytes) -> object:
+        # Bounded nesting (a JSONDecodeError: strawberry closes the socket with 4400).
+        return load_json(data, strings=False, what="the message")
+
     async def get_context(self, request: Any, response: Any) -> SubscriptionContext:
         s = self.services
         return SubscriptionContext(
@@ -425,8 +509,9 @@ class SubscriptionView(GraphQL):  # type: ignore[type-arg]
         given = params.get("Authorization") or params.get("authorization") or header
         try:
             token = given if isinstance(given, str) else None
-            context.actor = from_header(self.services.secret, token)
+            authenticated = authenticate(self.services.secret, token)
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"unauthorized: {exc}"}) from exc
+        context.actor, context.token_expires_at = authenticated.actor, authenticated.expires_at
         with contextlib.suppress(Exception):
             context.position = await context.supervisor.position()

@@ -9,7 +9,7 @@ from api.graphql.funds.queries import FundQueries, load_fund, load_project
 from api.graphql.funds.types import Fund, Project
 
 AREA = ApiArea("funds", query=FundQueries, mutation=FundMutations, types=(Fund, Project), errors=ERRORS,
-               nodes={"Fund": load_fund}, inner_nodes=(load_project,), scalars={Money: MONEY_SCALAR},
+               nodes={"Fund": load_fund}, inner_nodes={"Project": load_project}, scalars={Money: MONEY_SCALAR},
                loaders={
                    "fund": by_id("SELECT * FROM funds WHERE id = ANY($1::uuid[])"),
                    "projects_of_fund": grouped("SELECT * FROM projects WHERE fund_id = ANY($1::uuid[])"
@@ -17,5 +17,13 @@ AREA = ApiArea("funds", query=FundQueries, mutation=FundMutations, types=(Fund, 
                    "payments_of_project": grouped(
                        "SELECT * FROM fund_movements WHERE project_id = ANY($1::uuid[])"
                        " AND movement IN ('PAYMENT', 'REVERSAL') ORDER BY version", "project_id"),
+               },
+               list_costs={
+                   "Fund.projects": 30,  # a community's projects of one year: a dozen or so
+                   "FundAsOf.projects": 30,
+                   "Project.payments": 12,  # paid at most monthly
+                   "Project.attendees": 100,  # the domain's bound on a collective decision's attendees
+                   "Project.reviewFlags": 50,  # near misses of the purpose screen: a few per project
+                   "Query.fundShortfalls": 500,  # one per community in scope
                },
                depends_on=('organizations',))

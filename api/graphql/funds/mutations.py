@@ -105,7 +105,8 @@ PaymentResult = result_union("RecordPaymentResult", ProjectPayload, ProjectNotAl
                              AmountExceedsApproval, *_MONEY)
 
 
-_KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+_KEY = ("Repeat a mutation with the same key (1–200 characters) to get its first result; nothing is"
+        " appended twice.")
 
 
 _VERSION = "The fund version you last saw; if it moved on you get VersionConflict."
@@ -114,7 +115,7 @@ _VERSION = "The fund version you last saw; if it moved on you get VersionConflic
 @strawberry.input(description="Open a fund for an organization, year and kind (one of each).")
 class OpenFundInput:
     organization_id: strawberry.ID = strawberry.field(description="The owning organization, usually a community.")
-    year: int = strawberry.field(description="Fiscal (calendar) year.")
+    year: int = strawberry.field(description="Fiscal (calendar) year: from 2000 to next year.")
     kind: FundKind = strawberry.field(description="Service fund or red fund.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
@@ -124,9 +125,10 @@ class AllocateFundsInput:
     fund_id: strawberry.ID = strawberry.field(description="The fund.")
     amount: Money = strawberry.field(description='Exact yuan, e.g. "120000.00".')
     source: AllocationSource = strawberry.field(description="Where the money comes from.")
-    effective_on: date = strawberry.field(description="Business date, within the fund's year.")
-    document_no: str = strawberry.field(description="Reference document number, e.g. 龙财〔2026〕3号.")
-    reason: str | None = strawberry.field(default=None, description="Optional note recorded with the event.")
+    effective_on: date = strawberry.field(description="Business date, within the fund's year and not ahead of today.")
+    document_no: str = strawberry.field(description="Reference document number, e.g. 龙财〔2026〕3号: 1–80 characters.")
+    reason: str | None = strawberry.field(
+        default=None, description="Optional note recorded with the event: at most 500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -134,9 +136,9 @@ class AllocateFundsInput:
 @strawberry.input(description="Close a fund's fiscal year; the balance is carried over or returned.")
 class CloseFiscalYearInput:
     fund_id: strawberry.ID = strawberry.field(description="The fund.")
-    closed_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    closed_on: date | None = strawberry.field(default=None, description="Defaults to today; not ahead of today.")
     year_end: YearEnd | None = strawberry.field(default=None, description="Defaults to the configured policy.")
-    reason: str | None = strawberry.field(default=None, description="Optional note.")
+    reason: str | None = strawberry.field(default=None, description="Optional note: at most 500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -145,10 +147,12 @@ class CloseFiscalYearInput:
 class ProposeProjectInput:
     fund_id: strawberry.ID = strawberry.field(description="The fund.")
     category: SpendingCategory = strawberry.field(description="What it spends on (only allowed categories pass).")
-    title: str = strawberry.field(description="Short title.")
+    title: str = strawberry.field(description="Short title: 1–200 characters; screened with the purpose.")
     amount: Money = strawberry.field(description="Amount requested.")
-    purpose: str = strawberry.field(description="What the money is for.")
-    beneficiaries: str = strawberry.field(description="Who benefits.")
+    purpose: str = strawberry.field(
+        description="What the money is for: 1–2000 characters. Naming a forbidden use is ForbiddenPurpose;"
+                    " coming close flags the project for the approver (reviewFlags).")
+    beneficiaries: str = strawberry.field(description="Who benefits: 1–500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -157,8 +161,9 @@ class ProposeProjectInput:
 class RecordProjectDecisionInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
     meeting_on: date = strawberry.field(description="Date of the meeting.")
-    attendees: list[str] = strawberry.field(description="Names of the attendees (at least three).")
-    resolution: str = strawberry.field(description="What the meeting resolved.")
+    attendees: list[str] = strawberry.field(
+        description="Names of the attendees: at least three, at most 100 of at most 60 characters each.")
+    resolution: str = strawberry.field(description="What the meeting resolved: 1–2000 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -168,7 +173,7 @@ class ApproveProjectInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
     amount: Money | None = strawberry.field(
         default=None, description="Approve less than proposed; defaults to the proposal.")
-    reason: str | None = strawberry.field(default=None, description="Optional note.")
+    reason: str | None = strawberry.field(default=None, description="Optional note: at most 500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -176,7 +181,7 @@ class ApproveProjectInput:
 @strawberry.input(description="Reject a decided project, with a reason.")
 class RejectProjectInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
-    reason: str = strawberry.field(description="Why it is rejected.")
+    reason: str = strawberry.field(description="Why it is rejected: 1–500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -184,7 +189,7 @@ class RejectProjectInput:
 @strawberry.input(description="Cancel a project before any payment, with a reason.")
 class CancelProjectInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
-    reason: str = strawberry.field(description="Why it is cancelled.")
+    reason: str = strawberry.field(description="Why it is cancelled: 1–500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -193,9 +198,9 @@ class CancelProjectInput:
 class RecordPaymentInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
     amount: Money = strawberry.field(description="Amount paid.")
-    paid_on: date = strawberry.field(description="Payment date, within the fund's year.")
-    payee: str = strawberry.field(description="Who was paid.")
-    voucher_no: str = strawberry.field(description="Accounting voucher number.")
+    paid_on: date = strawberry.field(description="Payment date, within the fund's year and not ahead of today.")
+    payee: str = strawberry.field(description="Who was paid: 1–200 characters.")
+    voucher_no: str = strawberry.field(description="Accounting voucher number: 1–80 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -204,8 +209,8 @@ class RecordPaymentInput:
 class ReversePaymentInput:
     fund_id: strawberry.ID = strawberry.field(description="The fund the payment was made from.")
     payment_id: strawberry.ID = strawberry.field(description="The payment to reverse.")
-    reason: str = strawberry.field(description="Why it is reversed.")
-    reversed_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    reason: str = strawberry.field(description="Why it is reversed: 1–500 characters.")
+    reversed_on: date | None = strawberry.field(default=None, description="Defaults to today; not ahead of today.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -213,7 +218,7 @@ class ReversePaymentInput:
 @strawberry.input(description="Accept a project's completed work.")
 class AcceptProjectInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
-    accepted_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    accepted_on: date | None = strawberry.field(default=None, description="Defaults to today; not ahead of today.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -221,8 +226,8 @@ class AcceptProjectInput:
 @strawberry.input(description="Publish a project's disclosure (公示); releases any unspent commitment.")
 class PublishProjectDisclosureInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
-    summary: str = strawberry.field(description="The text published.")
-    published_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    summary: str = strawberry.field(description="The text published: 1–2000 characters.")
+    published_on: date | None = strawberry.field(default=None, description="Defaults to today; not ahead of today.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 

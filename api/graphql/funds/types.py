@@ -125,6 +125,13 @@ class Project(Node):
     disclosure: str | None = strawberry.field(description="The published disclosure.")
     year: int = strawberry.field(description="The fund's fiscal year.")
 
+    @strawberry.field(description="What the forbidden-purpose screen found close to a forbidden use in"
+                                  " the title or purpose, for the approver to look at: `CATEGORY: term`"
+                                  " (`PROPERTY_MANAGEMENT_COSTS: 维修`); `(split)` marks a forbidden term"
+                                  " with other characters inside it. Empty when nothing came close.")
+    def review_flags(self) -> list[str]:
+        return list(self.row.get("review_flags") or [])
+
     @strawberry.field(description="Accepted, and the disclosure deadline has passed without one.")
     def disclosure_overdue(self, info: Info) -> bool:
         cutoff = disclosure_cutoff(info)

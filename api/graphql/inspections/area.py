@@ -14,4 +14,9 @@ AREA = ApiArea("inspections", query=InspectionQueries, mutation=InspectionMutati
                        "SELECT * FROM inspection_findings WHERE inspection_id = ANY($1::uuid[])"
                        " ORDER BY position", "inspection_id"),
                },
+               list_costs={
+                   "Inspection.findings": 100,
+                   "Finding.projectIds": 100,
+                   "Finding.paymentIds": 100,
+               },
                depends_on=('organizations', 'funds'))

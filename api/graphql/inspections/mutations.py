@@ -44,27 +44,32 @@ RectificationResult = result_union("RecordRectificationResult", *_INSPECTION)
 CloseInspectionResult = result_union("CloseInspectionResult", *_INSPECTION)
 
 
-_KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+_KEY = ("Repeat a mutation with the same key (1–200 characters) to get its first result; nothing is"
+        " appended twice.")
 
 
 @strawberry.input(description="Open an inspection of one fund or of an organization subtree.")
 class OpenInspectionInput:
-    title: str = strawberry.field(description="Title.")
+    title: str = strawberry.field(description="Title: 1–200 characters.")
     fund_id: strawberry.ID | None = strawberry.field(default=None, description="Inspect this fund...")
     organization_id: strawberry.ID | None = strawberry.field(default=None, description="...or this subtree.")
-    opened_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    opened_on: date | None = strawberry.field(
+        default=None, description="Defaults to today; not ahead of today, not before the organization or the fund's"
+                                  " year began.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Record an inspection finding citing projects or payments.")
 class RecordInspectionFindingInput:
     inspection_id: strawberry.ID = strawberry.field(description="The inspection.")
-    description: str = strawberry.field(description="What was found.")
+    description: str = strawberry.field(description="What was found: 1–2000 characters.")
     severity: Severity = strawberry.field(description="How serious it is.")
     fund_id: strawberry.ID | None = strawberry.field(
         default=None, description="The fund whose projects or payments it cites (defaults to the inspected fund).")
-    project_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Projects cited.")
-    payment_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Payments cited.")
+    project_ids: list[strawberry.ID] = strawberry.field(default_factory=list,
+                                                        description="Projects cited: at most 100.")
+    payment_ids: list[strawberry.ID] = strawberry.field(default_factory=list,
+                                                        description="Payments cited: at most 100.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
@@ -72,16 +77,16 @@ class RecordInspectionFindingInput:
 class RecordRectificationInput:
     inspection_id: strawberry.ID = strawberry.field(description="The inspection.")
     finding_id: strawberry.ID = strawberry.field(description="The finding.")
-    description: str = strawberry.field(description="What was done.")
-    rectified_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    description: str = strawberry.field(description="What was done: 1–2000 characters.")
+    rectified_on: date | None = strawberry.field(default=None, description="Defaults to today; not ahead of today.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Close an inspection once every finding is rectified.")
 class CloseInspectionInput:
     inspection_id: strawberry.ID = strawberry.field(description="The inspection.")
-    conclusion: str = strawberry.field(description="The conclusion.")
-    closed_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    conclusion: str = strawberry.field(description="The conclusion: 1–2000 characters.")
+    closed_on: date | None = strawberry.field(default=None, description="Defaults to today; not ahead of today.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 

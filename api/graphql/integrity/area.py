@@ -3,4 +3,6 @@
 from api.graphql.core.area import ApiArea
 from api.graphql.integrity.schema import IntegrityMutations, IntegrityQueries
 
-AREA = ApiArea("integrity", query=IntegrityQueries, mutation=IntegrityMutations)
+AREA = ApiArea("integrity", query=IntegrityQueries, mutation=IntegrityMutations,
+               # a proof holds one hash per level of a Merkle tree over at most 2^63 events
+               list_costs={"EventProof.auditPath": 64, "ConsistencyProof.path": 64})

@@ -8,9 +8,10 @@ district's Ed25519 public key (``signingKey``, better obtained out of band too).
 
 Who may read: district admins and auditors. Checkpoints prove the whole log and show
 nothing about any event, so every reader sees all of them. An event proof carries the
-event's full stored content (personal data unmasked: a masked record would prove
-nothing), so a reader with a scope gets proofs only for events of streams inside it;
-whole-system readers get any. Others get null and empty lists, as elsewhere.
+event's full stored content exactly (a masked record would prove nothing), in which ID
+numbers and phones are sealed ciphertext (``eventstore.personal_keys``): an auditor
+proves events without seeing personal data. A reader with a scope gets proofs only for
+events of streams inside it; whole-system readers get any. Others get null and empty lists, as elsewhere.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from domain.members.commands import (
     ConfirmTransferReceipt,
     ConvertMemberToFull,
     CorrectMemberDetails,
+    EraseMemberPersonalData,
     ExpireMemberTransfer,
     IssueTransferLetter,
     RegisterMember,
@@ -56,6 +57,9 @@ CorrectResult = result_union("CorrectMemberDetailsResult", MemberPayload)
 ConvertResult = result_union("ConvertMemberToFullResult", MemberPayload)
 
 
+EraseResult = result_union("EraseMemberPersonalDataResult", MemberPayload)
+
+
 RequestResult = result_union("RequestMemberTransferResult", TransferPayload, TransferNotAllowed,
                        OrganizationDissolved)
 
@@ -79,7 +83,8 @@ ExpireResult = result_union("ExpireMemberTransferResult", TransferPayload, Trans
 ConfirmResult = result_union("ConfirmTransferReceiptResult", TransferPayload, TransferNotAllowed)
 
 
-_KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+_KEY = ("Repeat a mutation with the same key (1–200 characters) to get its first result; nothing is"
+        " appended twice.")
 
 
 _VERSION = "The version you last saw; if the object has moved on you get VersionConflict."
@@ -87,30 +92,39 @@ _VERSION = "The version you last saw; if the object has moved on you get Version
 
 @strawberry.input(description="Register a member in a home organization.")
 class RegisterMemberInput:
-    name: str = strawberry.field(description="Full name.")
+    name: str = strawberry.field(
+        description="Full name: 1–120 characters (NFKC-normalised, invisible characters removed).")
     gender: Gender = strawberry.field(description="Gender.")
     birth_date: date = strawberry.field(description="Date of birth.")
-    ethnicity: str = strawberry.field(description="Ethnicity, e.g. 汉族.")
-    id_number: str = strawberry.field(description="18-character resident ID number; registered once.")
-    phone: str | None = strawberry.field(default=None, description="Phone number.")
+    ethnicity: str = strawberry.field(description="Ethnicity, e.g. 汉族: 1–20 characters.")
+    id_number: str = strawberry.field(
+        description="18-character resident ID number: 17 digits and a check digit (0-9 or X); fullwidth digits"
+                    " are read as ASCII, other scripts' digits refused. Registered once.")
+    phone: str | None = strawberry.field(
+        default=None, description="Phone number: 5–20 characters, digits 0-9 (at least five), spaces, dashes and a"
+                                  " leading +.")
     standing: Standing = strawberry.field(description="Full or probationary.")
-    joined_on: date = strawberry.field(description="The date the member joined the Party.")
+    joined_on: date = strawberry.field(
+        description="The date the member joined the Party: at 18 or older, not ahead of today.")
     home_organization_id: strawberry.ID = strawberry.field(description="The home organization.")
-    dues_paid_through: date | None = strawberry.field(default=None, description="Dues paid through this month.")
+    dues_paid_through: date | None = strawberry.field(
+        default=None, description="Dues paid through this month: not before joining, at most 12 months ahead.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Correct a member's personal details; omitted fields stay as they are.")
 class CorrectMemberDetailsInput:
     id: strawberry.ID = strawberry.field(description="The member.")
-    reason: str = strawberry.field(description="Why the record is corrected (recorded).")
-    name: str | None = strawberry.field(default=None, description="Corrected name.")
+    reason: str = strawberry.field(description="Why the record is corrected (recorded; 1–500 characters).")
+    name: str | None = strawberry.field(default=None, description="Corrected name: 1–120 characters.")
     gender: Gender | None = strawberry.field(default=None, description="Corrected gender.")
     birth_date: date | None = strawberry.field(default=None, description="Corrected birth date.")
-    ethnicity: str | None = strawberry.field(default=None, description="Corrected ethnicity.")
-    phone: str | None = strawberry.field(default=None, description="Corrected phone.")
+    ethnicity: str | None = strawberry.field(default=None, description="Corrected ethnicity: 1–20 characters.")
+    phone: str | None = strawberry.field(
+        default=None, description="Corrected phone: 5–20 characters, as for registration.")
     joined_on: date | None = strawberry.field(default=None, description="Corrected joining date.")
-    dues_paid_through: date | None = strawberry.field(default=None, description="Dues paid through.")
+    dues_paid_through: date | None = strawberry.field(
+        default=None, description="Dues paid through: not before joining, at most 12 months ahead.")
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
@@ -118,8 +132,19 @@ class CorrectMemberDetailsInput:
 @strawberry.input(description="Convert a probationary member to full membership.")
 class ConvertMemberToFullInput:
     id: strawberry.ID = strawberry.field(description="The member.")
-    converted_on: date | None = strawberry.field(default=None, description="Defaults to today.")
-    reason: str | None = strawberry.field(default=None, description="Reference to the branch decision.")
+    converted_on: date | None = strawberry.field(
+        default=None, description="Defaults to today; not ahead of today, not before joining.")
+    reason: str | None = strawberry.field(
+        default=None, description="Reference to the branch decision: at most 500 characters.")
+    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Erase a member's personal data (ID number, phone) on a lawful request.")
+class EraseMemberPersonalDataInput:
+    id: strawberry.ID = strawberry.field(description="The member.")
+    reason: str = strawberry.field(description="The lawful request it answers, e.g. its reference"
+                                               " (recorded; 1–500 characters).")
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
@@ -129,7 +154,7 @@ class RequestMemberTransferInput:
     member_id: strawberry.ID = strawberry.field(description="The member.")
     to_organization_id: strawberry.ID = strawberry.field(description="The receiving organization.")
     scope: TransferScope = strawberry.field(description="Within city, outside city, across provinces.")
-    reason: str = strawberry.field(description="Why the member moves (work, residence, …).")
+    reason: str = strawberry.field(description="Why the member moves (work, residence, …): 1–500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
@@ -143,21 +168,22 @@ class IssueTransferLetterInput:
 @strawberry.input(description="Accept a member on the receiving side; the home organization changes now.")
 class AcceptMemberTransferInput:
     transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
-    justification: str | None = strawberry.field(default=None, description="Required if the letter has expired.")
+    justification: str | None = strawberry.field(
+        default=None, description="Required if the letter has expired: at most 500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Return a letter to the sender, with a reason.")
 class ReturnMemberTransferInput:
     transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
-    reason: str = strawberry.field(description="Why it goes back (recorded).")
+    reason: str = strawberry.field(description="Why it goes back (recorded; 1–500 characters).")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Withdraw an open transfer (on the member's behalf).")
 class WithdrawMemberTransferInput:
     transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
-    reason: str | None = strawberry.field(default=None, description="Why (recorded).")
+    reason: str | None = strawberry.field(default=None, description="Why (recorded; at most 500 characters).")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
@@ -170,7 +196,8 @@ class ExpireMemberTransferInput:
 @strawberry.input(description="Record that the receipt (回执) came back to the sender.")
 class ConfirmTransferReceiptInput:
     transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
-    received_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    received_on: date | None = strawberry.field(
+        default=None, description="Defaults to today; not ahead of today, not before acceptance.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
@@ -225,6 +252,17 @@ class MemberMutations:
         return await execute(info, input, lambda: ConvertMemberToFull(
             member_id=parse_id(input.id, "id"), converted_on=input.converted_on, reason=input.reason),
             _member_payload(info))
+
+    @strawberry.mutation(description="Erase a member's personal data (ID number, phone) on a lawful"
+                                     " request; district admins only, irreversible. The member's keys"
+                                     " are destroyed: every earlier value reads as null everywhere"
+                                     " (read models, history, feed, exports) while the log, its proofs"
+                                     " and checkpoints stay valid. Recorded with the reason, never the"
+                                     " values. Fund data is never erasable.")
+    async def erase_member_personal_data(self, info: Info, input: EraseMemberPersonalDataInput,
+                                         ) -> EraseResult:
+        return await execute(info, input, lambda: EraseMemberPersonalData(
+            member_id=parse_id(input.id, "id"), reason=input.reason), _member_payload(info))
 
     @strawberry.mutation(description="Request a member's transfer to another organization.")
     async def request_member_transfer(self, info: Info, input: RequestMemberTransferInput) -> RequestResult:

@@ -7,6 +7,7 @@ from uuid import UUID
 import strawberry
 
 from api import views
+from api.graphql.core.bounds import NAME_SEARCH, name_search
 from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
 from api.graphql.members.types import Member, Transfer, load_member
@@ -20,7 +21,8 @@ class MemberFilter:
         default=None, description="Members whose home lies in this organization's subtree."
     )
     standing: Standing | None = strawberry.field(default=None, description="Full or probationary.")
-    name_contains: str | None = strawberry.field(default=None, description="Case-insensitive name match.")
+    name_contains: str | None = strawberry.field(
+        default=None, description=f"Case-insensitive name match: {NAME_SEARCH}.")
 
 
 @strawberry.input(description="Narrow a list of transfers.")
@@ -78,7 +80,7 @@ class MemberQueries:
         if f.standing is not None:
             c.add("standing = ?", f.standing.value)
         if f.name_contains:
-            c.add("name ILIKE '%' || ? || '%'", f.name_contains)
+            c.add("name ILIKE '%' || ? || '%'", name_search(f.name_contains))
         page = await views.page(info.context.pool, "SELECT * FROM members", c, ("name", "id"),
                                 views.decode_cursor(after, 2), info.context.page_size(first))
         return connection(page, _member, lambda r: (r["name"], str(r["id"])))

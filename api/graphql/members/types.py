@@ -18,6 +18,7 @@ from api.graphql.organizations.types import Organization, organization_or_none
 from domain.members.aggregate import Gender, Standing, TransferScope, TransferState
 from domain.shared.permissions import may_read
 from domain.shared.privacy import visible
+from eventstore.postgres import EVENT_COLUMNS
 
 strawberry.enum(Gender, description="Gender as recorded on the member's file.")
 
@@ -82,9 +83,14 @@ class Member(Node):
         description="Dues are paid through this month (first day of the month).")
     version: int = strawberry.field(
         description="Its stream's version: state it as `expectedVersion` to guard an edit.")
+    personal_data_erased_at: datetime | None = strawberry.field(
+        description="When the member's personal data (ID number, phone) was erased on a lawful"
+                    " request (`eraseMemberPersonalData`); null if it never was. Erased values"
+                    " read as null everywhere, history and feed included.")
 
     def __init__(self, *, id: strawberry.ID, row: asyncpg.Record) -> None:
         self.id, self.row = id, row
+        self.personal_data_erased_at = row["personal_data_erased_at"]
         self.name = row["name"]
         self.gender = _GENDER[row["gender"]]
         self.birth_date = row["birth_date"]
@@ -95,12 +101,13 @@ class Member(Node):
         self.dues_paid_through = row["dues_paid_through"]
         self.version = row["version"]
 
-    @strawberry.field(description="Resident ID number; masked (3205**********1234) for roles without need.")
-    def id_number(self, info: Info) -> str:
-        value = str(self.row["id_number"])
-        return str(visible("id_number", value, info.context.actor))
+    @strawberry.field(description="Resident ID number; masked for roles without need; null once the"
+                                  " member's personal data was erased (`personalDataErasedAt`).")
+    def id_number(self, info: Info) -> str | None:
+        value = self.row["id_number"]
+        return None if value is None else str(visible("id_number", str(value), info.context.actor))
 
-    @strawberry.field(description="Phone number; masked for roles without need.")
+    @strawberry.field(description="Phone number; masked for roles without need; null once erased.")
     def phone(self, info: Info) -> str | None:
         value = self.row["phone"]
         return visible("phone", value, info.context.actor)
@@ -215,7 +222,7 @@ class Transfer(Node):
     @strawberry.field(description="Every step of this transfer: who, when, why.")
     async def history(self, info: Info) -> list[HistoryEvent]:
         rows = await info.context.pool.fetch(
-            "SELECT * FROM events WHERE stream_id = $1 AND payload->>'transfer_id' = $2"
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND payload->>'transfer_id' = $2"
             " ORDER BY version",
             self.row["member_id"], str(self.row["id"]),
         )

@@ -44,7 +44,8 @@ DissolveResult = result_union("DissolveOrganizationResult", OrganizationPayload,
                         OrganizationNotEmpty, OrganizationDissolved)
 
 
-_KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+_KEY = ("Repeat a mutation with the same key (1–200 characters) to get its first result; nothing is"
+        " appended twice.")
 
 
 _VERSION = "The version you last saw; if the object has moved on you get VersionConflict."
@@ -53,18 +54,22 @@ _VERSION = "The version you last saw; if the object has moved on you get Version
 @strawberry.input(description="Establish an organization under a parent.")
 class EstablishOrganizationInput:
     kind: OrganizationKind = strawberry.field(description="What kind of organization.")
-    name: str = strawberry.field(description="Its name.")
+    name: str = strawberry.field(
+        description="Its name: 1–120 characters (NFKC-normalised, invisible characters removed).")
     parent_id: strawberry.ID | None = strawberry.field(
         default=None, description="The parent; null for a district root.")
-    code: str | None = strawberry.field(default=None, description="12-digit division code (streets, communities).")
-    established_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    code: str | None = strawberry.field(
+        default=None, description="12-digit division code (streets, communities; digits 0-9, fullwidth ones read as"
+                                  " such); other kinds may keep a code of at most 32 characters.")
+    established_on: date | None = strawberry.field(
+        default=None, description="Defaults to today; not ahead of today, not before 1921-07-01.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Rename an organization.")
 class RenameOrganizationInput:
     id: strawberry.ID = strawberry.field(description="The organization.")
-    name: str = strawberry.field(description="The new name.")
+    name: str = strawberry.field(description="The new name: 1–120 characters.")
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
@@ -80,8 +85,9 @@ class MoveOrganizationInput:
 @strawberry.input(description="Dissolve an organization that has no members and no children left.")
 class DissolveOrganizationInput:
     id: strawberry.ID = strawberry.field(description="The organization.")
-    reason: str = strawberry.field(description="Why it is dissolved (recorded).")
-    dissolved_on: date | None = strawberry.field(default=None, description="Defaults to today.")
+    reason: str = strawberry.field(description="Why it is dissolved (recorded; 1–500 characters).")
+    dissolved_on: date | None = strawberry.field(
+        default=None, description="Defaults to today; not ahead of today, not before its establishment.")
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 

@@ -7,6 +7,7 @@ from uuid import UUID
 import strawberry
 
 from api import views
+from api.graphql.core.bounds import NAME_SEARCH, name_search
 from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
 from api.graphql.organizations.types import Organization
@@ -20,7 +21,8 @@ class OrganizationFilter:
     within: strawberry.ID | None = strawberry.field(
         default=None, description="Only this organization and everything below it."
     )
-    name_contains: str | None = strawberry.field(default=None, description="Case-insensitive name match.")
+    name_contains: str | None = strawberry.field(
+        default=None, description=f"Case-insensitive name match: {NAME_SEARCH}.")
     include_dissolved: bool = strawberry.field(default=False, description="Also list dissolved ones.")
 
 
@@ -52,7 +54,7 @@ class OrganizationQueries:
         if f.within is not None:
             subtree_condition(c, "id", f.within, "within")
         if f.name_contains:
-            c.add("name ILIKE '%' || ? || '%'", f.name_contains)
+            c.add("name ILIKE '%' || ? || '%'", name_search(f.name_contains))
         if not f.include_dissolved:
             c.add("status = 'ACTIVE'")
         page = await views.page(info.context.pool, "SELECT * FROM organizations", c,

@@ -25,7 +25,6 @@ from domain.shared.permissions import ANYWHERE, Actor, Role, may_read
 from domain.webhooks.aggregate import WebhookStatus
 from domain.webhooks.commands import PauseWebhook, RegisterWebhook, RemoveWebhook, ResumeWebhook
 from domain.webhooks.handlers import registered_secret
-from projections.integrations.webhooks import WebhookSecretTable
 
 strawberry.enum(WebhookStatus, description="Whether a webhook delivers, is paused, or was removed.")
 
@@ -34,7 +33,8 @@ _SELECT = (
     " FROM webhooks w LEFT JOIN webhook_cursors c ON c.webhook_id = w.id"
 )
 _READERS = RegisterWebhook.allowed | {Role.AUDITOR}
-_KEY = "Repeat a mutation with the same key to get its first result; nothing is appended twice."
+_KEY = ("Repeat a mutation with the same key (1–200 characters) to get its first result; nothing is"
+        " appended twice.")
 _VERSION = "The version you last saw; if the webhook has moved on you get VersionConflict."
 
 
@@ -203,15 +203,17 @@ class WebhookQueries:
 
 @strawberry.input(description="Subscribe a URL to the events of an organization's subtree.")
 class RegisterWebhookInput:
-    url: str = strawberry.field(description="http:// or https:// URL that receives the POSTs.")
+    url: str = strawberry.field(description="http:// or https:// URL that receives the POSTs: 1–2000 characters.")
     organization_id: strawberry.ID | None = strawberry.field(
         default=None, description="Whose events (its subtree); defaults to your scope.")
     stream_types: list[str] | None = strawberry.field(
-        default=None, description="Only these stream types (e.g. Member); omit for all.")
+        default=None, description="Only these stream types (e.g. Member): 1–50 names of at most 100 characters;"
+                                  " omit for all.")
     event_types: list[str] | None = strawberry.field(
         default=None,
-        description="Only these event types (e.g. Member.TransferRequested); omit for all.")
-    description: str | None = strawberry.field(default=None, description="What it is for.")
+        description="Only these event types (e.g. Member.TransferRequested): 1–50 names of at most 100"
+                    " characters; omit for all.")
+    description: str | None = strawberry.field(default=None, description="What it is for: at most 300 characters.")
     secret: str | None = strawberry.field(
         default=None, description="Signing secret (16–200 characters); omit to have one generated.")
     start_after: int | None = strawberry.field(
@@ -222,7 +224,7 @@ class RegisterWebhookInput:
 @strawberry.input(description="Stop deliveries for now; nothing is skipped when resumed.")
 class PauseWebhookInput:
     id: strawberry.ID = strawberry.field(description="The webhook.")
-    reason: str = strawberry.field(description="Why (recorded).")
+    reason: str = strawberry.field(description="Why (recorded; 1–500 characters).")
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
@@ -237,15 +239,21 @@ class ResumeWebhookInput:
 @strawberry.input(description="Remove a webhook for good; its secret is deleted.")
 class RemoveWebhookInput:
     id: strawberry.ID = strawberry.field(description="The webhook.")
-    reason: str | None = strawberry.field(default=None, description="Why (recorded).")
+    reason: str | None = strawberry.field(default=None, description="Why (recorded; at most 500 characters).")
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+_SECRET = ("HMAC-SHA256 signing secret; store it now: it is shown only in the answer to the"
+           " registration that stored it. Null when this answer replays an earlier registration"
+           " (the same idempotencyKey repeated): a replay returns the webhook but never its secret."
+           " Lost it? Remove the webhook and register it again.")
 
 
 @strawberry.type(description="A registered webhook and its signing secret, shown this once.")
 class WebhookRegistration:
     webhook: Webhook | None = strawberry.field(description="The webhook as the read model has it.")
-    secret: str = strawberry.field(description="HMAC-SHA256 signing secret; store it now.")
+    secret: str | None = strawberry.field(description=_SECRET)
     position: int = strawberry.field(description="Log position of the registration.")
 
 
@@ -268,12 +276,12 @@ async def _present(info: Info, o: Outcome) -> WebhookPayload:
 @strawberry.type(description="Manage webhook subscriptions.")
 class WebhookMutations:
     @strawberry.mutation(
-        description="Register a webhook; the payload shows its signing secret once.")
+        description="Register a webhook; the payload shows its signing secret once (a repeat with"
+                    " the same idempotencyKey returns the webhook, with secret null).")
     async def register_webhook(self, info: Info, input: RegisterWebhookInput) -> RegisterResult:
         async def present(o: Outcome) -> WebhookRegistration:
-            secret = await registered_secret(o, WebhookSecretTable(info.context.pool))
-            return WebhookRegistration(webhook=await load_webhook(info, o.id), secret=secret,
-                                       position=o.position)
+            return WebhookRegistration(webhook=await load_webhook(info, o.id),
+                                       secret=await registered_secret(o), position=o.position)
 
         return await execute(info, input, lambda: RegisterWebhook(
             url=input.url, organization_id=parse_opt_id(input.organization_id, "organizationId"),

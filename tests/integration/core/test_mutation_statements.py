@@ -79,10 +79,12 @@ EXPECTED: dict[str, int] = {
     "correctMemberDetails": 5,
     # member stream, home path, append, member row and home row
     "convertMemberToFull": 5,
+    # member stream, home path, append (which destroys the member's keys), member row and home row
+    "eraseMemberPersonalData": 5,
     # member stream, home path, the target's stream, append, transfer row and its organization
     "requestMemberTransfer": 6,
-    # the transfer row (its member), member stream, home path, the letter serial
-    # (nextval), append, transfer row and its organization
+    # the transfer row (its member), member stream, home path, the issuer's letter
+    # register (its stream: the next serial), append, transfer row and its organization
     "issueTransferLetter": 7,
     # the transfer row (its member), member stream, the receiver's path and stream (not
     # dissolved), append, transfer row and its organization
@@ -139,8 +141,8 @@ EXPECTED: dict[str, int] = {
     "pauseWebhook": 4,
     # webhook stream, path, append, row
     "resumeWebhook": 4,
-    # webhook stream, path, append, the secret deleted, row
-    "removeWebhook": 5,
+    # webhook stream, path, append, row (the secret goes with the removal's projection)
+    "removeWebhook": 4,
     # BEGIN, the hasher's tree size (locked), the root's nodes, the last leaf's
     # position, the checkpoint, COMMIT (nothing waits for or runs the hasher)
     "recordCheckpoint": 6,
@@ -401,6 +403,14 @@ async def _convert(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
     return Case(ADMIN, doc("convertMemberToFull", id=first, reason="预备期满"),
                 doc("convertMemberToFull", id=second, reason="预备期满"),
                 lambda p: p["member"]["standing"] == "FULL")
+
+
+@case("eraseMemberPersonalData")
+async def _erase(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _members(cmds, ids["west"])
+    return Case(ADMIN, doc("eraseMemberPersonalData", id=first, reason="依申请删除"),
+                doc("eraseMemberPersonalData", id=second, reason="依申请删除"),
+                lambda p: p["__typename"] == "MemberPayload" and p["member"]["id"] == str(second))
 
 
 @case("requestMemberTransfer")

@@ -195,6 +195,46 @@ async def test_live_delivery_filters_and_scopes_exactly_as_the_database_read_doe
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def test_an_event_is_judged_when_the_feed_reads_it_as_the_queries_judge_it(
+    dsn: str, pool: asyncpg.Pool,
+) -> None:
+    """Live, a member's events reach the community the member lives in as they happen;
+    once the member has moved on, the community keeps the transfer and loses the rest of
+    the member's stream, in a replay as in ``member(id)`` and ``history``."""
+    cmds = commands(pool)
+    members = EventFilter(stream_types=frozenset({"Member"}))
+    async with running_feed(dsn, pool) as feed:
+        ids = await build_world(cmds)
+        live = feed.subscribe(await head(pool), members, ids["east"])
+        m3 = (await register(cmds, ids["building"], "赵敏", "32050819850505003")).id
+        (registered,) = await take(live, 1)  # delivered while the member lives in the east
+        assert (registered.stream_id, registered.event_type) == (m3, "Member.Registered")
+        requested = await cmds.request_member_transfer(req(), m3, ids["west"],
+                                                       TransferScope.WITHIN_CITY, "搬家")
+        tid = UUID(requested.extra["transfer_id"])
+        await cmds.issue_transfer_letter(req(), m3, tid)
+        await cmds.accept_member_transfer(req(), m3, tid)
+        await cmds.correct_member_details(req(), m3, {"phone": "13800003333"}, "new phone")
+        marker = (await register(cmds, ids["grid"], "钱程", "32050819860606004")).id
+        got = await take(live, 4)
+        assert [(e.stream_id, e.event_type) for e in got] == [
+            (m3, "Member.TransferRequested"), (m3, "Member.TransferLetterIssued"),
+            (m3, "Member.TransferAccepted"), (marker, "Member.Registered")], \
+            "the correction after the member left is not the east's to read"
+        await live.aclose()  # type: ignore[attr-defined]
+
+        replay = feed.subscribe(registered.position - 1, members, ids["east"])
+        again = await take(replay, 4)
+        await replay.aclose()  # type: ignore[attr-defined]
+        assert [e.event_id for e in again] == [e.event_id for e in got], "judged now, not as the ring read it"
+        assert [e.event_id for e in await read_events(pool, registered.position - 1, 100, members,
+                                                      ids["east"])] == [e.event_id for e in got]
+        west = await read_events(pool, registered.position - 1, 100, members, ids["west"])
+        assert [e.event_type for e in west if e.stream_id == m3] == [
+            "Member.Registered", "Member.TransferRequested", "Member.TransferLetterIssued",
+            "Member.TransferAccepted", "Member.DetailsCorrected"], "the new home reads it all"
+
+
 def _reached(pool: asyncpg.Pool, position: int) -> Any:
     async def check() -> bool:
         return await readable_head(pool) >= position
@@ -202,8 +242,11 @@ def _reached(pool: asyncpg.Pool, position: int) -> Any:
 
 
 async def more_activity(cmds: Any, ids: dict[str, Any]) -> None:
+    """Activity whose visibility to the compared scopes does not change while it happens:
+    the feed judges an event when it reads it, so a member who became readable to a
+    scope between the ring's read and the database's would make them differ."""
     m3 = (await register(cmds, ids["building"], "赵敏", "32050819850505003")).id
-    await cmds.request_member_transfer(req(), m3, ids["west"], TransferScope.WITHIN_CITY, "x")
+    await cmds.request_member_transfer(req(), m3, ids["grid"], TransferScope.WITHIN_CITY, "x")
     t = await cmds.request_member_transfer(req(), ids["m2"], ids["grid"],
                                            TransferScope.WITHIN_CITY, "y")
     tid = UUID(t.extra["transfer_id"])

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -27,11 +27,12 @@ from domain.shared.permissions import Actor, Role
 from domain.shared.ports import Append, Metadata, NewEvent
 from domain.shared.privacy import masked
 from eventstore.integrity.evidence import write_evidence
+from eventstore.personal_keys import is_sealed
 from eventstore.postgres import EVENT_COLUMNS, PostgresEventStore, row_to_event
 from projections.feed.document import event_document, integration_body
 from projections.feed.reading import readable_head
 from tests.e2e.receiver import FAST_RETRIES, app_server, eventually, receiver
-from tests.e2e.test_webhooks import register
+from tests.e2e.test_webhooks import establish, register
 from tests.e2e.ws import connect
 from tests.integration.support import head
 from tests.nats_server import nats_server, nats_url, read_stream  # noqa: F401
@@ -39,15 +40,16 @@ from tests.nats_server import nats_server, nats_url, read_stream  # noqa: F401
 TYPE = "Test.ContactRecorded"
 ID = "320508199001011234"
 PHONE, OTHER_PHONE = "13812345678", "0512-6522-1234"
+ORG = "organization_id"
+"""The stream's creation event names its organization: what places it in a scope."""
 STORED = {"name": "李秀英", "id_number": ID, "phone": PHONE, "other_phones": [OTHER_PHONE, None]}
 CURRENT = {"contact": {"name": "李秀英", "id_number": ID, "phone": PHONE},
            "others": [{"phone": OTHER_PHONE}, {"phone": None}]}
-MASKED = {"contact": {"name": "李秀英", "id_number": "3205**********1234", "phone": "138****5678"},
-          "others": [{"phone": "051*****1234"}, {"phone": None}]}
+MASKED = {"contact": {"name": "李秀英", "id_number": "**************1234", "phone": "*******5678"},
+          "others": [{"phone": "********1234"}, {"phone": None}]}
 ALL_FIELDS = """subscription($filter: EventFilterInput) { events(after: 0, filter: $filter) {
   position eventId type streamId streamType version schemaVersion recordedAt actor actorRoles
   correlationId causationId commandId reason payload } }"""
-AUDITOR = Actor(subject="auditor", name="Auditor", roles=frozenset({Role.AUDITOR}), scope=None)
 
 
 class ContactRecorded:
@@ -58,7 +60,7 @@ class ContactRecorded:
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
         return {"contact": {k: state[k] for k in ("name", "id_number", "phone")},
-                "others": [{"phone": p} for p in state["other_phones"]]}
+                "others": [{"phone": p} for p in state["other_phones"]], ORG: state[ORG]}
 
 
 @pytest.fixture
@@ -92,29 +94,33 @@ async def test_every_reader_gets_the_same_document_and_the_same_masking(
     assert isinstance(integrations, IntegrationSettings)
     async with receiver() as rx, app_server(dsn, tmp_path, integrations) as server:
         admin = server.token(Role.DISTRICT_ADMIN, subject="district-admin")
-        auditor = server.token(Role.AUDITOR, subject="auditor")
+        district = await establish(server, admin, kind="DISTRICT_COMMITTEE", name="姑苏区委")
+        auditor = server.token(Role.AUDITOR, subject="auditor", scope=district)
+        auditor_actor = Actor(subject="auditor", name="Auditor", roles=frozenset({Role.AUDITOR}),
+                              scope=UUID(district))
         hook = await register(server, admin, rx.url, streamTypes=["Test"])
         assert hook["__typename"] == "WebhookRegistration", hook
 
         stream = uuid4()
         await PostgresEventStore(pool).append(Append(
             [NewEvent(stream_id=stream, stream_type="Test", version=1, event_id=uuid4(),
-                      event_type=TYPE, schema_version=1, payload=STORED)],
+                      event_type=TYPE, schema_version=1, payload={**STORED, ORG: district})],
             Metadata(actor="secretary-1", actor_roles=("community_secretary",),
                      correlation_id=uuid4(), command_id="key-1", reason="联系方式更正")))
         top = await head(pool)
         await eventually(lambda: _at(pool, top), 20, "the feed to reach the event")
         row = await pool.fetchrow(f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1", stream)
         event = row_to_event(row)
-        assert (event.schema_version, event.payload) == (2, CURRENT)
+        assert (event.schema_version, event.payload) == (2, {**CURRENT, ORG: district})
 
         # The HTTP feed and the subscription: the whole document, masked for the auditor.
         (for_auditor,) = await _feed(server, auditor)
         (for_admin,) = await _feed(server, admin)
-        assert for_auditor == event_document(event, AUDITOR)
-        assert for_auditor["payload"] == MASKED == masked(CURRENT)
-        assert for_auditor["schemaVersion"] == 2 and for_auditor["commandId"] == "key-1"
-        assert for_admin == {**for_auditor, "payload": CURRENT}
+        assert for_auditor == event_document(event, auditor_actor)
+        assert for_auditor["payload"] == {**MASKED, ORG: district} == masked(event.payload)
+        # Neither reader issued the command: its idempotency key is not theirs to see.
+        assert for_auditor["schemaVersion"] == 2 and for_auditor["commandId"] is None
+        assert for_admin == {**for_auditor, "payload": event.payload}
         async with connect(server, auditor) as client:
             await client.subscribe(ALL_FIELDS, {"filter": {"streamTypes": ["Test"]}})
             (subscribed,) = await client.events(1)
@@ -130,7 +136,7 @@ async def test_every_reader_gets_the_same_document_and_the_same_masking(
 
     async with pool.acquire() as conn:
         # CSV: the event's columns from the same document; no payload, so nothing personal.
-        text = "".join([line async for line in csv_lines(conn, Selection(fund_id=stream), AUDITOR)])
+        text = "".join([line async for line in csv_lines(conn, Selection(fund_id=stream), auditor_actor)])
         (line,) = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
         assert (line["position"], line["recorded_at"], line["event_type"], line["event_id"],
                 line["actor"], line["actor_roles"], line["reason"], line["correlation_id"]) == (
@@ -138,11 +144,15 @@ async def test_every_reader_gets_the_same_document_and_the_same_masking(
             "secretary-1", "community_secretary", "联系方式更正", for_auditor["correlationId"])
         assert ID not in text and PHONE not in text and "6522" not in text
 
-        # Evidence is the stored record (what the hash covers): stored shape, unmasked.
+        # Evidence is the stored record (what the hash covers): stored shape, personal
+        # values sealed (eventstore.personal_keys), the rest as written.
         lines: list[str] = []
         await write_evidence(conn, [event.position], lines.append)  # type: ignore[arg-type]
         (stored,) = [json.loads(x) for x in lines if '"type": "event"' in x]
-        assert (stored["schemaVersion"], stored["payload"]) == (1, STORED)
+        sealed = {k: stored["payload"][k] for k in ("id_number", "phone")}
+        assert all(is_sealed(v) for v in sealed.values())
+        assert ID not in json.dumps(stored) and PHONE not in json.dumps(stored)
+        assert (stored["schemaVersion"], {**stored["payload"], **STORED}) == (1, {**STORED, ORG: district})
         assert stored["eventId"] == for_auditor["eventId"] and stored["eventType"] == TYPE
 
 

@@ -25,6 +25,9 @@ PAYLOAD = {"member": {"id_number": ID, "phone": "13812345678"},
            "contacts": [{"phone": "13912345678"}], "name": "李秀英"}
 AUDITOR = Actor(subject="a", name="A", roles=frozenset({Role.AUDITOR}), scope=None)
 SECRETARY = Actor(subject="s", name="S", roles=frozenset({Role.COMMUNITY_SECRETARY}), scope=None)
+ISSUER = Actor(subject="secretary-1", name="S1", roles=frozenset({Role.COMMUNITY_SECRETARY}),
+               scope=None)
+"""The actor who issued the command (``recorded()``'s ``actor``)."""
 
 
 def recorded(**changes: object) -> RecordedEvent:
@@ -40,7 +43,7 @@ def recorded(**changes: object) -> RecordedEvent:
 
 
 def test_the_document_has_every_field_in_order_as_json_values() -> None:
-    doc = event_document(recorded(), SECRETARY)
+    doc = event_document(recorded(), ISSUER)
     assert list(doc) == list(DOCUMENT_FIELDS) == [
         "position", "eventId", "type", "streamId", "streamType", "version", "schemaVersion",
         "recordedAt", "actor", "actorRoles", "correlationId", "causationId", "commandId",
@@ -56,11 +59,28 @@ def test_the_document_has_every_field_in_order_as_json_values() -> None:
     assert list(ATTRIBUTE_NAMES) == list(DOCUMENT_FIELDS)
 
 
+def test_the_command_id_is_shown_only_to_the_actor_who_issued_the_command() -> None:
+    """The idempotency key is the issuer's: another reader, whatever its roles (the same
+    ones included), a system actor and ``TRUSTED`` get null; integration bodies leave it out."""
+    event = recorded()
+    assert event_document(event, ISSUER)["commandId"] == "key-1"
+    colleague = Actor(subject="secretary-2", name="S2", roles=ISSUER.roles, scope=None)
+    system = Actor(subject="secretary-1", name="S", roles=frozenset(), scope=None, system=True)
+    admin = Actor(subject="admin", name="A", roles=frozenset(Role), scope=None)
+    for viewer in (AUDITOR, SECRETARY, colleague, system, admin, TRUSTED):
+        doc = event_document(event, viewer)
+        assert "commandId" in doc and doc["commandId"] is None, viewer
+        assert doc["actor"] == "secretary-1" and doc["correlationId"] == str(UUID(int=3))
+    assert "commandId" not in json.loads(integration_body(event))
+    assert "key-1" not in integration_body(event).decode()
+    assert event_document(recorded(command_id=None), ISSUER)["commandId"] is None
+
+
 def test_the_payload_is_masked_at_any_depth_for_roles_without_need() -> None:
     doc = event_document(recorded(), AUDITOR)
     assert doc["payload"] == masked(PAYLOAD) == {
-        "member": {"id_number": "3205**********1234", "phone": "138****5678"},
-        "contacts": [{"phone": "139****5678"}], "name": "李秀英"}
+        "member": {"id_number": "**************1234", "phone": "*******5678"},
+        "contacts": [{"phone": "*******5678"}], "name": "李秀英"}
     assert PAYLOAD["member"]["id_number"] == ID  # type: ignore[index]
 
 
@@ -97,7 +117,12 @@ def test_the_subscription_event_is_built_from_the_document() -> None:
     from api.graphql.feed.subscriptions import log_event
 
     event = recorded(event_id=uuid4())
-    for viewer in (AUDITOR, SECRETARY):
+    # Subscribers share one LogEvent per event and masking: never the issuer's own view.
+    assert log_event(event, ISSUER).command_id == "key-1"
+    assert log_event(event, SECRETARY).command_id is None  # the same masking as the issuer's
+    assert log_event(event, ISSUER).command_id == "key-1"
+    assert log_event(event, AUDITOR).command_id is None
+    for viewer in (AUDITOR, SECRETARY, ISSUER):
         doc = event_document(event, viewer)
         shown = log_event(event, viewer)
         assert shown.payload == doc["payload"]
@@ -106,4 +131,4 @@ def test_the_subscription_event_is_built_from_the_document() -> None:
                                 ("correlationId", "correlation_id"), ("commandId", "command_id"),
                                 ("actorRoles", "actor_roles"), ("schemaVersion", "schema_version")):
             assert getattr(shown, attribute) == doc[name]
-    assert log_event(event, AUDITOR).payload["member"]["phone"] == "138****5678"
+    assert log_event(event, AUDITOR).payload["member"]["phone"] == "*******5678"

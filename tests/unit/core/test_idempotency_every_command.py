@@ -55,6 +55,7 @@ from domain.members.commands import (
     ConfirmTransferReceipt,
     ConvertMemberToFull,
     CorrectMemberDetails,
+    EraseMemberPersonalData,
     ExpireMemberTransfer,
     IssueTransferLetter,
     RegisterMember,
@@ -235,6 +236,11 @@ async def _correct(w: World) -> tuple[Actor, Command]:
 @builds(ConvertMemberToFull)
 async def _convert(w: World) -> tuple[Actor, Command]:
     return w.admin, ConvertMemberToFull(await member(w), date(2026, 3, 1), "预备期满")
+
+
+@builds(EraseMemberPersonalData)
+async def _erase(w: World) -> tuple[Actor, Command]:
+    return w.admin, EraseMemberPersonalData(await member(w), "依本人申请删除个人信息")
 
 
 @builds(RequestMemberTransfer)

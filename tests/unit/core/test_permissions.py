@@ -12,6 +12,7 @@ from domain.organizations.commands import EstablishOrganization, RenameOrganizat
 from domain.shared.commands import Command
 from domain.shared.errors import NotAuthorized
 from domain.shared.permissions import Actor, Role, authorize
+from domain.webhooks.commands import RegisterWebhook
 
 COMMANDS = [c for area in DOMAIN_AREAS for c in area.commands if c.allowed]
 """Every command a person may run (the system's own commands allow no role)."""
@@ -86,3 +87,22 @@ def test_a_secretary_cannot_rename_her_own_community_but_can_rename_a_grid_below
     with pytest.raises(NotAuthorized):
         authorize(secretary, RenameOrganization, PATHS["community"])
     authorize(secretary, RenameOrganization, PATHS["grid"])
+
+
+NO_ORGANIZATION = [c for c in COMMANDS if c in (EstablishOrganization, RegisterWebhook)]
+"""The commands that can act on no organization: a root, a whole-system webhook."""
+
+
+@pytest.mark.parametrize("action", NO_ORGANIZATION, ids=lambda a: a.action)
+@pytest.mark.parametrize("roles", [
+    {Role.STREET_ADMIN}, {Role.COMMUNITY_SECRETARY}, {Role.FINANCE_OFFICER}, {Role.AUDITOR},
+    {Role.INTEGRATION}, {Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY}, set(),
+], ids=lambda rs: "+".join(sorted(r.value for r in rs)) or "no-role")
+def test_unscoped_actors_other_than_a_district_admin_act_on_no_organization(
+    action: type[Command], roles: set[Role],
+) -> None:
+    with pytest.raises(NotAuthorized):
+        authorize(Actor("u", "U", frozenset(roles), None), action, [])
+    authorize(Actor("u", "U", frozenset(roles | {Role.DISTRICT_ADMIN}), None), action, [])
+    with pytest.raises(NotAuthorized):
+        authorize(Actor("u", "U", frozenset(roles | {Role.DISTRICT_ADMIN}), DISTRICT), action, [])

@@ -246,7 +246,7 @@ async def test_auditors_change_no_fund() -> None:
 
 
 async def test_folding_the_recorded_payloads_gives_the_aggregates_figures() -> None:
-    """domain/fund_ledger.py must never drift from domain/funds.py."""
+    """domain/funds/ledger.py must never drift from domain/funds/aggregate.py."""
     from domain.funds.ledger import FundFigures
 
     s = await funds("50000.00")

@@ -374,7 +374,8 @@ class Scenario:
         rows = await self.rows(fid)
         f = replay(rows)
         allowed = (not f.closed and source is not AllocationSource.CARRIED_OVER
-                   and on.year == f.year and f.allocated + amount <= MAX_AMOUNT)
+                   and on.year == f.year and f.allocated + amount <= MAX_AMOUNT
+                   and on <= self.now())  # money that has arrived, not a plan
         await self.attempt("allocate", lambda: self.commands.allocate_funds(
             self.req(), fid, str(amount), source, on, f"财〔{f.year}〕{on.day}号"), allowed)
 
@@ -420,7 +421,8 @@ class Scenario:
         allowed = (not folded.closed and project.state in ("APPROVED", "ACCEPTED")
                    and on.year == int(rows[0].payload["year"])
                    and project.paid + amount <= project.approved
-                   and amount <= lowest and amount <= folded.balance)
+                   and amount <= lowest and amount <= folded.balance
+                   and on <= self.now())  # a payment made, not a plan
         await self.attempt("pay", lambda: self.commands.record_payment(
             self.req(), fid, p.id, str(amount), on, "服务公司", f"PZ-{on.isoformat()}"), allowed)
 

@@ -52,8 +52,9 @@ async def test_accepting_moves_the_home_organization_only_at_acceptance() -> Non
     assert w.store.claims[("member.home", str(member))] == w.east
     await w.commands.accept_member_transfer(req(w.admin), member, tid)
     assert w.store.claims[("member.home", str(member))] == w.west
-    assert types(w)[-3:] == ["Member.TransferRequested", "Member.TransferLetterIssued",
-                             "Member.TransferAccepted"]
+    member_events = [t for t in types(w) if t.startswith("Member.")]  # (not the letter register's)
+    assert member_events[-3:] == ["Member.TransferRequested", "Member.TransferLetterIssued",
+                                  "Member.TransferAccepted"]
 
 
 async def test_request_transfer_rejects_a_second_open_transfer() -> None:
@@ -201,6 +202,6 @@ async def test_correct_details_records_only_what_changed() -> None:
 async def test_convert_to_full_only_once() -> None:
     w = await world()
     member = await register(w, w.east)
-    await w.commands.convert_member_to_full(req(w.admin), member, date(2026, 7, 1))
+    await w.commands.convert_member_to_full(req(w.admin), member, date(2026, 3, 1))  # (not ahead of today)
     with pytest.raises(InvalidInput):
-        await w.commands.convert_member_to_full(req(w.admin), member, date(2026, 7, 2))
+        await w.commands.convert_member_to_full(req(w.admin), member, date(2026, 3, 2))
