@@ -22,6 +22,7 @@ from uuid import UUID
 import jwt
 
 from api.config import ConfigError, Settings
+from api.local_secrets import generated_once
 from domain.shared.permissions import Actor, Role
 
 ISSUER = "grassroots-ledger"
@@ -55,14 +56,7 @@ def signing_secret(settings: Settings) -> str:
         return settings.jwt_secret
     if settings.production:
         raise ConfigError("GRASSROOTS_ENV=production needs GRASSROOTS_JWT_SECRET")
-    path = Path(settings.data_dir) / "jwt-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(48))
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_text().strip()
+    return generated_once(Path(settings.data_dir) / "jwt-secret", lambda: secrets.token_urlsafe(48)).strip()
 
 
 def may_be_unscoped(roles: Collection[Role]) -> bool:

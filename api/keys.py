@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.config import ConfigError, Settings
+from api.local_secrets import generated_once
 from eventstore.personal_keys import PersonalKeys, install
 
 KEY_FILE = "personal-data-key"
@@ -56,13 +57,7 @@ def personal_keys(settings: Settings) -> PersonalKeys:
 
 
 def _local_key(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(PersonalKeys.new_kek() + "\n")
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_text()
+    return generated_once(path, lambda: PersonalKeys.new_kek() + "\n")
 
 
 def install_personal_keys(settings: Settings) -> PersonalKeys:

@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from api.config import ConfigError, Settings
+from api.local_secrets import generated_once
 from eventstore.integrity.encoding import (
     load_private_key,
     private_key_pem,
@@ -55,13 +56,7 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
 
 
 def _local_key(path: Path) -> Ed25519PrivateKey:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(private_key_pem(Ed25519PrivateKey.generate()))
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return load_private_key(path.read_bytes())
+    return load_private_key(generated_once(path, lambda: private_key_pem(Ed25519PrivateKey.generate())))
 
 
 def configured_public_key(settings: Settings) -> Ed25519PublicKey | None:
