@@ -123,7 +123,12 @@ class Unit:
         return found  # type: ignore[return-value]
 
     async def find(self, cls: type[A], stream_id: UUID) -> A | None:
-        found = ev.replay(cls, await self.store.read_stream(stream_id))
+        """The aggregate, or None if there is none of this kind (an id of another kind of
+        object is "not found", never replayed as this one)."""
+        rows = await self.store.read_stream(stream_id)
+        if not rows or rows[0].stream_type != cls.__name__:
+            return None
+        found = ev.replay(cls, rows)
         return found if isinstance(found, cls) else None
 
     async def load(self, cls: type[A], stream_id: UUID, what: str) -> A:
