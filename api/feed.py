@@ -7,22 +7,26 @@ head (see ``projections.feed.reading``). ``next`` is the position to pass as
 ``after`` for the following page; it moves past events that do not match, so a poller
 never rescans them, and it never skips one that may still appear. Each event is the
 whole event document (``projections.feed.document.event_document``), personal data as
-the token's roles may see it (``domain.shared.privacy``).
+the token's roles may see it (``domain.shared.privacy``). While the database is
+unreachable it answers ``503`` with ``Retry-After``, as ``/readyz`` does.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth import InvalidToken, from_header
 from api.graphql.core.bounds import type_names
+from api.graphql.core.errors import RETRY_AFTER, is_outage, unavailable_message
 from projections.feed.document import event_document
 from projections.feed.reading import EventFilter, read_page, readable_head
 
+log = logging.getLogger(__name__)
 DEFAULT_LIMIT = 100
 
 
@@ -83,9 +87,17 @@ class FeedEndpoint:
             flt = parse_filter(request)
         except BadFeedRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        head = await readable_head(s.pool)
-        page, scanned = await read_page(s.pool, after, limit, flt, actor.scope, head=head,
-                                        roles=actor.roles)
+        try:
+            head = await readable_head(s.pool)
+            page, scanned = await read_page(s.pool, after, limit, flt, actor.scope, head=head,
+                                            roles=actor.roles)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            correlation = uuid4()
+            log.warning("database unavailable for GET /events [%s]: %s", correlation, type(exc).__name__)
+            return JSONResponse({"error": unavailable_message(correlation, command=False)}, status_code=503,
+                                headers={"Retry-After": str(RETRY_AFTER), "X-Correlation-Id": str(correlation)})
         return JSONResponse({
             "events": [event_document(fe.event, actor) for fe in page],  # every field
             "next": max(scanned, after),

@@ -21,6 +21,7 @@ from api.auth import InvalidToken, from_header
 from api.graphiql.ide import page_response
 from api.graphql.core.context import Context, Loaders
 from api.graphql.core.error_log import internal_message, is_internal
+from api.graphql.core.errors import RETRY_AFTER, is_outage
 from api.graphql.core.validation import BadJson, load_json
 from api.persisted import OperationRefused
 from api.schema import schema
@@ -151,12 +152,14 @@ class GraphQLEndpoint:
         extensions["correlationId"] = str(correlation)
         body["extensions"] = extensions
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
-        return JSONResponse(body, status_code=status, media_type=media,
-                            headers={"X-Correlation-Id": str(correlation)})
+        headers = {"X-Correlation-Id": str(correlation)}
+        if any(is_outage(e.original_error) for e in result.errors or []):  # code UNAVAILABLE (api.schema)
+            status, headers["Retry-After"] = 503, str(RETRY_AFTER)
+        return JSONResponse(body, status_code=status, media_type=media, headers=headers)
 
     @staticmethod
     def _format(error: GraphQLError, correlation: uuid.UUID) -> dict[str, Any]:
-        if is_internal(error):
+        if is_internal(error) and not is_outage(error.original_error):
             # Unexpected: the schema logged it (scrubbed of personal data, with the
             # correlation id; api/graphql/core/error_log.py); the client gets the same
             # generic message as over the WebSocket.

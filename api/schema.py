@@ -18,6 +18,7 @@ from api.graphql.core.area import ApiArea, NodeLookup
 from api.graphql.core.context import install_loaders
 from api.graphql.core.cost import CORE_LIST_COSTS, ListCosts
 from api.graphql.core.error_log import log_errors
+from api.graphql.core.errors import UNAVAILABLE, is_outage, unavailable_message
 from api.graphql.core.execution import EXECUTION_CONTEXT
 from api.graphql.core.limits import (  # noqa: F401 (the limits, re-exported for tests and tools)
     MAX_ALIASES,
@@ -95,16 +96,27 @@ class _Schema(strawberry.Schema):
     mistakes (syntax, validation, and argument errors raised as ValueError) go to DEBUG,
     everything else to ERROR, all scrubbed of personal data, without the document or the
     variables; internal errors are answered with ``internal error (correlation id …)``
-    whichever transport carries them.
+    whichever transport carries them. A database outage (``errors.is_outage``) is not an
+    internal error: it is answered with code ``UNAVAILABLE`` and logged as a warning.
     """
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         ec = execution_context
-        log_errors(log, errors, document=None if ec is None else ec.graphql_document,
+        correlation = getattr(getattr(ec, "context", None), "correlation_id", None)
+        rest = []
+        for error in errors:  # an outage: code UNAVAILABLE, on every transport, not "internal error"
+            if is_outage(error.original_error):
+                log.warning("database unavailable [%s] at %s: %s", correlation,
+                            ".".join(str(p) for p in error.path or ()) or "-", type(error.original_error).__name__)
+                error.message = unavailable_message(correlation, command=False)
+                error.extensions = {**(error.extensions or {}), "code": UNAVAILABLE}
+            else:
+                rest.append(error)
+        log_errors(log, rest, document=None if ec is None else ec.graphql_document,
                    variables=None if ec is None else ec.variables,
                    operation=None if ec is None else ec.operation_name,
-                   correlation=getattr(getattr(ec, "context", None), "correlation_id", None))
+                   correlation=correlation)
 
 
 schema = _Schema(

@@ -10,7 +10,8 @@
   runs (``api.persisted``: trusted documents, persisted-query hashes, introspection).
   A refused one gets an ``error`` message for its id (``RATE_LIMITED`` with
   ``retryAfter`` in seconds, ``PERSISTED_QUERY_NOT_FOUND``, ...) and never starts; the
-  connection and its other subscriptions go on.
+  connection and its other subscriptions go on. So does a ``subscribe`` whose payload has a
+  field of the wrong type (``subscribe_payload_problem``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,30 @@ from api.persisted import OperationRefused
 from api.ratelimit import refusal, subject_key
 
 MESSAGE_TOO_BIG = 1009
+ID_PROBLEM = "needs an id: a string of 1–256 characters"
+"""The end of ``ws_message_problem``'s text for an id that is not a non-empty string."""
+
+
+def subscribe_payload_problem(message: Any) -> str | None:
+    """Why a ``subscribe`` with a good id cannot run (an ``error`` for that id), or None.
+
+    The fields of its payload as graphql-ws's reference client sends them: ``query`` a
+    string, ``variables`` and ``extensions`` objects, ``operationName`` a string (each but
+    ``query`` may be null or left out). Anything else about the message (no id, no payload
+    object) is ``ws_message_problem``'s, and closes the socket."""
+    if not isinstance(message, dict) or message.get("type") != "subscribe":
+        return None
+    op, payload = message.get("id"), message.get("payload")
+    if not isinstance(op, str) or not 0 < len(op) <= 256 or not isinstance(payload, dict):
+        return None
+    if not isinstance(payload.get("query"), str):
+        return "subscribe needs a payload with the query as a string"
+    for key in ("variables", "extensions"):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            return f"the {key} of subscribe must be an object"
+    if payload.get("operationName") is not None and not isinstance(payload["operationName"], str):
+        return "the operationName of subscribe must be a string"
+    return None
 
 
 class BoundedMessages:

@@ -6,8 +6,11 @@ database (``DATABASE_URL``, or the embedded server in ``GRASSROOTS_DATA_DIR``) d
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
@@ -20,6 +23,7 @@ from api.cli.demo import load_demo
 from api.export import ExportError, Selection, lines
 from domain.shared.errors import AlreadyExists
 from eventstore.db import connect, create_pool
+from eventstore.integrity.evidence import EvidenceIncomplete
 
 fund_app = typer.Typer(help="Ask a fund's past, replayed from the log.", no_args_is_help=True)
 
@@ -43,20 +47,39 @@ def export(
         raise typer.Exit(2) from exc
 
     async def run(dsn: str) -> int:
+        # A file is written under a temporary name next to it and renamed only once
+        # complete: an export that fails leaves no (truncated) file behind.
         conn = await connect(dsn)
         count = 0
-        sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        part = (
+            tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
+                "w", encoding="utf-8", newline="", dir=output.parent, prefix=f".{output.name}.",
+                suffix=".part", delete=False,
+            )
+            if output else None
+        )
+        sink = part if part is not None else sys.stdout
         try:
             async for line in lines(conn, selection, fmt):
                 sink.write(line)
                 count += 1
+            if part is not None and output is not None:
+                part.close()
+                os.replace(part.name, output)
+                part = None
         finally:
-            if output:
-                sink.close()
+            if part is not None:
+                part.close()
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(part.name)
             await conn.close()
         return count
 
-    count = with_database(run)
+    try:
+        count = with_database(run)
+    except EvidenceIncomplete as exc:
+        err.print(f"[red]export refused:[/red] {exc}" + (f"; {output} was not written" if output else ""))
+        raise typer.Exit(1) from exc
     err.print(f"wrote {count} lines" + (f" to {output}" if output else ""))
 
 

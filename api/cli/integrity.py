@@ -87,7 +87,11 @@ def verify(
         except ValueError as exc:
             err.print(f"[red]--stream is not a UUID: {stream}[/red]")
             raise typer.Exit(USAGE) from exc
-        report = _verify_database(settings, sid, key, engine, workers)
+        try:
+            report = _verify_database(settings, sid, key, engine, workers)
+        except LookupError as exc:  # stored hashes gone: a finding, never a traceback
+            sys.stdout.write(f"mismatch: {exc}\n")
+            raise typer.Exit(MISMATCH) from exc
     for note in report.notes:
         err.print(f"[yellow]note:[/yellow] {note}")
     sys.stdout.write(report.summary() + "\n")

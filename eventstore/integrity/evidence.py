@@ -82,6 +82,18 @@ _FIELDS = {  # JSON name -> column
 }
 
 
+class EvidenceIncomplete(LookupError):
+    """The selection cannot be proved: stored hashes (leaves or tree nodes) it needs are gone."""
+
+    def __init__(self, positions: list[int]) -> None:
+        self.positions = positions
+        shown = ", ".join(str(p) for p in positions[:10]) + (", ..." if len(positions) > 10 else "")
+        super().__init__(
+            f"{len(positions)} event(s) lack the stored hashes that prove them into the "
+            f"checkpoint (positions {shown}): recorded leaves or tree nodes were deleted"
+        )
+
+
 @dataclass
 class EvidenceSummary:
     """What ``write_evidence`` wrote."""
@@ -209,10 +221,20 @@ async def write_evidence(
             break
         leaves = await idb.leaves_at(conn, [r["position"] for r in rows])
         covered = {p: v for p, v in leaves.items() if cp is not None and v[0] < cp.tree_size}
+        unhashed = [
+            r["position"]
+            for r in rows
+            if cp is not None and r["position"] <= cp.last_position and r["position"] not in leaves
+        ]
         proofs: dict[int, list[bytes]] = {}
+        lacking: dict[int, list[Any]] = {}
         if cp is not None and not complete and covered:
-            proofs = await idb.inclusion_proofs(
+            proofs, lacking = await idb.available_inclusion_proofs(
                 conn, sorted(i for i, _ in covered.values()), cp.tree_size
+            )
+        if unhashed or lacking:
+            raise EvidenceIncomplete(
+                sorted(unhashed + [p for p, (i, _) in covered.items() if i in lacking])
             )
         for r in rows:
             leaf = covered.get(r["position"])

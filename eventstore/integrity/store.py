@@ -70,10 +70,18 @@ async def tree_state(conn: asyncpg.Connection, *, lock: bool = False) -> tuple[i
     return (row["position"], row["tree_size"]) if row else (0, 0)
 
 
-async def fetch_nodes(
+class MissingNodes(LookupError):
+    """Stored hashes (leaves or tree nodes) a proof needs are not there: they were deleted."""
+
+    def __init__(self, keys: list[merkle.NodeKey]) -> None:
+        self.keys = keys
+        super().__init__(f"tree nodes {keys[:3]} are not stored (the tree is incomplete)")
+
+
+async def stored_nodes(
     conn: asyncpg.Connection, keys: list[merkle.NodeKey]
 ) -> dict[merkle.NodeKey, bytes]:
-    """Stored hashes of complete subtrees (level 0: leaves), in one query."""
+    """The stored hashes among ``keys`` (level 0: leaves), in one query; absent ones left out."""
     if not keys:
         return {}
     rows = await conn.fetch(
@@ -84,10 +92,17 @@ async def fetch_nodes(
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
-    found = {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows if r["hash"] is not None}
+    return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows if r["hash"] is not None}
+
+
+async def fetch_nodes(
+    conn: asyncpg.Connection, keys: list[merkle.NodeKey]
+) -> dict[merkle.NodeKey, bytes]:
+    """Stored hashes of complete subtrees (level 0: leaves); ``MissingNodes`` if any is absent."""
+    found = await stored_nodes(conn, keys)
     missing = [k for k in keys if k not in found]
     if missing:
-        raise LookupError(f"tree nodes {missing[:3]} are not stored (the tree is incomplete)")
+        raise MissingNodes(missing)
     return found
 
 
@@ -230,6 +245,25 @@ async def inclusion_proofs(
     wanted = sorted({k for groups in keys.values() for g in groups for k in g})
     nodes = await fetch_nodes(conn, wanted)
     return {i: merkle.resolve(groups, nodes.__getitem__) for i, groups in keys.items()}
+
+
+async def available_inclusion_proofs(
+    conn: asyncpg.Connection, indexes: list[int], size: int
+) -> tuple[dict[int, list[bytes]], dict[int, list[merkle.NodeKey]]]:
+    """Like ``inclusion_proofs``, but a leaf whose path needs an absent node is not an error:
+    returns (proofs of the leaves that have one, leaf index -> the stored keys it lacks)."""
+    keys = {i: merkle.inclusion_keys(i, size) for i in indexes}
+    wanted = sorted({k for groups in keys.values() for g in groups for k in g})
+    nodes = await stored_nodes(conn, wanted)
+    proofs: dict[int, list[bytes]] = {}
+    lacking: dict[int, list[merkle.NodeKey]] = {}
+    for i, groups in keys.items():
+        absent = [k for g in groups for k in g if k not in nodes]
+        if absent:
+            lacking[i] = absent
+        else:
+            proofs[i] = merkle.resolve(groups, nodes.__getitem__)
+    return proofs, lacking
 
 
 async def consistency_proof(conn: asyncpg.Connection, old: int, new: int) -> list[bytes]:

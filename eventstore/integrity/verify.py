@@ -122,6 +122,7 @@ class _Chunk:
     leaf_indexes_ok: bool
     positions: list[int]
     hashes: bytes
+    nodes: dict[merkle.NodeKey, bytes] = field(default_factory=dict)
 
 
 async def _load_chunk(
@@ -135,6 +136,13 @@ async def _load_chunk(
             " min(leaf_index) AS lo FROM event_leaves WHERE leaf_index >= $1 AND leaf_index < $2",
             first,
             last,
+        )
+        stored = await conn.fetch(
+            "SELECT level, idx, hash FROM merkle_nodes WHERE level <= $3"
+            " AND idx >= ($1::bigint >> level) AND idx < ($2::bigint >> level)",
+            first,
+            last,
+            chunk.bit_length() - 1,
         )
         if engine == "sql":
             ev = await conn.fetchrow(
@@ -157,7 +165,49 @@ async def _load_chunk(
         leaves["n"] == last - first and (leaves["lo"] == first or first == last),
         positions,
         hashes,
+        {(r["level"], r["idx"]): bytes(r["hash"]) for r in stored},
     )
+
+
+def _node_problem(level: int, idx: int, positions: list[int], first_leaf: int, found: bool) -> str:
+    lo, hi = idx << level, ((idx + 1) << level) - 1
+    span = (
+        f"positions {positions[lo - first_leaf]}..{positions[hi - first_leaf]}"
+        if first_leaf <= lo and hi - first_leaf < len(positions)
+        else f"leaves {lo}..{hi}"
+    )
+    what = (
+        "does not match the tree rebuilt from the recorded leaves: it (or a recorded "
+        "leaf under it) was changed"
+        if found
+        else "is missing: it was deleted"
+    )
+    return (
+        f"stored Merkle node level {level} index {idx} (leaves {lo}..{hi}, {span}) {what}; "
+        "proofs through it (eventProof, evidence files) no longer verify"
+    )
+
+
+def _check_chunk_nodes(
+    c: _Chunk, first_leaf: int, chunk_level: int
+) -> tuple[int | None, str] | None:
+    """The first stored node inside the chunk that differs from the one rebuilt from the
+    chunk's recorded leaves (lowest level first), as (position, problem)."""
+    n = len(c.leaf_positions)
+    if not c.leaf_indexes_ok or len(c.leaf_hashes) != n * H:
+        return None  # the leaves themselves are reported; nodes over them cannot be rebuilt
+    levels = merkle.chunk_levels(c.leaf_hashes)
+    for level in range(1, min(chunk_level, len(levels) - 1) + 1):
+        row = levels[level]
+        base = first_leaf >> level
+        for i in range(len(row) // H):
+            stored = c.nodes.get((level, base + i))
+            if stored != row[i * H : (i + 1) * H]:
+                return (
+                    c.leaf_positions[i << level],
+                    _node_problem(level, base + i, c.leaf_positions, first_leaf, stored is not None),
+                )
+    return None
 
 
 def _differences(c: _Chunk, report: VerifyReport, first_leaf: int) -> None:
@@ -187,7 +237,12 @@ def _differences(c: _Chunk, report: VerifyReport, first_leaf: int) -> None:
             report.fail(
                 b,
                 f"event at position {b} was never hashed but sits inside the hashed "
-                "log: it was inserted (or moved) after hashing",
+                "log: it was inserted (or moved) after hashing"
+                + (
+                    ", at a position the append function never assigns (positions start at 1)"
+                    if b < 1
+                    else ""
+                ),
             )
         return
     if not c.leaf_indexes_ok:
@@ -205,15 +260,19 @@ class _Tree:
         peaks = [levels[lv][i * H : (i + 1) * H] for lv, i in merkle.range_keys(0, r)]
         return merkle.fold(self.before + peaks)
 
-    def push_chunk(self, root: bytes) -> None:
+    def push_chunk(self, root: bytes) -> list[tuple[int, bytes]]:
+        """Add a full chunk's root; return the (levels above the chunk, hash) it completes."""
         # Full chunks are complete subtrees of equal size: merge like a binary counter.
         h, level = root, 0
+        made: list[tuple[int, bytes]] = []
         while self.sizes and self.sizes[-1] == level:
             h = merkle.node_hash(self.before.pop(), h)
             self.sizes.pop()
             level += 1
+            made.append((level, h))
         self.before.append(h)
         self.sizes.append(level)
+        return made
 
 
 async def verify_log(
@@ -242,9 +301,14 @@ async def verify_log(
                 " WHERE leaf_index = ANY($1::bigint[])",
                 list(range(chunk, size, chunk)),
             )
-            report.unchecked = await conn.fetchval(
-                "SELECT count(*) FROM events WHERE position > $1", hashed_position
+            # What is there, not a range assumed: every row of ``events`` is walked, also
+            # any at a position the append function never assigns (<= 0).
+            present = await conn.fetchrow(
+                "SELECT count(*) AS n, min(position) AS lo,"
+                " count(*) FILTER (WHERE position > $1) AS newer FROM events",
+                hashed_position,
             )
+            report.unchecked = present["newer"]
         report.tree_size = size
         _check_signatures(cps, public, report, size)
         starts = {r["leaf_index"] // chunk: r["position"] for r in bounds}
@@ -253,8 +317,15 @@ async def verify_log(
             missing = next(k for k in range(1, chunks) if k not in starts)
             report.fail(None, f"recorded leaf {missing * chunk} is missing")
             return report
-        edges = [1, *[starts[k] for k in range(1, chunks)], hashed_position + 1]
+        low = min(1, present["lo"] if present["lo"] is not None else 1)
+        edges = [low, *[starts[k] for k in range(1, chunks)], hashed_position + 1]
         await _walk(pool, report, cps, edges, size, workers, engine, chunk_level, progress)
+        if report.ok and report.events + report.unchecked != present["n"]:
+            report.fail(
+                None,
+                f"the log holds {present['n']} events but {report.events} hashed and "
+                f"{report.unchecked} newer ones were walked: rows changed during verify",
+            )
         if report.unchecked:
             report.notes.append(f"{report.unchecked} newer events are not hashed yet")
     finally:
@@ -312,6 +383,8 @@ async def _walk(
     matched_size = 0
     matched_position = 0
     tree_valid = True
+    above: dict[merkle.NodeKey, bytes] = {}  # nodes over several chunks
+    node_problem: tuple[int | None, str] | None = None  # the first stored node that differs
     chunks = len(edges) - 1
     window = max(2, workers * 2)
     tasks: dict[int, asyncio.Task[_Chunk]] = {}
@@ -328,6 +401,8 @@ async def _walk(
             _differences(c, report, first_leaf)
             if report.problems > before:
                 tree_valid = False  # later leaves are misaligned; roots cannot be compared
+            if node_problem is None:
+                node_problem = _check_chunk_nodes(c, first_leaf, chunk_level)
             report.events += len(c.positions)
             if tree_valid:
                 levels = merkle.chunk_levels(c.hashes)
@@ -348,12 +423,28 @@ async def _walk(
                         )
                         break
                 if len(c.positions) == chunk:
-                    tree.push_chunk(levels[chunk_level])
+                    for up, h in tree.push_chunk(levels[chunk_level]):
+                        above[(chunk_level + up, k >> up)] = h
             if progress is not None:
                 progress(min((k + 1) * chunk, size), size)
     finally:
         for t in tasks.values():
             t.cancel()
+    if above and tree_valid and report.ok:
+        async with pool.acquire() as conn:
+            stored = await idb.stored_nodes(conn, sorted(above))
+        for key in sorted(above, key=lambda k: (k[1] << k[0], k[0])):
+            if stored.get(key) != above[key]:
+                first = await pool.fetchval(
+                    "SELECT position FROM event_leaves WHERE leaf_index = $1", key[1] << key[0]
+                )
+                if node_problem is None or (first or 0) < (node_problem[0] or 0):
+                    node_problem = (first, _node_problem(*key, [], -1, key in stored))
+                break
+    # Reported only when the leaves and checkpoints hold: a rewritten leaf also makes the
+    # nodes above it differ, and is localised better by the checkpoints around it.
+    if node_problem is not None and tree_valid and report.ok:
+        report.fail(*node_problem)
     if pending and tree_valid and report.ok:
         cp = pending[0]
         report.fail(None, f"checkpoint #{cp.id} was not reached by the recorded leaves")
@@ -399,7 +490,9 @@ async def verify_stream(
             if r["position"] in leaves and leaves[r["position"]][0] < cp.tree_size
         }
     )
-    proofs = await idb.inclusion_proofs(conn, indexes, cp.tree_size) if indexes else {}
+    proofs, lacking = (
+        await idb.available_inclusion_proofs(conn, indexes, cp.tree_size) if indexes else ({}, {})
+    )
     for r in covered:
         p = r["position"]
         leaf = python_leaf(r)
@@ -407,10 +500,19 @@ async def verify_stream(
             report.fail(
                 p,
                 f"event at position {p} is not in the checkpointed tree: it was "
-                "inserted (or moved) after hashing",
+                "inserted (or moved) after hashing, or its recorded leaf was deleted",
             )
             continue
         index = leaves[p][0]
+        if index in lacking:
+            absent = ", ".join(f"level {lv} index {i}" for lv, i in lacking[index][:3])
+            report.fail(
+                p,
+                f"event at position {p} (leaf {index}) lacks the stored hashes that prove it "
+                f"into the checkpoint ({absent}{', ...' if len(lacking[index]) > 3 else ''}): "
+                "recorded leaves or tree nodes were deleted",
+            )
+            continue
         if (
             leaf is None
             or merkle.root_from_inclusion(index, cp.tree_size, leaf, proofs[index]) != cp.root_hash

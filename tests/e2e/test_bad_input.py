@@ -128,12 +128,10 @@ MALFORMED = [
     ("[1]", "a message must be a JSON object"),
     ('{"type": 5}', "a message needs a string type"),
     ('{"type": "subscribe", "id": "1", "payload": 5}', "the payload of subscribe must be an object"),
-    ('{"type": "subscribe", "id": "1", "payload": {"query": 5}}', "subscribe needs a payload with the query"),
-    ('{"type": "subscribe", "id": [], "payload": {"query": "{ me { name } }"}}', "subscribe needs an id"),
-    ('{"type": "subscribe", "id": "1", "payload": {"query": "{ me { name } }", "variables": 5}}',
-     "the variables of subscribe must be an object"),
-    ('{"type": "subscribe", "id": "1", "payload": {"query": "subscription { events { position "}}',
-     "Syntax Error: Expected Name, found <EOF>."),
+    ('{"type": "subscribe", "id": [], "payload": {"query": "{ me { name } }"}}',
+     "Invalid message received: subscribe needs an id"),
+    # A non-string query, non-object variables, a syntax error: an error for the operation
+    # (tests/e2e/test_graphql_ws_reference_client.py), not a close.
     ('{"type": "subscribe", "id": "1", "payload": {"query": "{ me { name } }", "x": '
      + "[" * 20_000 + "]" * 20_000 + "}}", "WebSocket message must be valid JSON"),  # nested too deep
     ('{"type": "ping", "payload": 5}', "the payload of ping must be an object"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import asyncpg
 import strawberry
 
 from domain.shared import errors as de
@@ -41,7 +42,11 @@ VersionConflict = error_type("VersionConflict", "The object changed since you re
 IdempotencyKeyReused = error_type("IdempotencyKeyReused", "The idempotency key was used for other input.",
                                   de.IdempotencyKeyReused)
 
-COMMON = (ValidationError, NotAuthorized, NotFound, VersionConflict, IdempotencyKeyReused)
+Unavailable = error_type(
+    "Unavailable", "The database connection failed while the mutation ran: its outcome is unknown (it may have"
+    " been recorded). Repeating it with the same idempotency key is safe: it is recorded at most once.")
+
+COMMON = (ValidationError, NotAuthorized, NotFound, VersionConflict, IdempotencyKeyReused, Unavailable)
 """Every mutation may answer these."""
 SHARED = (*COMMON, AlreadyExists)
 
@@ -71,3 +76,47 @@ def to_graphql(exc: de.DomainError) -> object:
         if found is not None:
             return found(code=exc.code, message=exc.message, field=exc.field)
     raise LookupError(f"no GraphQL error type answers {type(exc).__name__}: is its area listed?")
+
+
+# --- Database outages ---------------------------------------------------------------
+
+UNAVAILABLE = "UNAVAILABLE"
+RETRY_AFTER = 5
+"""Seconds a client is asked to wait (``Retry-After``) before repeating a request that met an outage."""
+
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable, timed out (TimeoutError)
+    asyncpg.InterfaceError,  # the connection is closed, or the pool is closing
+    asyncpg.PostgresConnectionError,  # SQLSTATE 08: connection lost (ConnectionDoesNotExistError), refused
+    asyncpg.CannotConnectNowError,  # 57P03: starting up, shutting down, in recovery
+    asyncpg.AdminShutdownError,  # 57P01: terminated by the administrator or a fast shutdown
+    asyncpg.CrashShutdownError,  # 57P02: another backend crashed
+    asyncpg.TooManyConnectionsError,  # 53300
+)
+"""The failures of the database connection itself, not of a statement: the server could not be
+reached or the connection was lost. A command interrupted by one may or may not have committed."""
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or one it was raised ``from``) is a database outage."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OUTAGE_ERRORS):
+            return True
+        exc, seen = exc.__cause__, seen + 1
+    return False
+
+
+def unavailable_message(correlation: object, *, command: bool) -> str:
+    """What a client is told of an outage: queries may simply be repeated; a command's outcome is unknown."""
+    if not command:
+        return (f"the database is unavailable (correlation id {correlation}); retry in {RETRY_AFTER} s")
+    return (f"the database connection failed while the command ran (correlation id {correlation}): its"
+            " outcome is unknown, it may have been recorded. Repeating it with the same idempotency key"
+            " is safe: it is recorded at most once (without a key, check whether it took effect first).")
+
+
+def unavailable(correlation: object) -> object:
+    """The typed ``Unavailable`` answer of a mutation whose command met an outage."""
+    return Unavailable(code=UNAVAILABLE, message=unavailable_message(correlation, command=True),
+                       field=None)

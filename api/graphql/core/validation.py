@@ -14,10 +14,13 @@ What reaches the server is checked before anything runs, on every transport:
 - **Syntax errors** over WebSocket: strawberry's ``ParserCache`` raised them outside
   strawberry's own error handling, so a typo in a subscription was logged as an
   exception in a worker task and the client got a bare ``complete``. ``CheckedParserCache``
-  leaves them to strawberry's parsing, which answers them as the protocol says (close 4400).
-- **WebSocket messages** of the wrong shape (not an object, a ``subscribe`` without a
-  payload or a query string) close the socket with 4400 (``ws_message_problem``), as
-  graphql-transport-ws prescribes for invalid messages, instead of a ``TypeError``.
+  leaves them to strawberry's parsing, reported as an ``error`` message for the operation
+  (``api.graphql.feed.subscriptions.TransportHandler``), as graphql-ws's reference server does.
+- **WebSocket messages** of the wrong shape (not an object, a ``subscribe`` without an id
+  or a payload object) close the socket with 4400 (``ws_message_problem``), as
+  graphql-transport-ws prescribes for invalid messages, instead of a ``TypeError``; a
+  ``subscribe`` with a good id and a payload field of the wrong type (a non-string query,
+  non-object variables) gets an ``error`` for that id (``api.wsgate.subscribe_payload_problem``).
 """
 
 from __future__ import annotations

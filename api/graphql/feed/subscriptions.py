@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import time
 import uuid
@@ -37,6 +38,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.scalars import JSON
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -51,7 +53,7 @@ from api.graphql.members.queries import load_member, load_transfer
 from api.graphql.members.types import Member, Transfer
 from api.graphql.organizations.queries import load_organization
 from api.graphql.organizations.types import Organization
-from api.wsgate import OperationGate
+from api.wsgate import ID_PROBLEM, OperationGate, subscribe_payload_problem
 from domain.shared.permissions import Actor, Role
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import may_see_personal_data
@@ -63,6 +65,11 @@ NOBODY = Actor(subject="", name="", roles=frozenset(), scope=uuid.UUID(int=0))
 """The actor of a connection before it authenticates: no roles, an empty scope."""
 EXPIRED_CLOSE_CODE = 4403
 EXPIRED_REASON = "token expired: connect again with a fresh token and subscribe with after: your last position"
+INVALID_MESSAGE = "Invalid message received"
+"""The reason graphql-ws's reference server closes with (4400) on a message it cannot take."""
+_result_position: contextvars.ContextVar[int | None] = contextvars.ContextVar("result_position", default=None)
+"""The log position the subscription's next result reflects: set in the operation's own task
+(each subscription runs in one), read by ``TransportHandler.send_message`` for ``extensions.position``."""
 
 
 @strawberry.input(description="Which events to receive; every part left out allows all.")
@@ -278,6 +285,7 @@ async def _follow(info: Info, after: int | None, flt: EventFilter, scope: UUID |
                   roles: frozenset[Role] | None = None) -> AsyncGenerator[RecordedEvent, None]:
     try:
         async for event in _feed(info).subscribe(after, flt, scope, predicate, roles=roles):
+            _result_position.set(event.position)
             yield event
     except FeedClosed as exc:
         raise _closed(exc) from exc
@@ -288,12 +296,15 @@ async def _settled(info: Info, position: int) -> None:
     ctx = info.context
     await ctx.supervisor.wait_for(position, ctx.settings.read_your_writes_timeout)
     ctx.position = position
+    _result_position.set(position)
 
 
 async def _start(info: Info) -> int:
     """A position the read models already reflect, to follow changes from."""
     feed = _feed(info)
-    return min(feed.position, await info.context.supervisor.position())
+    start = min(feed.position, await info.context.supervisor.position())
+    _result_position.set(start)
+    return start
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")
@@ -426,13 +437,38 @@ class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: i
     async def handle_message(self, message: Any) -> None:
         # A message of the wrong shape closes the socket with 4400, as the protocol says for
         # invalid messages (strawberry's own handlers raised TypeError on most of them).
+        # As graphql-ws's reference server: an id that is not a non-empty string closes with
+        # "Invalid message received"; a subscribe whose id is good but whose payload has a
+        # field of the wrong type gets an ``error`` for that id only.
+        refused = subscribe_payload_problem(message) if self.connection_acknowledged else None
+        if refused is not None:
+            await self.send_message({"id": message["id"], "type": "error",
+                                     "payload": [{"message": refused, "extensions": {"code": "BAD_INPUT"}}]})
+            return
         problem = ws_message_problem(message)
         if problem is not None:
+            if problem.endswith(ID_PROBLEM):
+                problem = f"{INVALID_MESSAGE}: {problem}"
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
 
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        # A syntax error or an unknown operationName is that operation's error (an ``error``
+        # message, as the reference server sends), not a reason to close every subscription.
+        return None
+
+    async def _handle_pre_execution_error(self, operation: Any, result: Any) -> None:
+        error = result.errors[0] if result.errors else None
+        if error is not None and isinstance(error.original_error, CannotGetOperationTypeError):
+            result.errors = [GraphQLError(error.original_error.as_http_error_reason(),
+                                          extensions={"code": "BAD_INPUT"})]
+        await super()._handle_pre_execution_error(operation, result)
+
     async def handle_connection_init(self, message: Any) -> None:
+        if isinstance(message, dict) and message.get("payload", 0) is None:
+            message = {**message, "payload": {}}  # the protocol allows a null payload
         await super().handle_connection_init(message)
         expires_at = getattr(self.context, "token_expires_at", None)
         if self.connection_acknowledged and expires_at is not None and self._expiry is None:
@@ -461,6 +497,9 @@ class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: i
             return
         if message.get("type") == "next":
             payload = message["payload"]
+            position = _result_position.get()
+            if position is not None and isinstance(payload.get("extensions"), dict):
+                payload["extensions"] = {**payload["extensions"], "position": position}
             data = encoded_data(payload.get("data"))
             if data is not None and "errors" not in payload:
                 extensions = payload.get("extensions")
