@@ -49,6 +49,10 @@ async def test_a_short_lived_token_stops_working_on_its_open_socket_and_the_clie
     district = (await commands(pool).establish_organization(
         req(), OrganizationKind.DISTRICT_COMMITTEE, "姑苏区委", None)).id
     start = await head(pool)
+    for _ in range(200):  # the server's read models must know the district before the rename
+        if await pool.fetchval("SELECT true FROM organizations WHERE id = $1", district):
+            break
+        await asyncio.sleep(0.05)
     # Long enough for the first mutation on a loaded machine, short enough to wait out.
     short = mint(SECRET, subject="short-lived", name="Short", roles=[Role.DISTRICT_ADMIN], scope=None,
                  ttl_seconds=5)
