@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from api import bootstrap
+from api.append_keys import append_keys
 from api.areas import PROJECTIONS
 from api.auth import signing_secret
 from api.config import Settings
@@ -40,11 +41,14 @@ from api.persisted import Documents
 from api.ratelimit import RateLimiter, RateLimitMiddleware
 from api.schema import schema as graphql_schema
 from api.signing import signing_key
+from api.witnesses import configured_witnesses, witness_names
 from api.wsgate import BoundedMessages
 from domain.shared.handling import Handling
 from domain.webhooks.handlers import suspend_failing_webhook
 from eventstore.db import create_pool
+from eventstore.integrity import store as idb
 from eventstore.integrity.hasher import LogHasher
+from eventstore.integrity.witness_publisher import WitnessPublisher, witness_status
 from projections.feed.live import EventFeed
 from projections.integrations.nats import NatsRelay, relay_config
 from projections.integrations.webhooks import DeliveryConfig, WebhookDeliverer
@@ -52,8 +56,15 @@ from projections.runtime.supervisor import Supervisor
 
 PROJECTION_POSITION = Gauge("grassroots_projection_position", "Last log position applied", ["name"])
 PROJECTION_FAILED = Gauge("grassroots_projection_failed", "1 if the projection stopped", ["name"])
+WITNESS = Gauge("grassroots_witness", "Per witness: checkpoints not yet acknowledged (lag), consecutive"
+                " failed attempts (failures), last checkpoint id acknowledged", ["witness", "measure"])
+INTEGRITY = Gauge("grassroots_integrity", "Tamper evidence: the last log position sealed by the"
+                  " hasher (sealed_position), and the position of the event it refuses to seal"
+                  " for want of a valid append authenticator, 0 if none (refused_position)",
+                  ["measure"])
 FEED = Gauge("grassroots_feed", "Event feed of this process: subscribers, live, position,"
-             " deliveries and subscribers closed for falling behind (totals)", ["measure"])
+             " deliveries, subscribers closed for falling behind and deliveries held for a client's"
+             " confirmation (totals)", ["measure"])
 
 
 @dataclass
@@ -92,9 +103,11 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
     """Build the app; the pool, projections and notifier start in its lifespan."""
     secret = signing_secret(settings)
     checkpoint_key = signing_key(settings)
+    append = append_keys(settings)  # authenticates appends, and what the hasher seals
     limiter = RateLimiter(settings.server.rate_limit)
     documents = Documents(settings, graphql_schema._schema, MAX_TOKENS)
     holder: dict[str, Services] = {}
+    names = witness_names(settings)
     now = clock or (lambda: datetime.now(UTC))
 
     @contextlib.asynccontextmanager
@@ -116,8 +129,12 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
         if run_projections and settings.integrity.hasher:  # tamper evidence, off the write path
             hasher = LogHasher(dsn, supervisor.notifier, checkpoint_key, clock=now,
                                every_events=settings.integrity.checkpoint_every,
-                               interval=settings.integrity.checkpoint_interval)
+                               interval=settings.integrity.checkpoint_interval,
+                               append_keys=append)
             background.append(asyncio.create_task(hasher.run(), name="log-hasher"))
+        if run_projections and settings.integrity.witnesses:  # its own task: never in the hasher's way
+            publisher = WitnessPublisher(dsn, configured_witnesses(settings))
+            background.append(asyncio.create_task(publisher.run(), name="witness-publisher"))
         try:
             yield
         finally:
@@ -152,9 +169,19 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
             return JSONResponse({"status": "database unavailable", "error": str(exc)}, status_code=503)
         states = s.supervisor.states()
         failed = [st.name for st in states if st.failed]
-        body = {"status": "ready" if not failed else "degraded", "failedProjections": failed,
-                "position": await s.supervisor.position()}
-        return JSONResponse(body, status_code=200 if not failed else 503)
+        # An event the hasher refuses (no valid append authenticator: written with SQL?)
+        # means the log holds something the application did not append: degraded, loudly.
+        refused = await idb.first_refused(s.pool, append)
+        degraded = bool(failed) or refused is not None
+        body: dict[str, object] = {"status": "ready" if not degraded else "degraded",
+                                   "failedProjections": failed, "position": await s.supervisor.position()}
+        if refused is not None:
+            body["refusedEvent"] = {"position": refused.position, "eventId": refused.event_id,
+                                    "eventType": refused.event_type, "reason": refused.reason}
+        if names:  # informational: a witness that is down does not make this server unready
+            body["witnesses"] = [{"name": w.name, "lag": w.lag, "failures": w.failures}
+                                 for w in await witness_status(s.pool, names)]
+        return JSONResponse(body, status_code=200 if not degraded else 503)
 
     async def metrics(_request: Request) -> Response:
         s = holder.get("s")
@@ -166,8 +193,19 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
                 f = s.feed.stats
                 for measure, value in (("subscribers", f.subscribers), ("live", f.live),
                                        ("position", s.feed.position), ("deliveries", f.deliveries),
-                                       ("closed_behind", f.closed_behind)):
+                                       ("closed_behind", f.closed_behind), ("held", f.held)):
                     FEED.labels(measure).set(value)
+            if names:
+                with contextlib.suppress(OSError, asyncpg.PostgresError):  # the rest still answers
+                    for w in await witness_status(s.pool, names):
+                        for measure, value in (("lag", w.lag), ("failures", w.failures),
+                                               ("checkpoint_id", w.checkpoint_id)):
+                            WITNESS.labels(w.name, measure).set(value)
+            with contextlib.suppress(OSError, asyncpg.PostgresError):  # the rest still answers
+                sealed, _ = await idb.tree_state(s.pool)
+                refused = await idb.first_refused(s.pool, append)
+                INTEGRITY.labels("sealed_position").set(sealed)
+                INTEGRITY.labels("refused_position").set(refused.position if refused else 0)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(

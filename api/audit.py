@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from domain.funds.aggregate import Fund
-from domain.funds.ledger import FOLD_FIELDS, FundFigures, ProjectFigures, balance_on
+from domain.funds.ledger import BALANCE_ON_FIELDS, FOLD_FIELDS, FundFigures, ProjectFigures, balance_on
 from domain.shared import events as ev
 from eventstore.postgres import EVENT_COLUMNS, row_to_event
 
@@ -91,13 +91,21 @@ async def _replayed(conn: asyncpg.Pool | asyncpg.Connection, fund_id: UUID,
 
 
 async def fund_balance_on(conn: asyncpg.Pool | asyncpg.Connection, fund_id: UUID,
-                          on: date) -> Decimal | None:
-    """The fund's balance on business date ``on``, from every event recorded so far."""
-    fields = ("amount", "balance", "effective_on", "paid_on", "reversed_on", "closed_on")
+                          on: date, as_recorded_at: datetime | None = None) -> Decimal | None:
+    """The fund's balance on business date ``on``, folded from the events recorded by
+    ``as_recorded_at`` (by default: every event recorded so far). None if the fund had no
+    event by then.
+
+    Bitemporal: ``on`` is the business axis (money counts on its own date), the recording
+    instant the knowledge axis. A reversal recorded on 20 March of a 3 March payment
+    changes the balance on 10 March as known from 20 March on; asked as recorded on 19
+    March, the 10 March balance still shows the payment, as the books did then.
+    """
     rows = await conn.fetch(
-        "SELECT event_type, " + ", ".join(f"payload->>'{k}' AS {k}" for k in fields)
-        + " FROM events WHERE stream_id = $1 AND stream_type = 'Fund' ORDER BY version",
-        fund_id,
+        "SELECT event_type, " + ", ".join(f"payload->>'{k}' AS {k}" for k in BALANCE_ON_FIELDS)
+        + " FROM events WHERE stream_id = $1 AND stream_type = 'Fund'"
+        " AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY version",
+        fund_id, as_recorded_at,
     )
     if not rows:
         return None

@@ -14,15 +14,21 @@ from uuid import UUID
 
 import asyncpg
 
+from api.append_keys import append_keys
 from api.areas import DOMAIN_AREAS
 from api.config import Settings
+from api.geometry import SHAPELY
 from api.keys import install_personal_keys
 from api.screening import purpose_screen
 from domain.funds.handlers import FundRules
 from domain.funds.screening import PurposeScreen
+from domain.grids.aggregate import GridRules
+from domain.grids.geometry import Geometry
 from domain.members.aggregate import TransferRules
+from domain.members.dues import DuesRules
 from domain.shared.area import build_handling
 from domain.shared.handling import Directory, Handling
+from domain.shops.rules import ShopRules
 from domain.webhooks.handlers import WebhookSecrets
 from eventstore.postgres import PostgresEventStore
 from projections.integrations.webhooks import WebhookSecretTable
@@ -44,13 +50,19 @@ def handling(settings: Settings, pool: asyncpg.Pool, clock: Callable[[], datetim
     """Every area's command handlers on the PostgreSQL event store, with local rules."""
     services: dict[type, object] = {
         TransferRules: settings.transfer_rules,
-        FundRules: FundRules(year_end=settings.funds.year_end),
+        DuesRules: settings.members.dues_rules,
+        FundRules: FundRules(year_end=settings.funds.year_end, kinds=settings.funds.kind_rules),
         PurposeScreen: purpose_screen(settings),
         WebhookSecrets: WebhookSecretTable(pool),
+        Geometry: SHAPELY,
+        GridRules: settings.grids.rules,
+        ShopRules: settings.shops.rules,
     }
     # The personal-data keys seal what the store appends and open what every reader of
-    # the log reads in this process (eventstore.personal_keys); production needs one.
-    store = PostgresEventStore(pool, install_personal_keys(settings))
+    # the log reads in this process (eventstore.personal_keys); the append keys
+    # authenticate every append (eventstore.integrity.authenticators), given to this store
+    # only, never installed process-wide. Production needs both.
+    store = PostgresEventStore(pool, install_personal_keys(settings), append_keys(settings))
     return build_handling(DOMAIN_AREAS, store, directory or ReadModelDirectory(pool),
                           clock, services, fingerprint_key)
 

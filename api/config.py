@@ -23,15 +23,31 @@ from typing import Any, Literal
 
 import platformdirs
 from limits import parse_many
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from domain.funds.aggregate import SpendingCategory, YearEnd
+from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
+from domain.funds.kinds import DEFAULT_KINDS, FundKinds, KindPolicy
+from domain.funds.minimums import FISCAL_SOURCES, MinimumRules
 from domain.funds.screening import DEFAULT_TERMS, check_terms
+from domain.grids.aggregate import DEFAULT_KINDS as DEFAULT_GRID_KINDS
+from domain.grids.aggregate import GridRules
 from domain.members.aggregate import TransferRules, TransferScope
+from domain.members.dues import Band, DuesRules, parse_bands
+from domain.members.transfers import MAX_VALIDITY_DAYS
 from domain.shared.errors import DomainError
 from domain.shared.money import parse_money
+from domain.shops.rules import ShopRules
+from eventstore.integrity.witness_targets import MAX_WITNESSES, parse_target
 
 DEFAULT_PAGE_SIZE = 50
 """The page a list returns without ``first`` (at most ``max_page_size``); not configurable."""
@@ -122,8 +138,38 @@ class FundSettings(_Group):
 
     minimum: Decimal = setting(
         Decimal("120000.00"), env="GRASSROOTS_FUND_MINIMUM",
-        description="Yearly minimum of a community's service fund (local policy;"
-                    " `fundShortfalls`).")
+        description="Yearly minimum of a community's service fund, the default tier's (local"
+                    " policy; `fundShortfalls`). Only the counted sources count toward it.")
+    minimum_tiers: dict[str, Decimal] = setting(
+        env="GRASSROOTS_FUND_MINIMUM_TIERS", default_factory=dict, shown="none",
+        description="Named tiers and their yearly minimums: `central=200000;other=120000`. An"
+                    " organization in no tier has `GRASSROOTS_FUND_MINIMUM`.")
+    minimum_tier_of: dict[str, str] = setting(
+        env="GRASSROOTS_FUND_MINIMUM_TIER_OF", default_factory=dict, shown="none",
+        description="Which organizations are in which tier, by 12-digit division code or"
+                    " organization id: `320508019001=central;320508019044=central`.")
+    minimum_per_grid_branch: Decimal = setting(
+        Decimal("0.00"), env="GRASSROOTS_FUND_MINIMUM_PER_GRID_BRANCH",
+        description="Added to a community's minimum for each active grid Party branch under it"
+                    " (one district: at least 3000 per grid branch).")
+    kinds: dict[FundKind, frozenset[SpendingCategory]] = setting(
+        env="GRASSROOTS_FUND_KINDS", default_factory=lambda: {k: p.allowed for k, p in DEFAULT_KINDS.items()},
+        shown="all six, built in (`domain/funds/kinds.py`)",
+        description="The fund kinds in use and what each pays for:"
+                    " `SERVICE_FUND=PARTY_BUILDING,PUBLIC_SERVICE,SELF_GOVERNANCE,OTHER_SERVICE;"
+                    "WELFARE_FUND=PUBLIC_SERVICE` lists every kind that may be opened (one not listed"
+                    " is refused by `openFund`; its existing funds keep the built-in policy). Only the"
+                    " four allowed categories may be named.")
+    kinds_without_carry_over: frozenset[FundKind] = setting(
+        env="GRASSROOTS_FUND_KINDS_WITHOUT_CARRY_OVER", default_factory=lambda: frozenset(
+            k for k, p in DEFAULT_KINDS.items() if not p.carry_over), shown="`welfare_fund`",
+        description="Kinds whose unspent balance is returned at year end, never carried over"
+                    " (comma-separated; empty: every kind may carry over).")
+    minimum_sources: frozenset[AllocationSource] = setting(
+        env="GRASSROOTS_FUND_MINIMUM_SOURCES", default_factory=lambda: FISCAL_SOURCES,
+        shown="`fiscal_budget,fiscal_subsidy`",
+        description="Allocation sources counted toward the minimum (a fiscal guarantee:"
+                    " sponsorship, dues and carry-over do not count).")
     year_end: YearEnd = setting(
         YearEnd.CARRY_OVER, env="GRASSROOTS_FUND_YEAR_END",
         description="What `closeFiscalYear` does by default: `carry_over` into next year's"
@@ -141,13 +187,99 @@ class FundSettings(_Group):
                     " phrase holding a term (`!社工资格`). Compared after NFKC, invisible characters"
                     " removed, traditional to simplified (OpenCC), case folded.")
 
-    @field_validator("minimum", mode="before")
+    @field_validator("minimum", "minimum_per_grid_branch", mode="before")
     @classmethod
-    def _money(cls, value: Any) -> Decimal:
-        try:
-            return parse_money(value, "minimum")
+    def _money(cls, value: Any, info: ValidationInfo) -> Decimal:
+        try:  # a minimum is positive; nothing per grid branch is the usual policy
+            return parse_money(value, "minimum", allow_zero=info.field_name == "minimum_per_grid_branch")
         except DomainError as exc:
             raise ValueError(str(exc)) from exc
+
+    @field_validator("minimum_tiers", "minimum_tier_of", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        found: dict[str, Any] = {}
+        for part in value.split(";"):
+            if not part.strip():
+                continue
+            key, sep, given = (x.strip() for x in part.partition("="))
+            if not sep or not key or not given:
+                raise ValueError(f"bad entry {part.strip()[:40]!r} (expected e.g. central=200000;other=120000)")
+            if info.field_name == "minimum_tiers":
+                try:
+                    found[key] = parse_money(given, "minimum")
+                except DomainError as exc:
+                    raise ValueError(f"{key}: {exc}") from exc
+            else:
+                found[key] = given
+        return found
+
+    @field_validator("minimum_sources", mode="before")
+    @classmethod
+    def _sources(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return frozenset(AllocationSource[v.strip().upper()] for v in value.split(",") if v.strip())
+        except KeyError as exc:
+            raise ValueError(f"unknown source {exc.args[0]!r} (expected e.g. fiscal_budget,fiscal_subsidy)") from None
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        found: dict[FundKind, frozenset[SpendingCategory]] = {}
+        for part in value.split(";"):
+            if not part.strip():
+                continue
+            key, _, categories = part.partition("=")
+            try:
+                kind = FundKind[key.strip().upper()]
+                allowed = frozenset(SpendingCategory[c.strip().upper()] for c in categories.split(",") if c.strip())
+                KindPolicy(allowed)
+            except KeyError as exc:
+                raise ValueError(f"bad entry {part.strip()[:60]!r}: unknown {exc.args[0]!r} (expected e.g."
+                                 " WELFARE_FUND=PUBLIC_SERVICE,OTHER_SERVICE)") from None
+            except ValueError as exc:
+                raise ValueError(f"{kind.value}: {exc}") from None
+            found[kind] = allowed
+        if not found:
+            raise ValueError("name at least one fund kind")
+        return found
+
+    @field_validator("kinds_without_carry_over", mode="before")
+    @classmethod
+    def _no_carry(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return frozenset(FundKind[v.strip().upper()] for v in value.split(",") if v.strip())
+        except KeyError as exc:
+            raise ValueError(f"unknown fund kind {exc.args[0]!r}") from None
+
+    @property
+    def kind_rules(self) -> FundKinds:
+        """The kinds in use and their policies, as the command handlers apply them."""
+        return FundKinds({k: KindPolicy(allowed, carry_over=k not in self.kinds_without_carry_over)
+                          for k, allowed in self.kinds.items()})
+
+    @model_validator(mode="after")
+    def _tiers_known(self) -> FundSettings:
+        try:
+            self.minimum_rules  # noqa: B018 - building it checks the tiers and sources
+        except ValueError as exc:
+            raise ValueError(f"GRASSROOTS_FUND_MINIMUM_TIER_OF/SOURCES: {exc}") from None
+        return self
+
+    @property
+    def minimum_rules(self) -> MinimumRules:
+        """The minimum policy the compliance queries apply."""
+        return MinimumRules(default=self.minimum, tiers=dict(self.minimum_tiers),
+                            assigned=dict(self.minimum_tier_of), per_grid_branch=self.minimum_per_grid_branch,
+                            counted=frozenset(self.minimum_sources))
 
     @field_validator("forbidden_purposes", mode="before")
     @classmethod
@@ -207,6 +339,148 @@ class IntegritySettings(_Group):
         True, env="GRASSROOTS_HASHER",
         description="`0`: this `serve` process does not run the log hasher (one running"
                     " process per database suffices; the others stand by anyway).")
+    witnesses: tuple[str, ...] = setting(
+        (), env="GRASSROOTS_WITNESSES", shown="unset", secret=True,
+        description="Where every signed checkpoint is also published, outside the database"
+                    " (comma-separated): `dir:/path` (a directory the auditors control),"
+                    " `nats://host:port/STREAM[/SUBJECT]` (a JetStream stream), an `http(s)://`"
+                    " URL (POST). `grassroots verify --witness` checks the database against them.")
+    witness_timeout: float = setting(
+        10.0, env="GRASSROOTS_WITNESS_TIMEOUT", gt=0,
+        description="Seconds a witness has to take a checkpoint; a failed attempt is retried"
+                    " with backoff, and the witness's lag shows in `integrityStatus` and `/metrics`.")
+    witness_allow_private: bool = setting(
+        True, env="GRASSROOTS_WITNESS_ALLOW_PRIVATE", shown="`1`; `0` in production",
+        description="Whether an HTTP witness may be at an address that is not globally routable"
+                    " (as `GRASSROOTS_WEBHOOK_ALLOW_PRIVATE`); `0`: such an address fails the"
+                    " attempt before anything is sent.")
+
+    @field_validator("witnesses", mode="before")
+    @classmethod
+    def _witness_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witness_targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = [parse_target(t).name for t in value]  # ValueError: the target's problem
+        if len(names) > MAX_WITNESSES:
+            raise ValueError(f"at most {MAX_WITNESSES} witnesses")
+        if len(set(names)) != len(names):
+            raise ValueError("a witness is listed twice")
+        return value
+
+
+class GridSettings(_Group):
+    """Local grid policy: the kinds of grid a city draws, the tolerance of redrawn boundaries."""
+
+    kinds: tuple[str, ...] = setting(
+        DEFAULT_GRID_KINDS, env="GRASSROOTS_GRID_KINDS", shown="`" + ",".join(DEFAULT_GRID_KINDS) + "`",
+        description="The kinds a grid may be (comma-separated, each at most 40 characters):"
+                    " residential compound 小区, enterprise cluster, institution, mixed by default.")
+    tolerance: float = setting(
+        0.01, env="GRASSROOTS_GRID_TOLERANCE", ge=0, le=0.5,
+        description="How much of a new grid's area (a share) may lie outside the old grids of a"
+                    " split or merge, or overlap another new grid, before `BoundariesNotConserved`.")
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _kind_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(k.strip().upper() for k in value.split(",") if k.strip())
+        return value
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or any(len(k) > 40 for k in value) or len(set(value)) != len(value):
+            raise ValueError("one or more distinct kinds of at most 40 characters each")
+        return value
+
+    @property
+    def rules(self) -> GridRules:
+        return GridRules(kinds=tuple(self.kinds), tolerance=self.tolerance)
+
+
+class MemberSettings(_Group):
+    """Local policy of members' dues (党费) and of the six-month review (README, "Dues")."""
+
+    dues_bands: tuple[Band, ...] = setting(
+        env="GRASSROOTS_DUES_BANDS", default_factory=lambda: DuesRules().employed,
+        shown="`3000:0.5,5000:1,10000:1.5,*:2`",
+        description="Monthly dues of employed members: `limit:percent` pairs of the declared monthly after-tax"
+                    " income, ascending, the last `*` (above every limit); the whole income pays its band's rate.")
+    dues_retired_bands: tuple[Band, ...] = setting(
+        env="GRASSROOTS_DUES_RETIRED_BANDS", default_factory=lambda: DuesRules().retired,
+        shown="`5000:0.5,*:1`", description="The same for retirees' declared pensions.")
+    dues_flat_amount: Decimal = setting(
+        DuesRules.flat, env="GRASSROOTS_DUES_FLAT_AMOUNT",
+        description="Monthly dues in yuan of students and members on the minimum living allowance (低保).")
+    dues_prepay_months: int = setting(
+        DuesRules.prepay_months, env="GRASSROOTS_DUES_PREPAY_MONTHS", ge=0, le=24,
+        description="Dues may be paid through at most this many months after the current one.")
+    dues_late_months: int = setting(
+        DuesRules.late_months, env="GRASSROOTS_DUES_LATE_MONTHS", ge=1, le=120,
+        description="A payment whose first month lies more than this many months back needs a recorded reason.")
+    review_months: int = setting(
+        6, env="GRASSROOTS_REVIEW_MONTHS", ge=1, le=24,
+        description="Full months without Party life, dues or assigned work that raise the review flag"
+                    " (自行脱党 review; never a removal by itself).")
+
+    @field_validator("dues_bands", "dues_retired_bands", mode="before")
+    @classmethod
+    def _bands(cls, value: Any) -> Any:
+        return parse_bands(value) if isinstance(value, str) else value
+
+    @field_validator("dues_flat_amount", mode="before")
+    @classmethod
+    def _flat(cls, value: Any) -> Any:
+        try:
+            return parse_money(value, "dues_flat_amount") if isinstance(value, str) else value
+        except DomainError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @property
+    def dues_rules(self) -> DuesRules:
+        return DuesRules(employed=tuple(self.dues_bands), retired=tuple(self.dues_retired_bands),
+                         flat=self.dues_flat_amount, prepay_months=self.dues_prepay_months,
+                         late_months=self.dues_late_months)
+
+
+class ShopSettings(_Group):
+    """Local policy of demonstration shops: notice, plaque recovery, good standing, star thresholds."""
+
+    notice_days: int = setting(
+        ShopRules.notice_days, env="GRASSROOTS_SHOP_NOTICE_DAYS", ge=1, le=60,
+        description="Days a demonstration shop's public notice (公示) runs, unless its round states its own.")
+    plaque_overdue_days: int = setting(
+        ShopRules.plaque_overdue_days, env="GRASSROOTS_PLAQUE_OVERDUE_DAYS", ge=1, le=366,
+        description="Days after revocation by which the plaque should be recovered; later it is listed as"
+                    " overdue (`shops(filter: {plaqueOverdue: true})`).")
+    dues_grace_months: int = setting(
+        ShopRules.dues_grace_months, env="GRASSROOTS_SHOP_DUES_GRACE_MONTHS", ge=1, le=24,
+        description="A member whose dues are this many months behind or more is not in good standing to run a"
+                    " demonstration shop (`NotEligible`).")
+    five_stars_from: int = setting(
+        ShopRules.five_stars_from, env="GRASSROOTS_SHOP_FIVE_STARS_FROM", ge=1, le=100,
+        description="Yearly average of quarterly scores (of 100) that confirms five stars.")
+    three_stars_from: int = setting(
+        ShopRules.three_stars_from, env="GRASSROOTS_SHOP_THREE_STARS_FROM", ge=1, le=100,
+        description="Yearly average that confirms three stars; below it the yearly review revokes the plaque.")
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> ShopSettings:
+        if self.three_stars_from > self.five_stars_from:
+            raise ValueError("three stars are reached at or below the five-star threshold")
+        return self
+
+    @property
+    def rules(self) -> ShopRules:
+        return ShopRules(notice_days=self.notice_days, plaque_overdue_days=self.plaque_overdue_days,
+                         dues_grace_months=self.dues_grace_months, five_stars_from=self.five_stars_from,
+                         three_stars_from=self.three_stars_from)
 
 
 class FeedSettings(_Group):
@@ -252,6 +526,12 @@ class ServerSettings(_Group):
         1_000_000, env="GRASSROOTS_WS_MAX_MESSAGE", ge=1024,
         description="Largest WebSocket message accepted, in bytes (as for an HTTP body); a"
                     " larger one closes the connection with code 1009.")
+    ws_keepalive: float = setting(
+        10.0, env="GRASSROOTS_WS_KEEPALIVE", gt=0,
+        description="Seconds without a ping after which a WebSocket client gets a"
+                    " graphql-transport-ws `ping`; a `ping` unanswered this long closes the"
+                    " connection (1011), each subscription first with `KEEPALIVE_TIMEOUT`"
+                    " and `resumeAfter`.")
     rate_limit: str = setting(
         "1200/minute", env="GRASSROOTS_RATE_LIMIT",
         description="Requests one token subject may make (HTTP requests, WebSocket connections"
@@ -336,12 +616,14 @@ class Settings(BaseSettings):
               " `/var/lib/grassroots-ledger`",
         description="Embedded server's data (`pgdata/`) and, in development, the generated JWT"
                     " secret (`jwt-secret`), checkpoint signing key"
-                    " (`checkpoint-signing-key.pem`) and personal-data key (`personal-data-key`).")
+                    " (`checkpoint-signing-key.pem`), personal-data key (`personal-data-key`) and"
+                    " append key (`append-key`).")
     environment: Literal["development", "production"] = setting(
         "development", env="GRASSROOTS_ENV",
         description="`production` refuses to start without `GRASSROOTS_JWT_SECRET`, a"
-                    " personal-data key and a signing key (below), and turns"
-                    " `GRASSROOTS_WEBHOOK_ALLOW_PRIVATE` off by default.")
+                    " personal-data key, a signing key and an append key (below), and turns"
+                    " `GRASSROOTS_WEBHOOK_ALLOW_PRIVATE` and `GRASSROOTS_WITNESS_ALLOW_PRIVATE` off"
+                    " by default.")
     jwt_secret: str | None = setting(
         None, env="GRASSROOTS_JWT_SECRET", secret=True,
         shown="generated into the data dir (development only)",
@@ -356,10 +638,25 @@ class Settings(BaseSettings):
     personal_data_key_file: Path | None = setting(
         None, env="GRASSROOTS_PERSONAL_DATA_KEY_FILE",
         description="A file holding that key (or keys, one a line) instead.")
+    append_key: str | None = setting(
+        None, env="GRASSROOTS_APPEND_KEY", secret=True,
+        shown="generated into the data dir (development only)",
+        description="Key with which the application authenticates every event it appends"
+                    " (HMAC-SHA256); the hasher seals only authenticated events, so a row"
+                    " written with SQL is refused. 32 random bytes in base64 or hex"
+                    " (`openssl rand -base64 32`); several, comma-separated and newest"
+                    " first, while rotating (the first signs, all verify). Every process that"
+                    " appends or hashes needs it; keep it out of the database, its backups and"
+                    " its administrators' reach. `production` refuses to start without it or the"
+                    " next.")
+    append_key_file: Path | None = setting(
+        None, env="GRASSROOTS_APPEND_KEY_FILE",
+        description="A file holding that key (or keys, one a line) instead.")
     transfer_validity_days: dict[TransferScope, int] = setting(
         env="GRASSROOTS_TRANSFER_VALIDITY_DAYS",
         default_factory=lambda: dict(TransferRules().validity_days),
-        description="Letter validity by scope (local policy); scopes left out keep their"
+        description="Letter validity by scope (local policy), also each scope's cap: a letter is"
+                    " valid for at most its scope's days (1–180); scopes left out keep their"
                     " default.")
     receipt_due_days: int = setting(
         TransferRules.receipt_due_days, env="GRASSROOTS_RECEIPT_DUE_DAYS", ge=1,
@@ -378,6 +675,9 @@ class Settings(BaseSettings):
         "INFO", env="GRASSROOTS_LOG_LEVEL",
         description="Log level.")
     funds: FundSettings = Field(default_factory=FundSettings)
+    grids: GridSettings = Field(default_factory=GridSettings)
+    shops: ShopSettings = Field(default_factory=ShopSettings)
+    members: MemberSettings = Field(default_factory=MemberSettings)
     integrations: IntegrationSettings = Field(default_factory=IntegrationSettings)
     integrity: IntegritySettings = Field(default_factory=IntegritySettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
@@ -409,11 +709,14 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _production_defaults(cls, data: Any) -> Any:
-        """In production, webhooks may not reach private addresses unless told so."""
+        """In production, webhooks and witnesses may not reach private addresses unless told so."""
         if isinstance(data, dict) and data.get("environment") == "production":
             given = data.get("integrations", {})
             if isinstance(given, dict) and "webhook_allow_private" not in given:
                 data = {**data, "integrations": {**given, "webhook_allow_private": False}}
+            integrity = data.get("integrity", {})
+            if isinstance(integrity, dict) and "witness_allow_private" not in integrity:
+                data = {**data, "integrity": {**integrity, "witness_allow_private": False}}
         return data
 
     @field_validator("transfer_validity_days", mode="before")
@@ -438,8 +741,9 @@ class Settings(BaseSettings):
     @field_validator("transfer_validity_days")
     @classmethod
     def _positive_days(cls, value: dict[TransferScope, int]) -> dict[TransferScope, int]:
-        if any(days < 1 for days in value.values()):
-            raise ValueError("validity is at least 1 day")
+        if any(not 1 <= days <= MAX_VALIDITY_DAYS for days in value.values()):
+            raise ValueError(f"validity is at least 1 day and at most {MAX_VALIDITY_DAYS} days (the longest"
+                             " any local rule allows)")
         return value
 
     @field_validator("log_level")

@@ -4,13 +4,16 @@ Two formats over the same selection of events:
 - ``csv``: one row per event with its money effect and the balance after it, for a
   spreadsheet (UTF-8 with a byte-order mark, so Excel reads the Chinese text right);
 - ``jsonl``: the evidence format of ``eventstore.integrity.evidence`` (every stored column plus
-  the Merkle proof against the latest signed checkpoint), which ``grassroots verify
-  --export FILE`` checks offline.
+  the Merkle proof against the latest signed checkpoint, and the checkpoints before it
+  with their consistency proofs), which ``grassroots verify --export FILE`` checks
+  offline. Evidence holds the selected streams whole, whatever the period, so that it
+  can prove none of their events is missing; the period only dates each line.
 
 The period is inclusive and applies to each event's business date (effective, payment,
 meeting, acceptance... date), or to the UTC date it was recorded when it has none.
-CSV streams from a server-side cursor; JSON lines stream page by page (only the list
-of chosen positions, a few bytes per event, is held), with back-pressure from the client.
+CSV streams from a server-side cursor; JSON lines stream page by page from one
+repeatable-read snapshot (only the streams' leaf indexes and, with a period, each
+event's date are held), with back-pressure from the client.
 """
 
 from __future__ import annotations
@@ -69,6 +72,19 @@ class Selection:
         if self.from_date and self.to_date and self.from_date > self.to_date:
             raise ExportError("the period's start lies after its end")
 
+    async def streams(self, conn: asyncpg.Connection) -> list[UUID]:
+        """The streams an evidence file holds whole: the fund's, or every fund's and
+        inspection's of the subtree (from the read models, so the list is the server's
+        word; each stream in it is proved complete)."""
+        if self.fund_id is not None:
+            return [self.fund_id]
+        rows = await conn.fetch(
+            "SELECT f.id FROM funds f JOIN organizations o ON o.id = f.organization_id"
+            " WHERE o.path @> ARRAY[$1::uuid] UNION SELECT i.id FROM inspections i"
+            " JOIN organizations o ON o.id = i.organization_id WHERE o.path @> ARRAY[$1::uuid]"
+            " ORDER BY 1", self.organization_id)
+        return [r[0] for r in rows]
+
     def where(self) -> tuple[str, list[object]]:
         """SQL over events ``e`` left-joined to ``fund_movements m``, and its arguments."""
         args: list[object] = []
@@ -81,7 +97,7 @@ class Selection:
                      " ON o.id = f.organization_id WHERE o.path @> ARRAY[$1::uuid]"
                      " UNION ALL SELECT i.id FROM inspections i JOIN organizations o"
                      " ON o.id = i.organization_id WHERE o.path @> ARRAY[$1::uuid])"]
-        day = "coalesce(m.business_date, (e.recorded_at AT TIME ZONE 'UTC')::date)"
+        day = _DAY
         if self.from_date is not None:
             args.append(self.from_date)
             parts.append(f"{day} >= ${len(args)}")
@@ -100,6 +116,8 @@ class Selection:
             "SELECT organization_id FROM funds WHERE id = $1", self.fund_id)
 
 
+_DAY = "coalesce(m.business_date, (e.recorded_at AT TIME ZONE 'UTC')::date)"
+"""The date a period applies to: the event's business date, else its recording date (UTC)."""
 _FROM = ("FROM events e LEFT JOIN fund_movements m ON m.fund_id = e.stream_id"
          " AND m.version = e.version LEFT JOIN funds f ON f.id = e.stream_id")
 
@@ -165,17 +183,33 @@ async def csv_lines(conn: asyncpg.Connection, selection: Selection,
 
 
 async def jsonl_lines(conn: asyncpg.Connection, selection: Selection) -> AsyncIterator[str]:
-    """The export as an evidence file (JSON lines with proofs), one line at a time."""
-    where, args = selection.where()
-    positions = [r[0] for r in await conn.fetch(
-        f"SELECT e.position {_FROM} WHERE {where} ORDER BY e.position", *args)]
+    """The export as an evidence file (JSON lines with proofs), one line at a time.
+
+    Evidence holds the selected streams whole (versions 1..head), whatever the period:
+    business dates do not follow the recording order, so only a whole stream proves that
+    no event of the period is missing. The header states the fund or organization, the
+    period and each stream's head; each line carries the business date the period
+    applies to (as in the CSV), which the verifier checks against the event's own dates.
+    """
     # write_evidence pushes lines through a callback; a small bounded queue turns that
     # into a stream with back-pressure, so a slow client holds at most 64 lines.
     queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=64)
+    dated = selection.from_date is not None or selection.to_date is not None
 
     async def produce() -> None:
         try:
-            await write_evidence(conn, positions, queue.put)
+            # One snapshot: the streams, their heads, the dates and the events agree.
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                streams = await selection.streams(conn)
+                dates = {r[0]: r[1] for r in await conn.fetch(
+                    f"SELECT e.position, {_DAY} {_FROM} WHERE e.stream_id = ANY($1::uuid[])",
+                    streams)} if dated else {}
+                label = ({"fund": str(selection.fund_id)} if selection.fund_id
+                         else {"organization": str(selection.organization_id)})
+                await write_evidence(
+                    conn, None, queue.put, streams=streams, label=label,
+                    period=(selection.from_date, selection.to_date) if dated else None,
+                    business_dates=dates)
         finally:
             await queue.put(None)
 

@@ -14,7 +14,7 @@ from strawberry.types import ExecutionContext
 
 from api.areas import API_AREAS, PROJECTIONS
 from api.graphql.core import errors
-from api.graphql.core.area import ApiArea, NodeLookup
+from api.graphql.core.area import ApiArea, NodeLookup, extend_types
 from api.graphql.core.context import install_loaders
 from api.graphql.core.cost import CORE_LIST_COSTS, ListCosts
 from api.graphql.core.error_log import log_errors
@@ -64,6 +64,7 @@ def _parts(areas: tuple[ApiArea, ...], kind: str) -> list[type]:
     return [part for area in areas if (part := getattr(area, kind)) is not None]
 
 
+extend_types(API_AREAS)  # fields an area adds to another's types (Organization.grids), before any root
 Query = _root("Query", "Everything you can read: organizations, members, transfers, the log.",
               [CoreQueries, *_parts(API_AREAS, "query")])
 Mutation = _root("Mutation", "Everything you can change; each mutation returns a result union.",

@@ -2,7 +2,10 @@
 WebSocket message size (``grassroots serve``; the settings in ``ServerSettings``).
 
 uvicorn bounds keep-alive (``timeout_keep_alive``) and WebSocket messages
-(``ws_max_size``, closing with 1009), and those are passed through. It bounds neither
+(``ws_max_size``, closing with 1009), and those are passed through; its WebSocket ping
+stays as the last resort for a dead peer, set to fire only after graphql-transport-ws's own
+keep-alive (``GRASSROOTS_WS_KEEPALIVE``, ``api.graphql.feed.confirmations``), which closes
+each subscription with the position to resume from first. It bounds neither
 the request head nor the time a client takes to send it or its body: with httptools
 (the parser we run, measured in bench/) a 64 MB header was read whole into memory, and
 a head or body trickled at a byte a second kept its connection open for ever.
@@ -186,11 +189,19 @@ def protocol_for(limits: ConnectionLimits) -> type[GuardedHttpToolsProtocol]:
     return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,), {"limits": limits})
 
 
+def transport_ping(keepalive: float) -> float:
+    """uvicorn's WebSocket ping interval and timeout: never before the protocol's keep-alive
+    (a ping after ``keepalive`` seconds, a close ``keepalive`` seconds later) has closed a
+    silent client with its positions; 20 s (uvicorn's default) at the least."""
+    return max(20.0, 2 * keepalive + 5.0)
+
+
 def uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
     """uvicorn's configuration for ``app`` with every limit of ``settings.server``."""
     s = settings.server
     return uvicorn.Config(
         app, http=protocol_for(ConnectionLimits.of(settings)), ws_max_size=s.ws_max_message,
+        ws_ping_interval=transport_ping(s.ws_keepalive), ws_ping_timeout=transport_ping(s.ws_keepalive),
         timeout_keep_alive=s.keep_alive,  # type: ignore[arg-type]  # a float works (call_later)
         **options,
     )

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.shared.permissions import Actor
+from domain.shared.permissions import Actor, reads_by_scope
 
 
 class BadCursor(ValueError):
@@ -153,7 +153,18 @@ class Conditions:
 
 def scope_condition(c: Conditions, actor: Actor, column: str) -> None:
     """Limit ``column`` (an organization id) to the actor's subtree: the SQL form of
-    ``domain.shared.permissions.may_read`` (tests/integration/core/test_read_rule.py)."""
+    ``domain.shared.permissions.may_read`` (tests/integration/core/test_read_rule.py). A
+    subject-bound token (a shop operator's) reads nothing by scope: no row."""
+    if not reads_by_scope(actor):
+        c.add("false")
+        return
+    within_scope_condition(c, actor, column)
+
+
+def within_scope_condition(c: Conditions, actor: Actor, column: str) -> None:
+    """Limit ``column`` to the actor's subtree alone (``permissions.within_scope``): for the
+    area that shows a subject-bound reader its own objects (a shop operator's shop), which
+    adds its own condition on the subject."""
     if actor.scope is not None:
         c.add(f"{column} IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid])", actor.scope)
 

@@ -42,6 +42,7 @@ from domain.shared import events as ev
 from domain.shared.money import ZERO
 from domain.shared.ports import Append, Metadata
 from eventstore.db import create_pool
+from eventstore.integrity.authenticators import AppendKeys
 from eventstore.migrate import migrate
 from eventstore.postgres import PostgresEventStore
 from projections.runtime.supervisor import Supervisor
@@ -98,7 +99,7 @@ async def main_async(args: argparse.Namespace, root: Path) -> None:
     pool = await create_pool(dsn, min_size=2, max_size=4)
     async with pool.acquire() as conn:
         await migrate(conn)
-    store = PostgresEventStore(pool)
+    store = PostgresEventStore(pool, append_keys=AppendKeys.parse(AppendKeys.new_key()))
     fund, batches = build_fund(args.movements)
     for batch in batches:
         await store.append(Append(batch, META))

@@ -13,9 +13,12 @@ import logging
 
 import asyncpg
 
-from eventstore.postgres import NOTIFY_CHANNEL
-
 log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "grassroots_events"
+"""The channel appends notify (``eventstore.postgres``). Defined here, which imports no
+other part of the event store, so the store may depend on the integrity package (append
+authenticators) while the hasher listens here, without an import cycle."""
 
 
 class LogNotifier:

@@ -7,9 +7,15 @@ can never later find a smaller position committed: reading ``position > P`` neve
 skips. Only the final insert and commit are serialised; stream version checks, claims
 and guards run before the lock, concurrently, under row locks of their own.
 
-An append is one call of the ``grassroots_append`` function (migrations/0007), made
-outside an explicit transaction: one round trip, and the log lock is released by the
-commit that follows the function inside the server, never held across the network.
+An append is one call of the ``grassroots_append`` function (migrations/0007, given
+authenticators by 0012), made outside an explicit transaction: one round trip, and the
+log lock is released by the commit that follows the function inside the server, never
+held across the network.
+
+Every event is appended with its append authenticator, made here with the application's
+append key (``eventstore.integrity.authenticators``) over what the row will hold (the
+payload as sealed, in its jsonb text): the log hasher seals only rows whose
+authenticator verifies, so a row written with SQL is never sealed as if it were real.
 
 Rows are never updated, so old events keep the payload shape and ``schema_version``
 they were written in; ``row_to_event`` upcasts them to the current shape
@@ -34,11 +40,14 @@ from domain.shared.errors import ClaimConflict, OwnerNotVacant, VersionConflict
 from domain.shared.personal import erases, has_personal
 from domain.shared.ports import Append, AppendResult, NewEvent, RecordedEvent
 from domain.shared.upcasting import UnknownSchemaVersion, check_writable, upcast
+from eventstore.integrity.authenticators import AppendKeys, append_digest
+from eventstore.integrity.authenticators import installed as installed_append_keys
+from eventstore.integrity.encoding import append_event_text, append_metadata_text
+from eventstore.notifier import NOTIFY_CHANNEL
 from eventstore.personal_keys import PersonalKeys, installed, keys_column, open_row
 from eventstore.personal_keys import forget as forget_installed
 
 LOG_LOCK = 0x6C6F67  # pg_advisory_xact_lock key that orders appends ("log")
-NOTIFY_CHANNEL = "grassroots_events"
 
 _COLUMNS = (
     "position, stream_id, stream_type, version, event_id, event_type, schema_version, payload,"
@@ -58,7 +67,7 @@ EVENT_COLUMNS = event_columns()
 """``SELECT {EVENT_COLUMNS} FROM events ...``: what ``row_to_event`` reads (with a table
 alias, ``event_columns("e")``)."""
 
-_CALL = f"grassroots_append({', '.join(f'${i}' for i in range(1, 33))})"
+_CALL = f"grassroots_append({', '.join(f'${i}' for i in range(1, 35))})"
 _APPEND = f"SELECT * FROM {_CALL}"
 # With personal data: the keys drawn for it are inserted, and erased subjects' keys
 # deleted (and tombstoned), in the same statement, only if the append happened (a
@@ -67,12 +76,12 @@ _APPEND_PERSONAL = f"""
 WITH a AS (SELECT * FROM {_CALL}),
 k AS (INSERT INTO personal_keys (key_id, subject_id, wrapped)
       SELECT n.key_id, n.subject_id, n.wrapped FROM a,
-             unnest($33::uuid[], $34::uuid[], $35::text[]) AS n(key_id, subject_id, wrapped)
+             unnest($35::uuid[], $36::uuid[], $37::text[]) AS n(key_id, subject_id, wrapped)
        WHERE NOT a.out_replayed),
 d AS (DELETE FROM personal_keys p USING a
-       WHERE NOT a.out_replayed AND p.subject_id = ANY($36::uuid[])),
+       WHERE NOT a.out_replayed AND p.subject_id = ANY($38::uuid[])),
 t AS (INSERT INTO personal_data_erasures (subject_id)
-      SELECT s FROM a, unnest($36::uuid[]) AS s WHERE NOT a.out_replayed
+      SELECT s FROM a, unnest($38::uuid[]) AS s WHERE NOT a.out_replayed
       ON CONFLICT DO NOTHING)
 SELECT * FROM a
 """
@@ -117,6 +126,19 @@ def row_to_event(row: asyncpg.Record, keys: PersonalKeys | None = None) -> Recor
     )
 
 
+def authenticate(keys: AppendKeys, events: Sequence[NewEvent], request: Append) -> list[bytes]:
+    """One append authenticator per event, over the row it becomes (``events`` as stored)."""
+    m = request.metadata
+    tail = append_metadata_text(m.actor, m.actor_roles, m.correlation_id, m.causation_id,
+                                m.command_id, m.reason)
+    return [
+        keys.sign(append_digest(append_event_text(
+            e.stream_id, e.stream_type, e.version, e.event_id, e.event_type, e.schema_version,
+            e.payload, tail)))
+        for e in events
+    ]
+
+
 def _has_personal_data(events: Sequence[NewEvent]) -> bool:
     return any(has_personal(e.payload) for e in events)
 
@@ -136,18 +158,26 @@ def _by_stream(events: Sequence[NewEvent]) -> dict[UUID, list[NewEvent]]:
 class PostgresEventStore:
     """Appends and reads events in PostgreSQL through an asyncpg pool."""
 
-    def __init__(self, pool: asyncpg.Pool, personal: PersonalKeys | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, personal: PersonalKeys | None = None,
+                 append_keys: AppendKeys | None = None) -> None:
         self.pool = pool
         self._personal = personal  # None: the process's keys (``personal_keys.install``)
+        self._append_keys = append_keys  # None: the process's (``authenticators.install``)
 
     @property
     def personal(self) -> PersonalKeys:
         """The keys that seal personal data on append."""
         return self._personal if self._personal is not None else installed()
 
+    @property
+    def append_keys(self) -> AppendKeys:
+        """The keys whose first authenticates every append."""
+        return self._append_keys if self._append_keys is not None else installed_append_keys()
+
     async def append(self, request: Append) -> AppendResult:
-        """Append in one round trip: the ``grassroots_append`` function (migration 0007),
-        with the personal-data keys the events need drawn or destroyed in the same statement."""
+        """Append in one round trip: the ``grassroots_append`` function (migrations 0007,
+        0012), each event with its append authenticator, and the personal-data keys the
+        events need drawn or destroyed in the same statement."""
         grouped = _by_stream(request.events)
         streams = sorted(grouped)
         meta, idem, events = request.metadata, request.idempotency, request.events
@@ -156,6 +186,8 @@ class PostgresEventStore:
         sealed, keys = self.personal.seal(events) if _has_personal_data(events) else (events, [])
         personal = [[k.key_id for k in keys], [k.subject_id for k in keys], [k.wrapped for k in keys],
                      erased] if keys or erased else []
+        append_keys = self.append_keys
+        macs = authenticate(append_keys, sealed, request)
         try:
             row = await self.pool.fetchrow(
                 _APPEND_PERSONAL if personal else _APPEND,
@@ -174,7 +206,7 @@ class PostgresEventStore:
                 [e.version for e in events], [e.event_id for e in events],
                 [e.event_type for e in events], [e.schema_version for e in events],
                 [e.payload for e in sealed],
-                LOG_LOCK, NOTIFY_CHANNEL, *personal,
+                LOG_LOCK, NOTIFY_CHANNEL, append_keys.signing_key_id, macs, *personal,
             )
         except asyncpg.DeadlockDetectedError as exc:
             raise VersionConflict("concurrent commands touched the same streams") from exc

@@ -38,6 +38,21 @@ def _movement(e: RecordedEvent) -> tuple[str | None, Decimal, dict[str, Any]]:
         out = "CARRY_OUT" if p["disposition"] == "CARRY_OVER" else "RETURN"
         return (out, -Decimal(p["balance"]),
                 {"business_date": p["closed_on"], "reference": p.get("next_fund_id"), **ids})
+    if kind == "ProjectCarriedOut":
+        return ("CARRY_OUT", -Decimal(p["amount"]),
+                {"business_date": p["carried_on"], "reference": p["next_fund_id"], **ids})
+    if kind == "ProjectCarriedIn":
+        return ("CARRY_IN", Decimal(p["carried"]),
+                {"business_date": p["effective_on"], "source": "CARRIED_OVER",
+                 "reference": p["from_fund_id"], **ids})
+    if kind == "GrantMade":
+        return ("GRANT_OUT", -Decimal(p["amount"]),
+                {"business_date": p["granted_on"], "reference": p["document_no"],
+                 "counterpart": p["to_fund_id"], **ids})
+    if kind == "GrantReceived":
+        return ("GRANT_IN", Decimal(p["amount"]),
+                {"business_date": p["granted_on"], "source": "RED_FUND_GRANT",
+                 "reference": p["document_no"], "counterpart": p["from_fund_id"], **ids})
     on = p.get("meeting_on") or p.get("accepted_on") or p.get("published_on")
     return (None, Decimal("0.00"), {"business_date": on, **ids})
 
@@ -49,19 +64,21 @@ async def record(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         """
         INSERT INTO fund_movements (fund_id, version, position, event_type, movement, amount,
                                     balance_after, business_date, source, reference, project_id,
-                                    payment_id, recorded_at, actor, reason)
+                                    payment_id, recorded_at, actor, reason, counterpart_fund_id)
         SELECT $1, $2, $3, $4, $5, $6::numeric,
                coalesce((SELECT balance_after FROM fund_movements WHERE fund_id = $1
                           ORDER BY version DESC LIMIT 1), 0) + $6::numeric,
-               $7::text::date, $8, $9, $10, $11, $12, $13, $14
+               $7::text::date, $8, $9, $10, $11, $12, $13, $14, $15
         """,
         e.stream_id, e.version, e.position, e.event_type, kind, str(amount),
         info.get("business_date"), info.get("source"), info.get("reference"),
         UUID(pid) if pid else None, UUID(pay) if pay else None, e.recorded_at, e.actor, e.reason,
+        UUID(info["counterpart"]) if info.get("counterpart") else None,
     )
 
 
 for _type in ("Opened", "Allocated", "ProjectProposed", "ProjectDecisionRecorded",
               "ProjectApproved", "ProjectRejected", "ProjectCancelled", "PaymentRecorded",
-              "PaymentReversed", "ProjectAccepted", "DisclosurePublished", "YearClosed"):
+              "PaymentReversed", "ProjectAccepted", "DisclosurePublished", "YearClosed",
+              "ProjectCarriedOut", "ProjectCarriedIn", "GrantMade", "GrantReceived"):
     projection.on(f"Fund.{_type}")(record)

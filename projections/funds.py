@@ -133,5 +133,39 @@ async def year_closed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     p = e.payload
     nxt = UUID(p["next_fund_id"]) if p["next_fund_id"] else None
     await _fund(conn, e, "status = 'CLOSED', moved_out = moved_out + $4::numeric, year_end = $5,"
-                " closed_on = $6::text::date, next_fund_id = $7",
+                " closed_on = $6::text::date, next_fund_id = coalesce($7, next_fund_id)",
                 p["balance"], p["disposition"], p["closed_on"], nxt)
+
+
+@projection.on("Fund.ProjectCarriedOut")
+async def project_carried_out(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    """The project's unpaid commitment leaves with it; its row moves with ``ProjectCarriedIn``,
+    which follows in the same append."""
+    p = e.payload
+    await _fund(conn, e, "committed = committed - $4::numeric, moved_out = moved_out + $4::numeric,"
+                " next_fund_id = $5", p["amount"], UUID(p["next_fund_id"]))
+
+
+@projection.on("Fund.ProjectCarriedIn")
+async def project_carried_in(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    """The project now belongs to this fund (its figures travel whole; the row keeps its
+    proposal, decision and approval)."""
+    p = e.payload
+    await conn.execute(
+        "UPDATE projects SET fund_id = f.id, year = f.year, state = $2, updated_at = $3,"
+        " last_position = $4 FROM funds f WHERE projects.id = $1 AND f.id = $5",
+        UUID(p["project_id"]), p["state"], e.recorded_at, e.position, e.stream_id,
+    )
+    await _fund(conn, e, "allocated = allocated + $4::numeric, committed = committed + $4::numeric",
+                p["carried"])
+
+
+@projection.on("Fund.GrantMade")
+async def grant_made(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    """Money left the red fund for another ledger (counted with what a close moves out)."""
+    await _fund(conn, e, "moved_out = moved_out + $4::numeric", e.payload["amount"])
+
+
+@projection.on("Fund.GrantReceived")
+async def grant_received(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _fund(conn, e, "allocated = allocated + $4::numeric", e.payload["amount"])

@@ -37,11 +37,11 @@ async def finding_recorded(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     p = e.payload
     await conn.execute(
         "INSERT INTO inspection_findings (id, inspection_id, description, severity, project_ids,"
-        " payment_ids, recorded_at, recorded_by, position)"
-        " VALUES ($1, $2, $3, $4, $5::uuid[], $6::uuid[], $7, $8, $9)",
+        " payment_ids, recorded_at, recorded_by, position, category, rectify_by)"
+        " VALUES ($1, $2, $3, $4, $5::uuid[], $6::uuid[], $7, $8, $9, $10, $11::text::date)",
         UUID(p["finding_id"]), e.stream_id, p["description"], p["severity"],
         [UUID(x) for x in p["project_ids"]], [UUID(x) for x in p["payment_ids"]],
-        e.recorded_at, e.actor, e.position,
+        e.recorded_at, e.actor, e.position, p["category"], p["rectify_by"],
     )
     await _touch(conn, e, "findings = findings + 1, open_findings = open_findings + 1")
 
@@ -50,15 +50,35 @@ async def finding_recorded(conn: asyncpg.Connection, e: RecordedEvent) -> None:
 async def rectification_recorded(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     p = e.payload
     await conn.execute(
-        "UPDATE inspection_findings SET rectified_on = $2::text::date, rectification = $3"
-        " WHERE id = $1",
+        "UPDATE inspection_findings SET rectified_on = $2::text::date, rectification = $3,"
+        " state = 'RECTIFIED' WHERE id = $1",
         UUID(p["finding_id"]), p["rectified_on"], p["description"],
     )
+    await _touch(conn, e)
+
+
+@projection.on("Inspection.RectificationVerified")
+async def rectification_verified(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await conn.execute("UPDATE inspection_findings SET state = 'VERIFIED', verified_on = $2::text::date"
+                       " WHERE id = $1", UUID(p["finding_id"]), p["verified_on"])
     await _touch(conn, e, "open_findings = open_findings - 1")
+
+
+@projection.on("Inspection.RectificationRejected")
+async def rectification_rejected(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await conn.execute("UPDATE inspection_findings SET state = 'REJECTED', rejections = rejections + 1,"
+                       " rejection_reason = $2, rectify_by = $3::text::date WHERE id = $1",
+                       UUID(p["finding_id"]), p["reason"], p["rectify_by"])
+    await _touch(conn, e)
 
 
 @projection.on("Inspection.Closed")
 async def closed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     p = e.payload
-    await _touch(conn, e, "state = 'CLOSED', closed_on = $4::text::date, conclusion = $5",
+    # Inspections closed before verification existed settled their findings by rectification.
+    await conn.execute("UPDATE inspection_findings SET state = 'VERIFIED' WHERE inspection_id = $1"
+                       " AND state <> 'VERIFIED'", e.stream_id)
+    await _touch(conn, e, "state = 'CLOSED', closed_on = $4::text::date, conclusion = $5, open_findings = 0",
                  p["closed_on"], p["conclusion"])

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.members.exits import EXIT_EVENTS
 from domain.shared.ports import RecordedEvent
 from projections.runtime.base import Projection
 
@@ -77,8 +78,73 @@ async def transfer_accepted(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     )
 
 
+_EXIT_DATE = {"Member.DeathRecorded": "died_on", "Member.WithdrawalRecorded": "withdrew_on",
+              "Member.Expelled": "decided_on", "Member.RemovalApproved": "approved_on",
+              "Member.TransferredOut": "received_on"}
+
+
+@projection.on(*EXIT_EVENTS)
+async def exited(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    # The home stays: it is the organization the member left, where the record is read.
+    p = e.payload
+    await conn.execute(
+        "UPDATE members SET exit_kind = $2, exited_on = $3::text::date, exit_reference = $4,"
+        " removal_proposed_on = NULL, removal_reference = NULL, version = $5, updated_at = $6,"
+        " last_position = $7 WHERE id = $1",
+        e.stream_id, EXIT_EVENTS[e.event_type].value, p[_EXIT_DATE[e.event_type]],
+        p.get("decision_reference") or p.get("letter_serial"), e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.RemovalProposed")
+async def removal_proposed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await conn.execute(
+        "UPDATE members SET removal_proposed_on = $2::text::date, removal_reference = $3, version = $4,"
+        " updated_at = $5, last_position = $6 WHERE id = $1",
+        e.stream_id, e.payload["decided_on"], e.payload["decision_reference"], e.version, e.recorded_at,
+        e.position,
+    )
+
+
+@projection.on("Member.RemovalRejected")
+async def removal_rejected(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await conn.execute(
+        "UPDATE members SET removal_proposed_on = NULL, removal_reference = NULL, version = $2,"
+        " updated_at = $3, last_position = $4 WHERE id = $1",
+        e.stream_id, e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.DuesPaid")
+async def dues_paid(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    # The paid-through month and the last payment: the review's dues evidence.
+    await conn.execute(
+        "UPDATE members SET dues_paid_through = $2::text::date,"
+        " last_dues_paid_on = greatest(last_dues_paid_on, $3::text::date), version = $4, updated_at = $5,"
+        " last_position = $6 WHERE id = $1",
+        e.stream_id, e.payload["through_month"], e.payload["paid_on"], e.version, e.recorded_at, e.position,
+    )
+
+
+_ACTIVITY_COLUMN = {"PARTY_LIFE": "last_party_life_on", "ASSIGNED_WORK": "last_assigned_work_on"}
+
+
+@projection.on("Member.ActivityRecorded")
+async def activity_recorded(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    column = _ACTIVITY_COLUMN[e.payload["kind"]]  # an unknown kind stops the projection loudly
+    await conn.execute(
+        f"UPDATE members SET {column} = greatest({column}, $2::text::date), version = $3, updated_at = $4,"
+        " last_position = $5 WHERE id = $1",
+        e.stream_id, e.payload["on"], e.version, e.recorded_at, e.position,
+    )
+
+
 @projection.on(
-    "Member.TransferRequested", "Member.TransferLetterIssued", "Member.TransferReturned",
+    "Member.DuesAssessed", "Member.DuesReductionProposed", "Member.DuesReductionApproved",
+    "Member.DuesReductionRejected",
+    "Member.TransferRequested", "Member.ExternalTransferRequested", "Member.TransferLetterIssued",
+    "Member.TransferLetterReissued",
+    "Member.TransferReturned",
     "Member.TransferWithdrawn", "Member.TransferExpired", "Member.TransferReceiptConfirmed",
 )
 async def version_only(conn: asyncpg.Connection, e: RecordedEvent) -> None:

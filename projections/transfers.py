@@ -1,4 +1,9 @@
-"""The ``transfers`` read model: one row per transfer of a member's organizational relationship."""
+"""The ``transfers`` read model: one row per transfer of a member's organizational relationship.
+
+A transfer out of the system has no receiving organization in the tree
+(``to_organization_id`` is null) and names the external one (``to_external_*``); its
+receipt of acceptance (``Member.TransferredOut``) confirms it like any receipt.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,21 @@ async def requested(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     )
 
 
+@projection.on("Member.ExternalTransferRequested")
+async def external_requested(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await conn.execute(
+        """
+        INSERT INTO transfers (id, member_id, from_organization_id, to_organization_id, to_external_name,
+                               to_external_code, to_external_province, to_external_city, scope, state,
+                               reason, requested_at, requested_position, updated_at, last_position)
+        VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, 'REQUESTED', $9, $10, $11, $10, $11)
+        """,
+        UUID(p["transfer_id"]), e.stream_id, UUID(p["from_organization_id"]), p["to_name"], p["to_code"],
+        p["to_province"], p["to_city"], p["scope"], e.reason, e.recorded_at, e.position,
+    )
+
+
 async def _update(conn: asyncpg.Connection, e: RecordedEvent, state: str, sets: str, *args: object) -> None:
     extra = f", {sets}" if sets else ""
     await conn.execute(
@@ -43,6 +63,17 @@ async def letter_issued(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         conn, e, "LETTER_ISSUED",
         "letter_serial = $5, issued_on = $6::text::date, valid_until = $7::text::date",
         p["letter_serial"], p["issued_on"], p["valid_until"],
+    )
+
+
+@projection.on("Member.TransferLetterReissued")
+async def letter_reissued(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await _update(
+        conn, e, "LETTER_ISSUED",
+        "letter_serial = $5, issued_on = $6::text::date, valid_until = $7::text::date,"
+        " voided_serials = voided_serials || $8::text",
+        p["letter_serial"], p["issued_on"], p["valid_until"], p["voided_serial"],
     )
 
 
@@ -71,7 +102,7 @@ async def expired(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     await _update(conn, e, "EXPIRED", "")
 
 
-@projection.on("Member.TransferReceiptConfirmed")
+@projection.on("Member.TransferReceiptConfirmed", "Member.TransferredOut")
 async def receipt_confirmed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     await _update(
         conn, e, "RECEIPT_CONFIRMED", "receipt_confirmed_on = $5::text::date",

@@ -21,6 +21,8 @@ import asyncpg
 import pytest
 
 from eventstore.db import connect, create_pool
+from eventstore.integrity.authenticators import AppendKeys
+from eventstore.integrity.authenticators import install as install_append_keys
 from eventstore.migrate import migrate
 from eventstore.personal_keys import PersonalKeys, install
 
@@ -31,6 +33,10 @@ TEMPLATE = f"grassroots_tpl_{uuid.uuid4().hex[:8]}"
 # key from the environment, so everything in a test reads what any part of it sealed.
 os.environ.setdefault("GRASSROOTS_PERSONAL_DATA_KEY", PersonalKeys.new_kek())
 install(PersonalKeys([os.environ["GRASSROOTS_PERSONAL_DATA_KEY"]]))
+# Likewise one append key: every store and hasher in a test, and every server it starts,
+# authenticates and checks appends with it (eventstore.integrity.authenticators).
+os.environ.setdefault("GRASSROOTS_APPEND_KEY", AppendKeys.new_key())
+install_append_keys(AppendKeys.parse(os.environ["GRASSROOTS_APPEND_KEY"]))
 
 
 def _with_database(dsn: str, name: str) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from api.areas import DOMAIN_AREAS
+from api.geometry import SHAPELY
+from domain.grids.geometry import Geometry
 from domain.shared.area import build_handling
 from domain.shared.commands import Command, Outcome, Request
 from domain.shared.handling import Directory, Handling
@@ -44,7 +46,8 @@ class UseCases:
     @classmethod
     def build(cls, store: EventStore, directory: Directory, clock: Callable[[], datetime],
               services: Mapping[type, object] | None = None) -> UseCases:
-        return cls(build_handling(DOMAIN_AREAS, store, directory, clock, services))
+        # The grid rules' geometry library, as api.bootstrap gives it, unless a test gives its own.
+        return cls(build_handling(DOMAIN_AREAS, store, directory, clock, {Geometry: SHAPELY, **(services or {})}))
 
     @property
     def store(self) -> EventStore:

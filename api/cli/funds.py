@@ -17,9 +17,11 @@ from uuid import UUID
 
 import typer
 
+from api.append_keys import install_append_keys
 from api.audit import fund_as_of, fund_balance_on
-from api.cli.common import err, with_database
+from api.cli.common import err, load_settings, with_database
 from api.cli.demo import load_demo
+from api.config import ConfigError
 from api.export import ExportError, Selection, lines
 from domain.shared.errors import AlreadyExists
 from eventstore.db import connect, create_pool
@@ -121,26 +123,38 @@ def as_of(
 def balance_on(
     fund: UUID = typer.Argument(..., help="The fund's id."),
     on: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Business date, YYYY-MM-DD."),
+    as_recorded_at: datetime = typer.Option(
+        None, help="As the log knew it at this recorded instant, ISO-8601 (UTC if no zone); default: now."),
 ) -> None:
-    """Print the fund's balance on a business date, folded from every recorded event."""
+    """Print the fund's balance on a business date, folded from the recorded events (bitemporal:
+    with --as-recorded-at, from the events recorded by then only)."""
     day: date = on.date()
+    known = None if as_recorded_at is None else (
+        as_recorded_at if as_recorded_at.tzinfo else as_recorded_at.replace(tzinfo=UTC))
 
     async def run(dsn: str) -> object:
         conn = await connect(dsn)
         try:
-            return await fund_balance_on(conn, fund, day)
+            return await fund_balance_on(conn, fund, day, known)
         finally:
             await conn.close()
 
     result = with_database(run)
     if result is None:
-        err.print(f"[red]no fund {fund}[/red]")
+        by = f" by {known.isoformat()}" if known is not None else ""
+        err.print(f"[red]fund {fund} had no events{by}[/red]")
         raise typer.Exit(1)
     sys.stdout.write(f"{result}\n")
 
 
 def demo() -> None:
     """Load a demo district: a street, four communities, a year of funds and projects."""
+    settings = load_settings()
+    try:
+        install_append_keys(settings)  # the demo's events are authenticated like the server's
+    except ConfigError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
 
     async def run(dsn: str) -> object:
         pool = await create_pool(dsn, min_size=1, max_size=2)
@@ -151,7 +165,7 @@ def demo() -> None:
         finally:
             await pool.close()
 
-    result = with_database(run)
+    result = with_database(run, settings)
     if result is None:
         err.print("the demo district is already loaded")
         return

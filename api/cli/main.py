@@ -16,10 +16,12 @@ import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from api.app import create_app
+from api.append_keys import append_keys
 from api.areas import PROJECTIONS
 from api.auth import mint, signing_secret
 from api.cli.common import apply_migrations, err, load_settings
 from api.cli.funds import register as register_fund_commands
+from api.cli.grids import register as register_grid_commands
 from api.cli.integrity import register as register_integrity_commands
 from api.cli.keys import app as keys_app
 from api.config import ConfigError, Settings
@@ -62,6 +64,7 @@ def serve(
     try:
         signing_secret(settings)
         signing_key(settings)
+        append_keys(settings)
         load_manifests(settings.server.trusted_documents)
     except ConfigError as exc:
         err.print(f"[red]refusing to start:[/red] {exc}")
@@ -124,8 +127,8 @@ def rebuild(name: str = typer.Argument(None, help="Projection to rebuild; all if
 @app.command()
 def token(
     role: list[str] = typer.Option(..., "--role", help="district_admin, street_admin, "
-                                   "community_secretary, finance_officer, auditor or integration;"
-                                   " repeatable."),
+                                   "community_secretary, finance_officer, auditor, integration, grid_leader"
+                                   " or grid_worker; repeatable."),
     org: str = typer.Option(None, help="Scope: root organization id. Required for every role but"
                             " district_admin; a district_admin token without it is whole-system."),
     subject: str = typer.Option("local-admin", help="Token subject (recorded as the actor)."),
@@ -177,6 +180,7 @@ def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
 # funds (funds.py: demo, export, fund as-of, fund balance-on).
 register_integrity_commands(app)
 register_fund_commands(app)
+register_grid_commands(app)
 
 
 def main() -> None:

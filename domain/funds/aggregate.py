@@ -13,6 +13,7 @@ for the last yuan cannot both commit.
 from __future__ import annotations
 
 import enum
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +22,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.funds.errors import ProjectsStillOpen, VoucherAlreadyUsed
 from domain.shared.errors import (
     AmountExceedsApproval,
     ForbiddenPurpose,
@@ -37,10 +39,16 @@ FUND_NAMESPACE = UUID("6d1f3a52-3f7e-4c55-9d0e-2f9a4b1c7e01")
 
 
 class FundKind(enum.Enum):
-    """What the money is for."""
+    """What the money is for. The vocabulary is fixed (clients and the schema rely on it);
+    which kinds are in use, what each may pay for and whether its balance carries over
+    are local policy (``domain.funds.kinds``, configuration)."""
 
     SERVICE_FUND = "SERVICE_FUND"  # 党组织为民服务专项经费
     RED_FUND = "RED_FUND"  # 红色基金
+    WORK_FUND = "WORK_FUND"  # 工作经费
+    WELFARE_FUND = "WELFARE_FUND"  # 惠民资金 (emergency and livelihood services)
+    ACTIVITY_FUND = "ACTIVITY_FUND"  # 活动经费
+    AREA_FUND = "AREA_FUND"  # 片区经费
 
 
 class AllocationSource(enum.Enum):
@@ -51,6 +59,13 @@ class AllocationSource(enum.Enum):
     FISCAL_SUBSIDY = "FISCAL_SUBSIDY"  # 财政补贴
     UNIT_SPONSORSHIP = "UNIT_SPONSORSHIP"  # 单位赞助
     CARRIED_OVER = "CARRIED_OVER"  # 上年结转 (only by closing the previous year)
+    DONATION = "DONATION"  # 社会捐赠
+    RED_FUND_GRANT = "RED_FUND_GRANT"  # 红色基金拨付 (only by a grant from a red fund)
+
+
+RED_FUND_SOURCES = (AllocationSource.DUES_ALLOCATION, AllocationSource.FISCAL_SUBSIDY,
+                    AllocationSource.UNIT_SPONSORSHIP, AllocationSource.DONATION)
+"""The sources a red fund (红色基金) pools, each tracked per year and to date."""
 
 
 class SpendingCategory(enum.Enum):
@@ -177,6 +192,8 @@ class Fund(Aggregate):
         self.payments: dict[UUID, Payment] = {}
         self.dated: dict[date, Decimal] = {}
         """Net money movement per business date (at most one entry per day of the year)."""
+        self.vouchers: dict[str, UUID] = {}
+        """Voucher key (``voucher_key``) → the payment that used it; reversals keep theirs."""
 
     @classmethod
     def create_id(cls, organization_id: UUID, year: int, kind: FundKind, **_: object) -> UUID:
@@ -247,6 +264,9 @@ class Fund(Aggregate):
         self._ensure_open()
         if source is AllocationSource.CARRIED_OVER:
             raise InvalidInput("carry-over is recorded by closing the previous year", field="source")
+        if source is AllocationSource.RED_FUND_GRANT:
+            raise InvalidInput("a red fund's grant is recorded by grantFromRedFund, on both ledgers at once",
+                               field="source")
         self._in_year(effective_on, "effectiveOn")
         self._check_total(amount)
         allocation_id = uuid4()
@@ -399,10 +419,14 @@ class Fund(Aggregate):
                 "a payment cannot precede the money it spends",
                 field="paidOn",
             )
+        voucher_no = check_text(voucher_no, "voucherNo", MAX_REFERENCE)
+        if voucher_key(voucher_no) in self.vouchers:
+            raise VoucherAlreadyUsed(f"voucher {voucher_no} already paid a payment of this fund",
+                                     field="voucherNo")
         payment_id = uuid4()
         self._payment_recorded(
             payment_id=payment_id, project_id=project_id, amount=amount, paid_on=paid_on,
-            payee=check_text(payee, "payee", MAX_PAYEE), voucher_no=check_text(voucher_no, "voucherNo", MAX_REFERENCE),
+            payee=check_text(payee, "payee", MAX_PAYEE), voucher_no=voucher_no,
         )
         return payment_id
 
@@ -412,6 +436,7 @@ class Fund(Aggregate):
         voucher_no: str,
     ) -> None:
         self.payments[payment_id] = Payment(payment_id, project_id, amount, paid_on)
+        self.vouchers.setdefault(voucher_key(voucher_no), payment_id)
         self._dated(paid_on, -amount)
         self.projects[project_id].paid += amount
         self.projects[project_id].payments.append(payment_id)
@@ -478,30 +503,103 @@ class Fund(Aggregate):
     ) -> None:
         self.projects[project_id].state = ProjectState.DISCLOSED
 
+    # -- grants from a red fund ---------------------------------------------------------
+
+    def make_grant(self, amount: Decimal, granted_on: date, to_fund_id: UUID, project_id: UUID | None,
+                   document_no: str) -> UUID:
+        """Grant money out of this red fund (the receiving fund records ``GrantReceived`` in
+        the same append). Like a payment, never more than is available after commitments,
+        nor more than the balance on any business date from ``granted_on`` on."""
+        self._ensure_open()
+        if self.kind is not FundKind.RED_FUND:
+            raise InvalidInput(f"grants are made from a red fund, not a {self.kind.value}", field="fundId")
+        self._in_year(granted_on, "grantedOn")
+        if amount > self.available:
+            raise InsufficientFunds(
+                f"granting {fmt(amount)} would overspend: {fmt(self.available)} is available "
+                f"(balance {fmt(self.balance)}, committed {fmt(self.committed)})", field="amount")
+        lowest = self.lowest_balance_from(granted_on)
+        if amount > lowest:
+            raise InsufficientFunds(
+                f"on {granted_on.isoformat()} (or a later date) the red fund holds only {fmt(lowest)}; "
+                "a grant cannot precede the money it gives", field="grantedOn")
+        grant_id = uuid4()
+        self._grant_made(grant_id=grant_id, amount=amount, granted_on=granted_on, to_fund_id=to_fund_id,
+                         project_id=project_id, document_no=check_text(document_no, "documentNo", MAX_REFERENCE))
+        return grant_id
+
+    @event("GrantMade")
+    def _grant_made(self, grant_id: UUID, amount: Decimal, granted_on: date, to_fund_id: UUID,
+                    project_id: UUID | None, document_no: str) -> None:
+        self.paid_out_at_close += amount  # money moved out to another ledger, as a carry-out is
+        self._dated(granted_on, -amount)
+
+    def receive_grant(self, grant_id: UUID, amount: Decimal, granted_on: date, from_fund_id: UUID,
+                      project_id: UUID | None, document_no: str) -> None:
+        """Receive a red fund's grant, for the fund or straight for one of its open projects."""
+        self._ensure_open()
+        self._in_year(granted_on, "grantedOn")
+        self._check_total(amount)
+        if project_id is not None:
+            p = self.projects.get(project_id)
+            if p is None:
+                raise NotFound(f"no project {project_id} in the receiving fund", field="toProjectId")
+            if p.state in (ProjectState.REJECTED, ProjectState.CANCELLED, ProjectState.DISCLOSED):
+                raise ProjectNotAllowed(f"a {p.state.value} project receives no grant", field="toProjectId")
+        self._grant_received(grant_id=grant_id, amount=amount, granted_on=granted_on,
+                             from_fund_id=from_fund_id, project_id=project_id, document_no=document_no)
+
+    @event("GrantReceived")
+    def _grant_received(self, grant_id: UUID, amount: Decimal, granted_on: date, from_fund_id: UUID,
+                        project_id: UUID | None, document_no: str) -> None:
+        self.allocated += amount
+        self._dated(granted_on, amount)
+
     # -- year end -----------------------------------------------------------------------
 
-    def close_year(self, closed_on: date, disposition: YearEnd) -> tuple[Decimal, UUID | None]:
-        """Close the fiscal year; return the balance moved out and the next year's fund id."""
+    def close_year(self, closed_on: date, disposition: YearEnd) -> YearClose:
+        """Close the fiscal year: carry each approved, not fully paid project (with its
+        unpaid commitment) into next year's fund, then move the rest of the balance out
+        as ``disposition`` says. No project spans two years: a project that cannot follow
+        its money (not yet approved, or fully paid and not yet disclosed) keeps the year
+        open (``ProjectsStillOpen``, naming them all)."""
         self._ensure_open()
         if closed_on < date(self.year, 12, 31):
             raise InvalidInput(f"the {self.year} year closes on or after 31 December",
                                field="closedOn")
         if closed_on > date(self.year + 1, 12, 31):
             raise InvalidInput("a year closes within the following year", field="closedOn")
-        open_ones = [p.title for p in self.projects.values()
-                     if p.state in (ProjectState.PROPOSED, ProjectState.DECIDED,
-                                    ProjectState.APPROVED, ProjectState.ACCEPTED)]
-        if open_ones:
-            raise ProjectNotAllowed(
-                f"{len(open_ones)} project(s) are still open (e.g. {open_ones[0]!r}): "
-                "finish, reject or cancel them before closing the year"
-            )
+        live = (ProjectState.APPROVED, ProjectState.ACCEPTED)
+        stuck = [p for p in self.projects.values()
+                 if p.state in (ProjectState.PROPOSED, ProjectState.DECIDED)
+                 or (p.state in live and p.commitment == ZERO)]
+        if stuck:
+            names = "; ".join(f"{p.title!r} ({p.id}, {p.state.value})" for p in stuck)
+            raise ProjectsStillOpen(
+                f"{len(stuck)} project(s) are still open and cannot be carried into {self.year + 1}: "
+                f"{names}. Decide, reject or cancel proposed ones; accept and disclose fully paid ones",
+                [(str(p.id), p.title) for p in stuck])
+        following = fund_id(self.organization_id, self.year + 1, self.kind)
+        carried = [p for p in self.projects.values() if p.state in live and p.commitment > ZERO]
+        moved = [CarriedProject(p.id, p.category, p.title, p.amount, p.approved_amount, p.paid,
+                                p.commitment, p.state, p.accepted_on, p.proposed_by) for p in carried]
+        for c in moved:
+            self._project_carried_out(project_id=c.id, amount=c.commitment, carried_on=closed_on,
+                                      next_fund_id=following)
         balance = self.balance
-        next_id = (fund_id(self.organization_id, self.year + 1, self.kind)
-                   if disposition is YearEnd.CARRY_OVER and balance > 0 else None)
+        next_id = following if disposition is YearEnd.CARRY_OVER and balance > 0 else None
         self._year_closed(closed_on=closed_on, disposition=disposition, balance=balance,
                           next_fund_id=next_id)
-        return balance, next_id
+        return YearClose(balance, next_id, following if moved or next_id else None, moved)
+
+    @event("ProjectCarriedOut")
+    def _project_carried_out(self, project_id: UUID, amount: Decimal, carried_on: date,
+                             next_fund_id: UUID) -> None:
+        """The project left for next year's fund with ``amount``, its unpaid commitment: the
+        money leaves this fund's balance and the project its list (it lives on there)."""
+        self.paid_out_at_close += amount
+        self._dated(carried_on, -amount)
+        del self.projects[project_id]
 
     @event("YearClosed")
     def _year_closed(
@@ -520,6 +618,71 @@ class Fund(Aggregate):
             effective_on=date(self.year, 1, 1), document_no=f"carry-over {self.year - 1}",
             carried_from=from_fund,
         )
+
+    def carry_in_project(self, project: CarriedProject, from_fund: UUID) -> None:
+        """Receive a project carried from last year with its unpaid commitment (recorded
+        with the closing, atomically): the project keeps its id, figures and state here,
+        and the money arrives on 1 January, committed to it."""
+        self._ensure_open()
+        self._check_total(project.commitment)
+        self._project_carried_in(
+            project_id=project.id, from_fund_id=from_fund, category=project.category,
+            title=project.title, amount=project.amount, approved_amount=project.approved_amount,
+            paid=project.paid, carried=project.commitment, state=project.state,
+            accepted_on=project.accepted_on, proposed_by=project.proposed_by,
+            effective_on=date(self.year, 1, 1),
+        )
+
+    @event("ProjectCarriedIn")
+    def _project_carried_in(
+        self, project_id: UUID, from_fund_id: UUID, category: SpendingCategory, title: str,
+        amount: Decimal, approved_amount: Decimal, paid: Decimal, carried: Decimal,
+        state: ProjectState, accepted_on: date | None, proposed_by: str, effective_on: date,
+    ) -> None:
+        self.allocated += carried
+        self._dated(effective_on, carried)
+        self.projects[project_id] = Project(
+            project_id, category, title, amount, proposed_by, state=state,
+            approved_amount=approved_amount, paid=paid, accepted_on=accepted_on)
+
+
+@dataclass(frozen=True)
+class CarriedProject:
+    """A project as it leaves its year's fund for the next one."""
+
+    id: UUID
+    category: SpendingCategory
+    title: str
+    amount: Decimal
+    approved_amount: Decimal
+    paid: Decimal
+    """Paid in earlier years (net of reversals): the project's figures travel whole."""
+    commitment: Decimal
+    """Approved and not yet paid: the money that travels with it."""
+    state: ProjectState
+    accepted_on: date | None
+    proposed_by: str
+
+
+@dataclass(frozen=True)
+class YearClose:
+    """What closing a year moved: the balance its ``YearClosed`` moved out, where that went,
+    the fund the carried projects went to, and those projects."""
+
+    balance: Decimal
+    next_fund_id: UUID | None
+    """Next year's fund if the balance was carried over (else it was returned)."""
+    following: UUID | None
+    """Next year's fund if anything (balance or projects) went there."""
+    carried: list[CarriedProject]
+
+
+def voucher_key(voucher_no: str) -> str:
+    """A voucher number as the uniqueness rule compares it: NFKC (full-width digits and
+    dashes are the ASCII ones), without whitespace, case folded, so that "记-0012" and
+    "记－００１２ " are one voucher."""
+    folded = unicodedata.normalize("NFKC", voucher_no)
+    return "".join(folded.split()).casefold()
 
 
 def fund_id(organization_id: UUID, year: int, kind: FundKind) -> UUID:

@@ -62,6 +62,22 @@ class CloseFiscalYear(FundCommand):
 
 
 @dataclass(frozen=True)
+class GrantFromRedFund(FundCommand):
+    """Grant money from a red fund (``fund_id``) into another fund of its organization's
+    subtree, or straight to one of that fund's projects: both ledgers change in one append."""
+
+    action = "grantFromRedFund"
+    allowed = FINANCE
+    to_fund_id: UUID
+    amount: Amount
+    granted_on: date
+    document_no: str
+    project_id: UUID | None = None
+    """A project of the receiving fund the grant is for; None: for the fund."""
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class ProposeProject(FundCommand):
     action = "proposeProject"
     allowed = LOCAL

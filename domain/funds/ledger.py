@@ -19,8 +19,12 @@ from typing import Any
 from domain.shared.money import ZERO
 
 FOLD_FIELDS = ("amount", "project_id", "title", "category", "approved_amount", "released",
-               "recommitted", "balance")
+               "recommitted", "balance", "paid", "carried", "state")
 """The payload fields the fold reads; nothing else is needed."""
+
+BALANCE_ON_FIELDS = ("amount", "balance", "carried", "effective_on", "paid_on", "reversed_on",
+                     "closed_on", "carried_on", "granted_on")
+"""The payload fields ``balance_on`` reads."""
 
 
 @dataclass
@@ -113,6 +117,28 @@ def _reversal(f: FundFigures, p: Mapping[str, Any]) -> None:
     f.committed += Decimal(p["recommitted"])
 
 
+def _carried_out(f: FundFigures, p: Mapping[str, Any]) -> None:
+    """The project left for next year's fund with its unpaid commitment."""
+    amount = Decimal(p["amount"])
+    f.moved_out += amount
+    f.committed -= amount
+    del f.projects[p["project_id"]]
+
+
+def _carried_in(f: FundFigures, p: Mapping[str, Any]) -> None:
+    """A project arrived from last year's fund, whole, with its unpaid commitment."""
+    carried = Decimal(p["carried"])
+    f.allocated += carried
+    f.committed += carried
+    f.projects[p["project_id"]] = ProjectFigures(
+        p["project_id"], p["title"], p["category"], p["state"], Decimal(p["amount"]),
+        Decimal(p["approved_amount"]), Decimal(p["paid"]))
+
+
+def _grant_made(f: FundFigures, p: Mapping[str, Any]) -> None:
+    f.moved_out += Decimal(p["amount"])
+
+
 def _closed(f: FundFigures, p: Mapping[str, Any]) -> None:
     f.moved_out += Decimal(p["balance"])
     f.closed = True
@@ -130,6 +156,10 @@ _HANDLERS = {
     "ProjectAccepted": _state("ACCEPTED"),
     "DisclosurePublished": _released("DISCLOSED"),
     "YearClosed": _closed,
+    "ProjectCarriedOut": _carried_out,
+    "ProjectCarriedIn": _carried_in,
+    "GrantMade": _grant_made,
+    "GrantReceived": _allocated,
 }
 
 
@@ -151,4 +181,12 @@ def balance_on(events: Iterable[tuple[str, Mapping[str, Any]]], on: date) -> Dec
             total += Decimal(p["amount"])
         elif kind == "YearClosed" and date.fromisoformat(p["closed_on"]) <= on:
             total -= Decimal(p["balance"])
+        elif kind == "ProjectCarriedOut" and date.fromisoformat(p["carried_on"]) <= on:
+            total -= Decimal(p["amount"])
+        elif kind == "ProjectCarriedIn" and date.fromisoformat(p["effective_on"]) <= on:
+            total += Decimal(p["carried"])
+        elif kind == "GrantMade" and date.fromisoformat(p["granted_on"]) <= on:
+            total -= Decimal(p["amount"])
+        elif kind == "GrantReceived" and date.fromisoformat(p["granted_on"]) <= on:
+            total += Decimal(p["amount"])
     return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
@@ -16,6 +16,10 @@ from domain.shared.errors import InspectionNotAllowed, InvalidInput, NotFound
 MAX_TITLE, MAX_TEXT = 200, 2000
 MAX_CITED = 100
 """At most this many projects, and as many payments, cited by one finding."""
+RECTIFICATION_DAYS = 30
+"""A finding's rectification is due this many days after it is recorded, unless the
+inspectors set the deadline."""
+MAX_RECTIFICATION_DAYS = 366
 
 
 class Severity(enum.Enum):
@@ -26,12 +30,37 @@ class Severity(enum.Enum):
     SEVERE = "SEVERE"
 
 
+class FindingCategory(enum.Enum):
+    """What kind of misuse a finding names (the inspections' own vocabulary)."""
+
+    FALSE_CLAIM = "FALSE_CLAIM"  # 虚报
+    FRAUDULENT_DRAWING = "FRAUDULENT_DRAWING"  # 冒领
+    WITHHOLDING = "WITHHOLDING"  # 截留
+    DIVERSION = "DIVERSION"  # 挪用
+    OTHER = "OTHER"
+
+
+class FindingState(enum.Enum):
+    """A finding's rectification: due, recorded and awaiting verification, rejected (due
+    again), or verified by the inspectors."""
+
+    OPEN = "OPEN"
+    RECTIFIED = "RECTIFIED"
+    REJECTED = "REJECTED"
+    VERIFIED = "VERIFIED"
+
+
+AWAITING_RECTIFICATION = frozenset({FindingState.OPEN, FindingState.REJECTED})
+
+
 @dataclass
 class Finding:
-    """A problem the inspectors found, and whether it has been put right."""
+    """A problem the inspectors found, and how far its rectification has come."""
 
     id: UUID
-    rectified: bool = False
+    rectify_by: date | None = None
+    state: FindingState = FindingState.OPEN
+    rectified_on: date | None = None
 
 
 def check_cited(project_ids: Sequence[UUID], payment_ids: Sequence[UUID]) -> None:
@@ -82,13 +111,23 @@ class Inspection(Aggregate):
         if self.closed:
             raise InspectionNotAllowed("the inspection is closed")
 
+    def _finding(self, finding_id: UUID) -> Finding:
+        finding = self.findings.get(finding_id)
+        if finding is None:
+            raise NotFound(f"no finding {finding_id} in this inspection", field="findingId")
+        return finding
+
     def record_finding(
         self, description: str, severity: Severity, project_ids: list[UUID],
         payment_ids: list[UUID], known_projects: set[UUID], known_payments: set[UUID],
+        category: FindingCategory = FindingCategory.OTHER, rectify_by: date | None = None,
+        today: date | None = None,
     ) -> UUID:
-        """Record a finding; the projects and payments it cites must exist."""
+        """Record a finding; the projects and payments it cites must exist. Its
+        rectification is due by ``rectify_by`` (default: ``RECTIFICATION_DAYS`` from today)."""
         self._ensure_open()
         check_cited(project_ids, payment_ids)
+        due = check_deadline(rectify_by, today or self.opened_on)
         for pid in project_ids:
             if pid not in known_projects:
                 raise NotFound(f"no project {pid} within the inspected scope", field="projectIds")
@@ -99,25 +138,44 @@ class Inspection(Aggregate):
         self._finding_recorded(
             finding_id=finding_id, description=check_text(description, "description", MAX_TEXT),
             severity=severity, project_ids=list(project_ids), payment_ids=list(payment_ids),
+            category=category, rectify_by=due,
         )
         return finding_id
 
-    @event("FindingRecorded")
+    class FindingRecorded(Aggregate.Event):
+        """A finding was recorded; ``category`` and the rectification deadline
+        ``rectify_by`` (v2) say what misuse it names and when it must be put right."""
+
+        finding_id: UUID
+        description: str
+        severity: Severity
+        project_ids: list[UUID]
+        payment_ids: list[UUID]
+        category: FindingCategory
+        rectify_by: date | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["category"] = FindingCategory.OTHER.value  # recorded before findings had categories
+            state["rectify_by"] = None  # and before they had deadlines
+
+    @event(FindingRecorded)
     def _finding_recorded(
         self, finding_id: UUID, description: str, severity: Severity, project_ids: list[UUID],
-        payment_ids: list[UUID],
+        payment_ids: list[UUID], category: FindingCategory, rectify_by: date | None,
     ) -> None:
-        self.findings[finding_id] = Finding(finding_id)
+        self.findings[finding_id] = Finding(finding_id, rectify_by)
 
     def record_rectification(self, finding_id: UUID, description: str, rectified_on: date,
                              today: date) -> None:
         self._ensure_open()
         check_not_ahead(rectified_on, today, "rectifiedOn", "a rectification")
-        finding = self.findings.get(finding_id)
-        if finding is None:
-            raise NotFound(f"no finding {finding_id} in this inspection", field="findingId")
-        if finding.rectified:
-            raise InspectionNotAllowed("the finding is already rectified")
+        finding = self._finding(finding_id)
+        if finding.state is FindingState.RECTIFIED:
+            raise InspectionNotAllowed("the finding's rectification awaits the inspectors' verification")
+        if finding.state is FindingState.VERIFIED:
+            raise InspectionNotAllowed("the finding's rectification is already verified")
         if rectified_on < self.opened_on:
             raise InvalidInput("a rectification follows the inspection's opening", field="rectifiedOn")
         self._rectification_recorded(
@@ -127,15 +185,52 @@ class Inspection(Aggregate):
 
     @event("RectificationRecorded")
     def _rectification_recorded(self, finding_id: UUID, description: str, rectified_on: date) -> None:
-        self.findings[finding_id].rectified = True
+        finding = self.findings[finding_id]
+        finding.state, finding.rectified_on = FindingState.RECTIFIED, rectified_on
+
+    def _awaiting_verification(self, finding_id: UUID, on: date, today: date, field: str) -> Finding:
+        self._ensure_open()
+        check_not_ahead(on, today, field, "a verification")
+        finding = self._finding(finding_id)
+        if finding.state is not FindingState.RECTIFIED:
+            raise InspectionNotAllowed(f"a {finding.state.value} finding has no rectification to verify")
+        assert finding.rectified_on is not None
+        if on < finding.rectified_on:
+            raise InvalidInput("a verification follows the rectification", field=field)
+        return finding
+
+    def verify_rectification(self, finding_id: UUID, verified_on: date, today: date) -> None:
+        """The inspectors accept the rectification: the finding is settled."""
+        self._awaiting_verification(finding_id, verified_on, today, "verifiedOn")
+        self._rectification_verified(finding_id=finding_id, verified_on=verified_on)
+
+    @event("RectificationVerified")
+    def _rectification_verified(self, finding_id: UUID, verified_on: date) -> None:
+        self.findings[finding_id].state = FindingState.VERIFIED
+
+    def reject_rectification(self, finding_id: UUID, reason: str, rejected_on: date, today: date,
+                             rectify_by: date | None = None) -> None:
+        """The inspectors reject the rectification, saying why: it is due again, by the
+        same deadline unless they set a new one."""
+        finding = self._awaiting_verification(finding_id, rejected_on, today, "verifiedOn")
+        due = finding.rectify_by if rectify_by is None else check_deadline(rectify_by, rejected_on)
+        self._rectification_rejected(finding_id=finding_id, rejected_on=rejected_on,
+                                     reason=check_text(reason, "reason", MAX_TEXT), rectify_by=due)
+
+    @event("RectificationRejected")
+    def _rectification_rejected(self, finding_id: UUID, rejected_on: date, reason: str,
+                                rectify_by: date | None) -> None:
+        finding = self.findings[finding_id]
+        finding.state, finding.rectify_by = FindingState.REJECTED, rectify_by
 
     def close(self, closed_on: date, conclusion: str, today: date) -> None:
         self._ensure_open()
         check_not_ahead(closed_on, today, "closedOn", "a closing")
-        open_findings = [f for f in self.findings.values() if not f.rectified]
+        open_findings = [f for f in self.findings.values() if f.state is not FindingState.VERIFIED]
         if open_findings:
             raise InspectionNotAllowed(
-                f"{len(open_findings)} finding(s) are not rectified yet; close after rectification"
+                f"{len(open_findings)} finding(s) have no verified rectification yet; an inspection"
+                " closes only when every finding's rectification is verified"
             )
         if closed_on < self.opened_on:
             raise InvalidInput("an inspection closes after it opens", field="closedOn")
@@ -144,3 +239,14 @@ class Inspection(Aggregate):
     @event("Closed")
     def _closed(self, closed_on: date, conclusion: str) -> None:
         self.closed = True
+
+
+def check_deadline(rectify_by: date | None, from_day: date) -> date:
+    """A rectification deadline: after ``from_day`` and within a year of it (default
+    ``RECTIFICATION_DAYS`` after it)."""
+    if rectify_by is None:
+        return from_day + timedelta(days=RECTIFICATION_DAYS)
+    if not from_day < rectify_by <= from_day + timedelta(days=MAX_RECTIFICATION_DAYS):
+        raise InvalidInput(f"a rectification deadline lies after {from_day.isoformat()} and within"
+                           f" {MAX_RECTIFICATION_DAYS} days of it", field="rectifyBy")
+    return rectify_by

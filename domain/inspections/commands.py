@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from domain.inspections.aggregate import Severity
+from domain.inspections.aggregate import FindingCategory, Severity
 from domain.shared.commands import Command
-from domain.shared.permissions import ABOVE, LOCAL
+from domain.shared.permissions import ABOVE, LOCAL, Role
+
+INSPECTORS = ABOVE | {Role.INSPECTOR}
+"""Who verifies a rectification: those above the inspected organization, and inspection
+teams within their scope (auditors only read)."""
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,16 @@ class RecordInspectionFinding(InspectionCommand):
     """The fund whose projects or payments the finding cites (default: the inspected fund)."""
     project_ids: tuple[UUID, ...] = ()
     payment_ids: tuple[UUID, ...] = ()
+    category: FindingCategory = FindingCategory.OTHER
+    rectify_by: date | None = None
+    """The rectification deadline; by default ``RECTIFICATION_DAYS`` from today."""
 
 
 @dataclass(frozen=True)
 class RecordRectification(InspectionCommand):
     action = "recordRectification"
-    allowed = LOCAL | ABOVE
+    allowed = LOCAL
+    """The inspected side records what it did; the inspectors verify it."""
     finding_id: UUID
     description: str
     rectified_on: date | None = None
@@ -58,3 +66,24 @@ class CloseInspection(InspectionCommand):
     structural = True
     conclusion: str
     closed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class VerifyRectification(InspectionCommand):
+    action = "verifyRectification"
+    allowed = INSPECTORS
+    structural = True
+    finding_id: UUID
+    verified_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RejectRectification(InspectionCommand):
+    action = "rejectRectification"
+    allowed = INSPECTORS
+    structural = True
+    finding_id: UUID
+    reason: str
+    rectify_by: date | None = None
+    """A new deadline; by default the finding's deadline stands."""
+    rejected_on: date | None = None

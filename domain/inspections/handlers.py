@@ -13,9 +13,12 @@ from domain.inspections.commands import (
     OpenInspection,
     RecordInspectionFinding,
     RecordRectification,
+    RejectRectification,
+    VerifyRectification,
 )
 from domain.organizations.aggregate import Organization
 from domain.shared import events as ev
+from domain.shared.commands import required_reason
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.handling import Decision, Handler, Unit, changed
 
@@ -60,7 +63,8 @@ async def record_inspection_finding(cmd: RecordInspectionFinding, unit: Unit) ->
             raise NotFound("the fund lies outside the inspected organization", field="fundId")
         known_projects, known_payments = set(fund.projects), set(fund.payments)
     finding = inspection.record_finding(cmd.description, cmd.severity, projects, payments,
-                                        known_projects, known_payments)
+                                        known_projects, known_payments, cmd.category, cmd.rectify_by,
+                                        unit.today())
     return changed(inspection, result={"finding_id": str(finding)})
 
 
@@ -69,6 +73,20 @@ async def record_rectification(cmd: RecordRectification, unit: Unit) -> Decision
     inspection.record_rectification(cmd.finding_id, cmd.description, cmd.rectified_on or unit.today(),
                                     unit.today())
     return changed(inspection, result={"finding_id": str(cmd.finding_id)})
+
+
+async def verify_rectification(cmd: VerifyRectification, unit: Unit) -> Decision:
+    inspection = await _inspection(unit, cmd)
+    inspection.verify_rectification(cmd.finding_id, cmd.verified_on or unit.today(), unit.today())
+    return changed(inspection, result={"finding_id": str(cmd.finding_id)})
+
+
+async def reject_rectification(cmd: RejectRectification, unit: Unit) -> Decision:
+    reason = required_reason(cmd.reason)
+    inspection = await _inspection(unit, cmd)
+    inspection.reject_rectification(cmd.finding_id, reason, cmd.rejected_on or unit.today(), unit.today(),
+                                    cmd.rectify_by)
+    return changed(inspection, reason=reason, result={"finding_id": str(cmd.finding_id)})
 
 
 async def close_inspection(cmd: CloseInspection, unit: Unit) -> Decision:
@@ -81,5 +99,7 @@ HANDLERS: dict[type, Handler] = {
     OpenInspection: open_inspection,
     RecordInspectionFinding: record_inspection_finding,
     RecordRectification: record_rectification,
+    VerifyRectification: verify_rectification,
+    RejectRectification: reject_rectification,
     CloseInspection: close_inspection,
 }

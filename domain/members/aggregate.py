@@ -8,18 +8,34 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.members import dues as d
+from domain.members.errors import DuesNotAllowed, ExitNotAllowed, LetterVoided, MemberExited
+from domain.members.exits import (
+    ExitKind,
+    MemberExit,
+    PendingRemoval,
+    check_exit_date,
+    check_reference,
+)
+from domain.members.transfers import ExternalOrganization
+from domain.members.transfers import TransferScope as TransferScope  # re-exported: its home before
 from domain.organizations.aggregate import PARTY_FOUNDED, check_name
 from domain.shared.errors import InvalidInput, LetterExpired, TransferNotAllowed
 from domain.shared.personal import declare_erasure
 from domain.shared.privacy import PERSONAL_FIELDS
 from domain.shared.text import clean
+
+MAX_LETTER_REISSUES = 5
+"""Re-issues (补转) of one transfer's letter; each voids a serial, so it also bounds
+``Transfer.voided_serials``."""
 
 
 class Gender(enum.Enum):
@@ -34,14 +50,6 @@ class Standing(enum.Enum):
 
     FULL = "FULL"
     PROBATIONARY = "PROBATIONARY"
-
-
-class TransferScope(enum.Enum):
-    """How far the member moves; it sets the letter's default validity."""
-
-    WITHIN_CITY = "WITHIN_CITY"
-    OUTSIDE_CITY = "OUTSIDE_CITY"
-    ACROSS_PROVINCES = "ACROSS_PROVINCES"
 
 
 class TransferState(enum.Enum):
@@ -62,6 +70,11 @@ _PHONE = re.compile(r"\+?[0-9][0-9\- ]*", re.ASCII)
 MIN_PHONE_DIGITS, MAX_PHONE = 5, 20
 MAX_ETHNICITY = 20
 MAX_JUSTIFICATION = 500
+MAX_SERIAL = 40
+MEMBER_PERSONAL_FIELDS = frozenset({"id_number", "phone", "declared_income"})
+"""The personal fields (``domain.shared.privacy.PERSONAL_FIELDS``) a member's stream holds:
+what an erasure names (other areas' personal fields are not the member's)."""
+assert PERSONAL_FIELDS.keys() >= MEMBER_PERSONAL_FIELDS
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -138,9 +151,14 @@ class Transfer:
 
     id: UUID
     from_organization_id: UUID
-    to_organization_id: UUID
+    to_organization_id: UUID | None
+    """None for a transfer out of the system (``to_external``)."""
     scope: TransferScope
     state: TransferState = TransferState.REQUESTED
+    to_external: ExternalOrganization | None = None
+    issued_on: date | None = None
+    voided_serials: tuple[str, ...] = ()
+    """Serials of letters reported lost and re-issued (补转): never accepted."""
     letter_serial: str | None = None
     valid_until: date | None = None
     accepted_on: date | None = None
@@ -203,6 +221,9 @@ class Member(Aggregate):
         self.transfers: dict[UUID, Transfer] = {}
         self.open_transfer_id: UUID | None = None
         self.personal_data_erased = False
+        self.exit: MemberExit | None = None
+        self.pending_removal: PendingRemoval | None = None
+        self.dues = d.Dues()
 
     @classmethod
     def create_id(cls, *args: object, **kwargs: object) -> UUID:
@@ -272,6 +293,7 @@ class Member(Aggregate):
         self.dues_paid_through = dues_paid_through
 
     def convert_to_full(self, converted_on: date, today: date) -> None:
+        self.ensure_member()
         if self.standing is Standing.FULL:
             raise InvalidInput("the member is already a full member")
         if converted_on < self.joined_on:
@@ -288,17 +310,200 @@ class Member(Aggregate):
 
     def erase_personal_data(self) -> None:
         """Erase the member's personal data on a lawful request: the fields the privacy
-        policy names (ID number, phone). The event records which fields, never their
-        values; appending it destroys the member's keys (``domain.shared.personal``), so
-        every earlier value reads as null from then on while the log stays as hashed."""
+        policy names that a member's stream holds (ID number, phone, declared income). The
+        event records which fields, never their values; appending it destroys the member's
+        keys (``domain.shared.personal``), so every earlier value reads as null from then on
+        while the log stays as hashed."""
         if self.personal_data_erased:
             raise InvalidInput(f"the personal data of member {self.id} was already erased")
-        self._personal_data_erased(fields=sorted(PERSONAL_FIELDS))
+        self._personal_data_erased(fields=sorted(MEMBER_PERSONAL_FIELDS))
 
     @event("PersonalDataErased")
     def _personal_data_erased(self, fields: list[str]) -> None:
         self.personal_data_erased = True
         self.id_number, self.phone = None, None  # type: ignore[assignment]
+        self.dues = self.dues.erased()
+
+
+    # -- exits (domain.members.exits) ---------------------------------------------------
+
+    def ensure_member(self) -> None:
+        """Refuse with MemberExited once the member has left the Party."""
+        if self.exit is not None:
+            raise MemberExited(f"member {self.name} left the Party ({self.exit.kind.value.lower()},"
+                               f" {self.exit.on.isoformat()})")
+
+    def _ready_to_exit(self) -> None:
+        self.ensure_member()
+        if self.open_transfer_id is not None:
+            raise ExitNotAllowed(f"member {self.name} has an open transfer {self.open_transfer_id}:"
+                                 " withdraw or finish it first")
+
+    def record_death(self, died_on: date, today: date) -> None:
+        self._ready_to_exit()
+        self._death_recorded(died_on=check_exit_date(died_on, self.joined_on, today, "diedOn"),
+                             home_organization_id=self.home_organization_id)
+
+    @event("DeathRecorded")
+    def _death_recorded(self, died_on: date, home_organization_id: UUID) -> None:
+        self.exit, self.pending_removal = MemberExit(ExitKind.DEATH, died_on), None
+
+    def record_withdrawal(self, withdrew_on: date, today: date) -> None:
+        self._ready_to_exit()
+        self._withdrawal_recorded(
+            withdrew_on=check_exit_date(withdrew_on, self.joined_on, today, "withdrewOn"),
+            home_organization_id=self.home_organization_id)
+
+    @event("WithdrawalRecorded")
+    def _withdrawal_recorded(self, withdrew_on: date, home_organization_id: UUID) -> None:
+        self.exit, self.pending_removal = MemberExit(ExitKind.WITHDRAWAL, withdrew_on), None
+
+    def expel(self, decided_on: date, decision_reference: str, today: date) -> None:
+        self._ready_to_exit()
+        self._expelled(decided_on=check_exit_date(decided_on, self.joined_on, today, "decidedOn"),
+                       decision_reference=check_reference(decision_reference, "decisionReference"),
+                       home_organization_id=self.home_organization_id)
+
+    @event("Expelled")
+    def _expelled(self, decided_on: date, decision_reference: str, home_organization_id: UUID) -> None:
+        self.exit = MemberExit(ExitKind.EXPULSION, decided_on, decision_reference)
+        self.pending_removal = None
+
+    def propose_removal(self, decided_on: date, decision_reference: str, today: date) -> None:
+        """The branch general meeting's decision to remove (除名): the first of two steps."""
+        self._ready_to_exit()
+        if self.pending_removal is not None:
+            raise ExitNotAllowed(f"the removal of member {self.name} was proposed on"
+                                 f" {self.pending_removal.decided_on.isoformat()} already")
+        self._removal_proposed(
+            decided_on=check_exit_date(decided_on, self.joined_on, today, "decidedOn"),
+            decision_reference=check_reference(decision_reference, "decisionReference"),
+            home_organization_id=self.home_organization_id)
+
+    @event("RemovalProposed")
+    def _removal_proposed(self, decided_on: date, decision_reference: str, home_organization_id: UUID) -> None:
+        self.pending_removal = PendingRemoval(decided_on, decision_reference)
+
+    def _pending(self) -> PendingRemoval:
+        self.ensure_member()
+        if self.pending_removal is None:
+            raise ExitNotAllowed(f"no removal of member {self.name} awaits a decision")
+        return self.pending_removal
+
+    def approve_removal(self, approved_on: date, today: date) -> None:
+        """The level above approves the branch's removal: the member exits now."""
+        pending = self._pending()
+        if approved_on > today:
+            raise InvalidInput("the approval date lies in the future", field="approvedOn")
+        if approved_on < pending.decided_on:
+            raise InvalidInput("the approval cannot precede the branch's decision", field="approvedOn")
+        self._removal_approved(decided_on=pending.decided_on, decision_reference=pending.decision_reference,
+                               approved_on=approved_on, home_organization_id=self.home_organization_id)
+
+    @event("RemovalApproved")
+    def _removal_approved(self, decided_on: date, decision_reference: str, approved_on: date,
+                          home_organization_id: UUID) -> None:
+        self.exit = MemberExit(ExitKind.REMOVAL, approved_on, decision_reference)
+        self.pending_removal = None
+
+    def reject_removal(self, reason: str) -> None:
+        """The level above does not approve: the member stays, the proposal is closed."""
+        pending = self._pending()
+        self._removal_rejected(decided_on=pending.decided_on, reason=reason)
+
+    @event("RemovalRejected")
+    def _removal_rejected(self, decided_on: date, reason: str) -> None:
+        self.pending_removal = None
+
+    # -- dues and the review's evidence (domain.members.dues: the rules) ------------------
+
+    def assess_dues(self, year: int, category: d.DuesCategory, declared_income: Decimal | None,
+                    rules: d.DuesRules, today: date) -> None:
+        """Fix the year's monthly dues from the declared income by band (once a year)."""
+        self.ensure_member()
+        d.check_assessment(self.dues, year, self.joined_on, today)
+        income = None if category in d.FLAT_CATEGORIES else d.check_income(declared_income)
+        amount, basis = d.assessed_amount(rules, category, income)
+        self._dues_assessed(year=year, category=category, declared_income=income, monthly_amount=amount,
+                            basis=basis, home_organization_id=self.home_organization_id)
+
+    @event("DuesAssessed")
+    def _dues_assessed(self, year: int, category: d.DuesCategory, declared_income: Decimal | None,
+                       monthly_amount: Decimal, basis: str, home_organization_id: UUID) -> None:
+        self.dues = self.dues.with_assessment(d.Assessment(year, category, declared_income, monthly_amount, basis))
+
+    def propose_dues_reduction(self, year: int, monthly_amount: Decimal, decided_on: date,
+                               decision_reference: str, today: date) -> None:
+        """The branch's decision to reduce (or, at 0.00, exempt) a year's dues: step one."""
+        self.ensure_member()
+        assessment = self.dues.assessment(year)
+        d.check_reduction(assessment, monthly_amount)
+        self._dues_reduction_proposed(
+            year=year, monthly_amount=monthly_amount,
+            decided_on=check_exit_date(decided_on, self.joined_on, today, "decidedOn"),
+            decision_reference=check_reference(decision_reference, "decisionReference"),
+            home_organization_id=self.home_organization_id)
+
+    @event("DuesReductionProposed")
+    def _dues_reduction_proposed(self, year: int, monthly_amount: Decimal, decided_on: date,
+                                 decision_reference: str, home_organization_id: UUID) -> None:
+        a = self.dues.assessments[year]
+        self.dues = self.dues.with_assessment(replace(a, pending=monthly_amount))
+
+    def _pending_reduction(self, year: int) -> Decimal:
+        self.ensure_member()
+        pending = self.dues.assessment(year).pending
+        if pending is None:
+            raise DuesNotAllowed(f"no reduction of the {year} dues awaits a decision", field="year")
+        return pending
+
+    def approve_dues_reduction(self, year: int) -> None:
+        """The level above approves: the year's months cost the reduced amount from now on."""
+        self._dues_reduction_approved(year=year, monthly_amount=self._pending_reduction(year),
+                                      home_organization_id=self.home_organization_id)
+
+    @event("DuesReductionApproved")
+    def _dues_reduction_approved(self, year: int, monthly_amount: Decimal, home_organization_id: UUID) -> None:
+        a = self.dues.assessments[year]
+        self.dues = self.dues.with_assessment(replace(a, reduced_to=monthly_amount, pending=None))
+
+    def reject_dues_reduction(self, year: int, reason: str) -> None:
+        self._pending_reduction(year)
+        self._dues_reduction_rejected(year=year, reason=reason)
+
+    @event("DuesReductionRejected")
+    def _dues_reduction_rejected(self, year: int, reason: str) -> None:
+        a = self.dues.assessments[year]
+        self.dues = self.dues.with_assessment(replace(a, pending=None))
+
+    def pay_dues(self, months: int, amount: Decimal, paid_on: date, late_reason: str | None,
+                 rules: d.DuesRules, today: date) -> None:
+        """Pay the months after the paid-through month: the amount is exactly what they cost."""
+        self.ensure_member()
+        payment = d.price_payment(self.dues, self.dues_paid_through, self.joined_on, months)
+        d.check_payment(payment, amount, paid_on, late_reason, rules, today)
+        late = d.month_index(today) - d.month_index(payment.first_month) > rules.late_months
+        self._dues_paid(first_month=payment.first_month, through_month=payment.through_month, months=months,
+                        amount=payment.amount, paid_on=paid_on, late_reason=late_reason if late else None,
+                        home_organization_id=self.home_organization_id)
+
+    @event("DuesPaid")
+    def _dues_paid(self, first_month: date, through_month: date, months: int, amount: Decimal, paid_on: date,
+                   late_reason: str | None, home_organization_id: UUID) -> None:
+        self.dues_paid_through = through_month
+        self.dues = replace(self.dues, last_paid_on=max(paid_on, self.dues.last_paid_on or paid_on))
+
+    def record_activity(self, kind: d.ActivityKind, on: date, description: str, today: date) -> None:
+        """Evidence of Party life attended or assigned work carried out (the six-month review)."""
+        self.ensure_member()
+        self._activity_recorded(kind=kind, on=on,
+                                description=d.check_activity(on, self.joined_on, today, description),
+                                home_organization_id=self.home_organization_id)
+
+    @event("ActivityRecorded")
+    def _activity_recorded(self, kind: d.ActivityKind, on: date, description: str,
+                           home_organization_id: UUID) -> None:
+        pass
 
     # -- transfers ----------------------------------------------------------------------
 
@@ -315,15 +520,29 @@ class Member(Aggregate):
         return t
 
     def request_transfer(
-        self, to_organization_id: UUID, scope: TransferScope, transfer_id: UUID | None = None
+        self, to_organization_id: UUID | None, scope: TransferScope, transfer_id: UUID | None = None,
+        to_external: ExternalOrganization | None = None,
     ) -> UUID:
+        """Request a transfer to an organization in the tree, or (``to_external``) out of the
+        system; the scope was checked against both sides' codes (``domain.members.transfers``)."""
+        self.ensure_member()
         if self.open_transfer_id is not None:
             raise TransferNotAllowed(
                 f"member {self.name} already has an open transfer {self.open_transfer_id}"
             )
+        if self.pending_removal is not None:
+            raise TransferNotAllowed(f"the removal of member {self.name} awaits the level above's decision")
         if to_organization_id == self.home_organization_id:
             raise InvalidInput("the member already belongs there", field="toOrganizationId")
         new_id = transfer_id or uuid4()
+        if to_external is not None:
+            self._external_transfer_requested(
+                transfer_id=new_id, from_organization_id=self.home_organization_id, to_name=to_external.name,
+                to_code=to_external.code, to_province=to_external.province, to_city=to_external.city,
+                scope=scope,
+            )
+            return new_id
+        assert to_organization_id is not None
         self._transfer_requested(
             transfer_id=new_id,
             from_organization_id=self.home_organization_id,
@@ -342,17 +561,27 @@ class Member(Aggregate):
         )
         self.open_transfer_id = transfer_id
 
+    @event("ExternalTransferRequested")
+    def _external_transfer_requested(
+        self, transfer_id: UUID, from_organization_id: UUID, to_name: str, to_code: str | None,
+        to_province: str, to_city: str, scope: TransferScope,
+    ) -> None:
+        external = ExternalOrganization(name=to_name, province=to_province, city=to_city, code=to_code)
+        self.transfers[transfer_id] = Transfer(transfer_id, from_organization_id, None, scope,
+                                               to_external=external)
+        self.open_transfer_id = transfer_id
+
     def issue_transfer_letter(
         self, transfer_id: UUID, serial: str, issued_on: date, rules: TransferRules,
         validity_days: int | None = None,
     ) -> None:
+        """Issue the letter: valid for the scope's days, or fewer, never more (the cap is the
+        scope's own, not the largest configured value)."""
         t = self._step(transfer_id, {TransferState.REQUESTED}, "issue a letter for")
-        days = validity_days if validity_days is not None else rules.validity_days[t.scope]
-        if not 1 <= days <= max(rules.validity_days.values()):
-            raise InvalidInput(
-                f"validity must be 1–{max(rules.validity_days.values())} days",
-                field="validityDays",
-            )
+        cap = rules.validity_days[t.scope]
+        days = validity_days if validity_days is not None else cap
+        if not 1 <= days <= cap:
+            raise InvalidInput(f"a {t.scope.value} letter is valid for 1–{cap} days", field="validityDays")
         self._transfer_letter_issued(
             transfer_id=transfer_id, letter_serial=serial, issued_on=issued_on,
             valid_until=issued_on + timedelta(days=days), standing=self.standing,
@@ -366,14 +595,65 @@ class Member(Aggregate):
     ) -> None:
         t = self.transfers[transfer_id]
         t.state, t.letter_serial, t.valid_until = TransferState.LETTER_ISSUED, letter_serial, valid_until
+        t.issued_on = issued_on
+
+    def reissue_transfer_letter(
+        self, transfer_id: UUID, serial: str, issued_on: date, rules: TransferRules,
+        validity_days: int | None = None,
+    ) -> None:
+        """Re-issue a lost letter (补转): the old serial is voided (it can no longer be
+        accepted), a new letter with a new serial and a fresh validity is issued."""
+        t = self._step(transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED}, "re-issue the letter of")
+        assert t.letter_serial is not None
+        if len(t.voided_serials) >= MAX_LETTER_REISSUES:
+            raise InvalidInput(f"a transfer's letter is re-issued at most {MAX_LETTER_REISSUES} times: "
+                               "withdraw the transfer and request a new one", field="transferId")
+        cap = rules.validity_days[t.scope]
+        days = validity_days if validity_days is not None else cap
+        if not 1 <= days <= cap:
+            raise InvalidInput(f"a {t.scope.value} letter is valid for 1–{cap} days", field="validityDays")
+        self._transfer_letter_reissued(
+            transfer_id=transfer_id, voided_serial=t.letter_serial, letter_serial=serial, issued_on=issued_on,
+            valid_until=issued_on + timedelta(days=days), standing=self.standing,
+            dues_paid_through=self.dues_paid_through,
+        )
+
+    @event("TransferLetterReissued")
+    def _transfer_letter_reissued(
+        self, transfer_id: UUID, voided_serial: str, letter_serial: str, issued_on: date, valid_until: date,
+        standing: Standing, dues_paid_through: date | None,
+    ) -> None:
+        t = self.transfers[transfer_id]
+        t.voided_serials = (*t.voided_serials, voided_serial)
+        t.state, t.letter_serial, t.valid_until = TransferState.LETTER_ISSUED, letter_serial, valid_until
+        t.issued_on = issued_on
+
+    def check_letter(self, transfer_id: UUID, letter_serial: str | None) -> None:
+        """The serial on the letter presented, where the receiver states it: a voided one is
+        refused with LetterVoided, any other but the current one with InvalidInput."""
+        t = self.transfer(transfer_id)
+        if letter_serial is None:
+            return
+        serial = clean(letter_serial)
+        if len(serial) > MAX_SERIAL:
+            raise InvalidInput(f"a letter serial has at most {MAX_SERIAL} characters", field="letterSerial")
+        if serial in t.voided_serials:
+            raise LetterVoided(f"letter {serial} was voided when it was re-issued as {t.letter_serial}",
+                               field="letterSerial")
+        if serial != t.letter_serial:
+            raise InvalidInput(f"letter {serial} is not this transfer's", field="letterSerial")
 
     def accept_transfer(
         self, transfer_id: UUID, accepted_on: date, rules: TransferRules,
-        justification: str | None = None,
+        justification: str | None = None, letter_serial: str | None = None,
     ) -> None:
         t = self._step(
             transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED}, "accept"
         )
+        self.check_letter(transfer_id, letter_serial)
+        if t.to_external is not None or t.to_organization_id is None:
+            raise TransferNotAllowed(f"{t.to_external.name if t.to_external else 'the receiver'} is outside the"
+                                     " system: record its receipt of acceptance (confirmTransferReceipt)")
         assert t.valid_until is not None
         justification = check_justification(justification)
         expired = t.state is TransferState.EXPIRED or accepted_on > t.valid_until
@@ -434,6 +714,11 @@ class Member(Aggregate):
         self.transfers[transfer_id].state = TransferState.EXPIRED
 
     def confirm_transfer_receipt(self, transfer_id: UUID, received_on: date, today: date) -> None:
+        """The receipt (回执) came back. Out of the system it is the external organization's
+        receipt of acceptance: the member leaves the tree now (``TransferredOut``)."""
+        if self.transfer(transfer_id).to_external is not None:
+            self._transfer_out(transfer_id, received_on, today)
+            return
         t = self._step(transfer_id, {TransferState.ACCEPTED}, "confirm the receipt of")
         assert t.accepted_on is not None
         if received_on < t.accepted_on:
@@ -448,6 +733,25 @@ class Member(Aggregate):
     @event("TransferReceiptConfirmed")
     def _transfer_receipt_confirmed(self, transfer_id: UUID, received_on: date, late: bool) -> None:
         self.transfers[transfer_id].state = TransferState.RECEIPT_CONFIRMED
+
+
+    def _transfer_out(self, transfer_id: UUID, received_on: date, today: date) -> None:
+        t = self._step(transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED},
+                       "record the receipt of")
+        assert t.issued_on is not None and t.letter_serial is not None
+        if received_on > today:
+            raise InvalidInput("the receipt date lies in the future", field="receivedOn")
+        if received_on < t.issued_on:
+            raise InvalidInput("the receipt cannot precede the letter", field="receivedOn")
+        self._transferred_out(transfer_id=transfer_id, from_organization_id=t.from_organization_id,
+                              letter_serial=t.letter_serial, received_on=received_on)
+
+    @event("TransferredOut")
+    def _transferred_out(self, transfer_id: UUID, from_organization_id: UUID, letter_serial: str,
+                         received_on: date) -> None:
+        self.transfers[transfer_id].state = TransferState.RECEIPT_CONFIRMED
+        self.open_transfer_id = None
+        self.exit, self.pending_removal = MemberExit(ExitKind.TRANSFERRED_OUT, received_on, letter_serial), None
 
 
 declare_erasure("Member.PersonalDataErased")

@@ -8,6 +8,7 @@ now (the receipt comes back after acceptance).
 from __future__ import annotations
 
 import hashlib
+from uuid import UUID
 
 from domain.members.aggregate import (
     Member,
@@ -26,16 +27,19 @@ from domain.members.commands import (
     ExpireMemberTransfer,
     IssueTransferLetter,
     RegisterMember,
+    ReissueTransferLetter,
     RequestMemberTransfer,
     ReturnMemberTransfer,
     TransferStep,
     WithdrawMemberTransfer,
 )
 from domain.members.letters import LetterRegister, register_id
+from domain.members.transfers import check_external, check_scope, division_code
 from domain.organizations.aggregate import Organization
 from domain.organizations.handlers import HOME
 from domain.shared import events as ev
 from domain.shared.commands import optional_reason, required_reason
+from domain.shared.errors import InvalidInput
 from domain.shared.handling import Decision, Handler, Unit, changed
 from domain.shared.ports import Claim, Release
 
@@ -102,12 +106,41 @@ async def erase_member_personal_data(cmd: EraseMemberPersonalData, unit: Unit) -
     return changed(member, reason=reason, releases=releases)
 
 
+async def _code_along(unit: Unit, path_root_first: list[UUID]) -> str | None:
+    """The nearest 12-digit division code from the path's last organization upwards."""
+    for organization_id in reversed(path_root_first):
+        org = await unit.find(Organization, organization_id)
+        code = None if org is None else division_code(org.code)
+        if code is not None:
+            return code
+    return None
+
+
 async def request_member_transfer(cmd: RequestMemberTransfer, unit: Unit) -> Decision:
+    """The scope is checked against both sides' division codes where they are known
+    (``domain.members.transfers``); a transfer out of the system names the external
+    organization instead of one in the tree."""
     reason = required_reason(cmd.reason)
-    member = await _member(unit, cmd)
+    if (cmd.to_organization_id is None) == (cmd.to_external is None):
+        raise InvalidInput("name the receiving organization: toOrganizationId or toExternal, not both",
+                           field="toOrganizationId")
+    external = None if cmd.to_external is None else check_external(cmd.to_external)
+    member = await unit.load(Member, cmd.member_id, "member")
+    home_path = await unit.authorize(member.home_organization_id)
+    unit.expect(member)
+    home_code = await _code_along(unit, home_path)
+    if external is not None:
+        scope = check_scope(cmd.scope, home_code, division_code(external.code))
+        transfer_id = member.request_transfer(None, scope, to_external=external)
+        return changed(member, reason=reason, result={"transfer_id": str(transfer_id)})
+    assert cmd.to_organization_id is not None
     target = await unit.load(Organization, cmd.to_organization_id, "toOrganization")
     target.ensure_active()
-    transfer_id = member.request_transfer(target.id, cmd.scope)
+    target_code = division_code(target.code)
+    if target_code is None:
+        target_code = await _code_along(unit, (await unit.directory.path_of(target.id) or [])[:-1])
+    scope = check_scope(cmd.scope, home_code, target_code)
+    transfer_id = member.request_transfer(target.id, scope)
     return changed(member, reason=reason, result={"transfer_id": str(transfer_id)})
 
 
@@ -115,7 +148,9 @@ async def _step(unit: Unit, cmd: TransferStep) -> Member:
     """The member of a transfer step, authorized against the side that takes the step."""
     member = await unit.load(Member, cmd.member_id, "member")
     t = member.transfer(cmd.transfer_id)
-    await unit.authorize(t.to_organization_id if cmd.receiving_side else t.from_organization_id)
+    # Out of the system there is no receiving side in the tree: the sender records its steps.
+    receiver = t.to_organization_id if cmd.receiving_side else None
+    await unit.authorize(receiver or t.from_organization_id)
     unit.expect(member)
     return member
 
@@ -128,25 +163,46 @@ async def issue_transfer_letter(cmd: IssueTransferLetter, unit: Unit) -> Decisio
     """The serial comes from the issuer's letter register, appended with the letter: a
     refused or failed issue draws none (``domain.members.letters``)."""
     member = await _step(unit, cmd)
-    today = unit.today()
-    issuer = member.transfer(cmd.transfer_id).from_organization_id
-    register = await unit.find(LetterRegister, register_id(issuer, today.year))
-    if register is None:
-        register = LetterRegister(organization_id=issuer, year=today.year)
-    serial = register.draw(member.id, cmd.transfer_id, today)
-    member.issue_transfer_letter(cmd.transfer_id, serial, today, unit.need(TransferRules), cmd.validity_days)
+    register, serial = await _draw_serial(unit, member, cmd)
+    member.issue_transfer_letter(cmd.transfer_id, serial, unit.today(), unit.need(TransferRules),
+                                 cmd.validity_days)
     # The register's events first: a reader of the log meets the serial before the letter.
     events = [*ev.to_new_events(register), *ev.to_new_events(member)]
     return Decision(member.id, events, result={"transfer_id": str(cmd.transfer_id)})
 
 
+async def _draw_serial(unit: Unit, member: Member, cmd: TransferStep) -> tuple[LetterRegister, str]:
+    """The next serial of the issuer's register for this year (opened by its first letter)."""
+    today = unit.today()
+    issuer = member.transfer(cmd.transfer_id).from_organization_id
+    register = await unit.find(LetterRegister, register_id(issuer, today.year))
+    if register is None:
+        register = LetterRegister(organization_id=issuer, year=today.year)
+    return register, register.draw(member.id, cmd.transfer_id, today)
+
+
+async def reissue_transfer_letter(cmd: ReissueTransferLetter, unit: Unit) -> Decision:
+    """The new serial comes from the issuer's register of this year, like a first letter's."""
+    reason = required_reason(cmd.reason)
+    member = await _step(unit, cmd)
+    register, serial = await _draw_serial(unit, member, cmd)
+    member.reissue_transfer_letter(cmd.transfer_id, serial, unit.today(), unit.need(TransferRules),
+                                   cmd.validity_days)
+    events = [*ev.to_new_events(register), *ev.to_new_events(member)]
+    return Decision(member.id, events, reason=reason, result={"transfer_id": str(cmd.transfer_id)})
+
+
 async def accept_member_transfer(cmd: AcceptMemberTransfer, unit: Unit) -> Decision:
     member = await _step(unit, cmd)
-    target = await unit.load(Organization, member.transfer(cmd.transfer_id).to_organization_id,
-                             "toOrganization")
+    to = member.transfer(cmd.transfer_id).to_organization_id
+    if to is None:  # out of the system: refused by the aggregate, with the way to go
+        member.accept_transfer(cmd.transfer_id, unit.today(), unit.need(TransferRules), cmd.justification)
+    assert to is not None
+    target = await unit.load(Organization, to, "toOrganization")
     target.ensure_active()
     justification = check_justification(cmd.justification)
-    member.accept_transfer(cmd.transfer_id, unit.today(), unit.need(TransferRules), justification)
+    member.accept_transfer(cmd.transfer_id, unit.today(), unit.need(TransferRules), justification,
+                           cmd.letter_serial)
     return _stepped(member, cmd, guards={target.id: target.version}, reason=justification,
                     claims=[Claim(HOME, str(member.id), target.id, replace=True)])
 
@@ -172,9 +228,12 @@ async def expire_member_transfer(cmd: ExpireMemberTransfer, unit: Unit) -> Decis
 
 
 async def confirm_transfer_receipt(cmd: ConfirmTransferReceipt, unit: Unit) -> Decision:
+    """Out of the system, the receipt of acceptance takes the member out of the tree: the
+    home claim goes with it, as with every exit (``domain.members.exit_handlers``)."""
     member = await _step(unit, cmd)
+    leaves = member.transfer(cmd.transfer_id).to_external is not None
     member.confirm_transfer_receipt(cmd.transfer_id, cmd.received_on or unit.today(), unit.today())
-    return _stepped(member, cmd)
+    return _stepped(member, cmd, releases=[Release(HOME, str(member.id))] if leaves else [])
 
 
 HANDLERS: dict[type, Handler] = {
@@ -184,6 +243,7 @@ HANDLERS: dict[type, Handler] = {
     ConvertMemberToFull: convert_member_to_full,
     RequestMemberTransfer: request_member_transfer,
     IssueTransferLetter: issue_transfer_letter,
+    ReissueTransferLetter: reissue_transfer_letter,
     AcceptMemberTransfer: accept_member_transfer,
     ReturnMemberTransfer: return_member_transfer,
     WithdrawMemberTransfer: withdraw_member_transfer,

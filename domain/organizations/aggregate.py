@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.organizations.errors import InvalidGridBranchCode
 from domain.shared.errors import IllegalParent, InvalidInput, OrganizationDissolved
 from domain.shared.text import MAX_NAME, ascii_digits, clean
 
@@ -47,6 +48,7 @@ LEGAL_PARENTS: dict[OrganizationKind, frozenset[OrganizationKind]] = {
 }
 
 _CODE = re.compile(r"[0-9]{12}", re.ASCII)
+_GRID_BRANCH_CODE = re.compile(r"[0-9]{15}", re.ASCII)
 MAX_CODE = 32
 PARTY_FOUNDED = date(1921, 7, 1)
 """No Party organization was established, and no member joined, before this day."""
@@ -92,11 +94,15 @@ def check_code(kind: OrganizationKind, code: str | None, parent_code: str | None
 
     Layout: 2 province + 2 city + 2 county + 3 street + 3 community. A street's
     community part is 000; a community's code extends its street's first nine digits.
+    A grid Party branch's code extends its community's (``check_grid_branch_code``);
+    other kinds' codes are free text up to 32 characters.
     """
     if code is not None:
         # Fullwidth digits become ASCII and invisible characters go before the check and
         # the claim, so one code has one spelling; other scripts' digits are refused.
         code = clean(code) or None
+    if kind is K.GRID_BRANCH:
+        return check_grid_branch_code(code, parent_code)
     if kind not in DIVISION_CODED_KINDS:
         if code is not None and len(code) > MAX_CODE:
             raise InvalidInput(f"code is longer than {MAX_CODE} characters", field="code")
@@ -120,6 +126,36 @@ def check_code(kind: OrganizationKind, code: str | None, parent_code: str | None
                 f"a community's code must start with its street's {parent_code[:9]}",
                 field="code",
             )
+    return code
+
+
+def check_grid_branch_code(code: str | None, community_code: str | None) -> str | None:
+    """A grid Party branch's (网格党支部) own code, if it has one yet.
+
+    The branch keeps an organization code of its own rather than borrowing a grid's: it
+    covers several grids, which are split, merged and retired under it while the branch
+    lives on, so "the first grid's code" would name a grid that may be gone. The code the
+    district assigns follows the unified code system all the same: 15 digits, the
+    community's 12-digit division code and a 3-digit sequence (not 000), so a branch is
+    found under its community as its grids are. It may equal the code of a grid it covers
+    (the usual choice: the claims are apart, ``organization.code`` and ``grid.code``).
+    A branch established before its grids are drawn has none yet (optional, as before).
+
+    Checked when a branch is established only: branches recorded before this rule keep
+    whatever code their event holds (events are never rewritten; replay does not check).
+    """
+    if code is None:
+        return None
+    if not _GRID_BRANCH_CODE.fullmatch(code) or not ascii_digits(code):
+        raise InvalidGridBranchCode(
+            "a grid Party branch's code has exactly 15 digits (0-9): its community's 12-digit division code"
+            " and a 3-digit sequence", field="code")
+    if code[12:] == "000":
+        raise InvalidGridBranchCode("a grid Party branch's sequence (digits 13–15) must not be 000", field="code")
+    if community_code is None or code[:12] != community_code:
+        raise InvalidGridBranchCode(
+            f"a grid Party branch's code must start with its community's division code {community_code}",
+            field="code")
     return code
 
 

@@ -50,17 +50,24 @@ def _plain(value: Any) -> Any:
         return sorted(items, key=str) if isinstance(value, frozenset | set) else items
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a part of a command (a grid split's)
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
 
 
 def fingerprint(command: Command, key: bytes = b"") -> str:
-    """A keyed digest (HMAC-SHA256) of the command's type and every one of its fields.
+    """A keyed digest (HMAC-SHA256) of the command's type and every one of its fields
+    (but those left at a default of None).
 
     Keyed with a secret of the server's (``api.bootstrap``): the stored fingerprint covers
     inputs such as a client's webhook secret or a member's ID number, and without the key
     nobody holding a database copy can test guesses of them against it.
     """
-    fields = {f.name: _plain(getattr(command, f.name)) for f in dataclasses.fields(command)}
+    # A field left at a default of None is omitted, so adding an optional field to a command
+    # later does not change the fingerprints of the keys stored before (a repeat with the
+    # same key would otherwise answer IdempotencyKeyReused after the release).
+    fields = {f.name: _plain(value) for f in dataclasses.fields(command)
+              if (value := getattr(command, f.name)) is not None or f.default is not None}
     text = json.dumps([type(command).action, fields], sort_keys=True, ensure_ascii=False)
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 

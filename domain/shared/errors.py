@@ -37,6 +37,12 @@ class AlreadyExists(DomainError):
 
     code = "ALREADY_EXISTS"
 
+    @classmethod
+    def claimed(cls, scope: str, key: str) -> str:
+        """The message when the claim (``scope``, ``key``) is another's (an area's own error
+        says it in the area's words: ``domain.shared.handling.Decision.claim_errors``)."""
+        return f"{scope} {key!r} is already taken"
+
 
 class IllegalParent(DomainError):
     """The organization kind may not sit under the proposed parent."""

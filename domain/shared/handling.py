@@ -85,6 +85,8 @@ class Decision:
     """Returned to this caller only, never stored (a generated webhook secret)."""
     claim_fields: Mapping[str, str] = field(default_factory=dict)
     """Input field to name when a claim's scope is taken (``AlreadyExists.field``)."""
+    claim_errors: Mapping[str, type[AlreadyExists]] = field(default_factory=dict)
+    """The area's own error when a claim's scope is taken (``GridCodeTaken``); else AlreadyExists."""
 
 
 Handler = Callable[[Any, "Unit"], Awaitable[Decision]]
@@ -233,7 +235,8 @@ class Handling:
                     raise
                 continue
             except ClaimConflict as exc:
-                raise AlreadyExists(str(exc), field=decision.claim_fields.get(exc.scope)) from exc
+                error = decision.claim_errors.get(exc.scope, AlreadyExists)
+                raise error(error.claimed(exc.scope, exc.key), field=decision.claim_fields.get(exc.scope)) from exc
             except OwnerNotVacant as exc:
                 raise OrganizationNotEmpty(
                     "the organization still has members or child organizations"

@@ -19,6 +19,19 @@ array, written the way PostgreSQL prints ``jsonb``, of every stored column in th
   ``0``); strings escape ``"`` ``\\`` ``\\b \\f \\n \\r \\t`` and other characters below U+0020
   as ``\\u00xx`` (lowercase hex), everything else is literal UTF-8.
 
+**Append encoding, version 1** (what an append authenticator covers,
+``eventstore/integrity/authenticators.py``): the same rules, over the columns the
+application supplies, without ``position`` and ``recorded_at`` (PostgreSQL assigns them
+inside the append, after the authenticator is made; the Merkle tree covers them once the
+event is sealed)::
+
+    ["grassroots-append", 1, "stream_id", "stream_type", version, "event_id", "event_type",
+     schema_version, payload, "actor", ["role", ...],
+     "correlation_id" | null, "causation_id" | null, "command_id" | null, "reason" | null]
+
+``payload`` is the stored one (personal data sealed), in its ``jsonb`` text: what the
+application computes from the value it sends is what PostgreSQL prints back.
+
 The leaf is ``SHA-256(0x00 || bytes)`` (RFC 6962), see ``eventstore/merkle.py``. A
 verifier that reads JSON must keep decimal numbers exact: parse them as decimals
 (``json.loads(..., parse_float=Decimal)``), as ``parse_json`` here does.
@@ -42,10 +55,11 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 from uuid import UUID
 
@@ -84,9 +98,9 @@ class EncodingError(ValueError):
 # -- jsonb text -------------------------------------------------------------------------
 
 
-def _string(s: str) -> str:
-    # json.dumps without ensure_ascii escapes exactly what PostgreSQL's escape_json does.
-    return json.dumps(s, ensure_ascii=False)
+# What json.dumps(..., ensure_ascii=False) escapes strings with (the C version): exactly
+# what PostgreSQL's escape_json escapes.
+_string: Callable[[str], str] = encode_basestring
 
 
 def _number(d: Decimal) -> str:
@@ -97,13 +111,33 @@ def _number(d: Decimal) -> str:
     return format(d, "f")
 
 
-def _key_order(key: str) -> tuple[int, bytes]:
-    raw = key.encode("utf-8")
-    return len(raw), raw
+def _key_order(key: str) -> tuple[int, str]:
+    # jsonb orders keys by their UTF-8 length, then bytewise; UTF-8 keeps code point
+    # order, so the text itself compares the same way (and ASCII needs no encoding).
+    return (len(key) if key.isascii() else len(key.encode("utf-8"))), key
+
+
+def _object(value: Mapping[str, Any]) -> str:
+    if not value:
+        return "{}"
+    keys = sorted(value, key=_key_order)
+    return "{" + ", ".join([f"{_string(k)}: {jsonb_text(value[k])}" for k in keys]) + "}"
 
 
 def jsonb_text(value: Any) -> str:
-    """``value`` as PostgreSQL prints it as ``jsonb`` (see the module docstring)."""
+    """``value`` as PostgreSQL prints it as ``jsonb`` (see the module docstring).
+
+    On the append path for every event (``authenticators``): the common exact types
+    are dispatched first, without an ``isinstance`` chain."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is dict:
+        return _object(value)
+    if kind is int:
+        return str(value)
+    if kind is list or kind is tuple:
+        return "[" + ", ".join([jsonb_text(v) for v in value]) + "]"
     if value is None:
         return "null"
     if value is True:
@@ -111,7 +145,7 @@ def jsonb_text(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))
     if isinstance(value, Decimal):
         return _number(value)
     if isinstance(value, float):
@@ -120,10 +154,9 @@ def jsonb_text(value: Any) -> str:
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, Mapping):
-        items = sorted(value.items(), key=lambda kv: _key_order(kv[0]))
-        return "{" + ", ".join(f"{_string(k)}: {jsonb_text(v)}" for k, v in items) + "}"
+        return _object(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
+        return "[" + ", ".join([jsonb_text(v) for v in value]) + "]"
     raise EncodingError(f"cannot encode {type(value).__name__} as JSON")
 
 
@@ -189,6 +222,83 @@ def canonical_text(event: Mapping[str, Any]) -> str:
     except (KeyError, TypeError, ValueError) as exc:
         raise EncodingError(f"cannot encode event: {exc}") from exc
     return "[" + ", ".join(parts) + "]"
+
+
+APPEND_TAG = "grassroots-append"
+"""First element of the append encoding: it can never be mistaken for a leaf's text."""
+
+
+def append_metadata_text(
+    actor: str,
+    actor_roles: Sequence[str],
+    correlation_id: UUID | str | None,
+    causation_id: UUID | str | None,
+    command_id: str | None,
+    reason: str | None,
+) -> str:
+    """The append encoding's tail: the metadata one command's events share (computed once
+    per append, not per event)."""
+    return ", ".join(
+        (
+            _string(actor),
+            jsonb_text(list(actor_roles)),
+            _uuid(correlation_id),
+            _uuid(causation_id),
+            _opt(command_id),
+            _opt(reason),
+        )
+    )
+
+
+def append_event_text(
+    stream_id: UUID | str,
+    stream_type: str,
+    version: int,
+    event_id: UUID | str,
+    event_type: str,
+    schema_version: int,
+    payload: Any,
+    metadata_text: str,
+) -> str:
+    """The append encoding (version 1) of one event, given its command's
+    ``append_metadata_text``. Raises ``EncodingError`` on values jsonb could not hold."""
+    try:
+        return (
+            f'["{APPEND_TAG}", 1, {_uuid(stream_id)}, {_string(stream_type)}, {int(version)}, '
+            f"{_uuid(event_id)}, {_string(event_type)}, {int(schema_version)}, "
+            f"{jsonb_text(payload)}, {metadata_text}]"
+        )
+    except (AttributeError, TypeError, ValueError) as exc:
+        if isinstance(exc, EncodingError):
+            raise
+        raise EncodingError(f"cannot encode event: {exc}") from exc
+
+
+def append_text(event: Mapping[str, Any]) -> str:
+    """The append encoding of an event given by column name (as ``canonical_text``)."""
+    try:
+        tail = append_metadata_text(
+            event["actor"],
+            event["actor_roles"],
+            event["correlation_id"],
+            event["causation_id"],
+            event["command_id"],
+            event["reason"],
+        )
+        return append_event_text(
+            event["stream_id"],
+            event["stream_type"],
+            event["version"],
+            event["event_id"],
+            event["event_type"],
+            event["schema_version"],
+            event["payload"],
+            tail,
+        )
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        if isinstance(exc, EncodingError):
+            raise
+        raise EncodingError(f"cannot encode event: {exc}") from exc
 
 
 def event_leaf(event: Mapping[str, Any]) -> bytes:

@@ -11,8 +11,18 @@
   passed with new leaves since the last checkpoint, it signs one (``origin`` periodic).
   On demand: ``grassroots checkpoint`` and the ``recordCheckpoint`` mutation.
 
-What it cannot protect: an event altered in the moments between its commit and its
-hashing (milliseconds behind a live server) is hashed as altered.
+- Append authenticators: it seals a row only if the row's authenticator verifies with
+  the application's append keys (``eventstore.integrity.authenticators``). The first row
+  that does not (INSERTed or changed with SQL, or its authenticator copied from another
+  row) stops sealing at its position, since the tree never skips a row: the rows before
+  it are sealed, it is logged as an error and kept in ``state.refused``, any process
+  finds it with ``store.first_refused`` (``integrityStatus``, ``/readyz``, ``/metrics``),
+  and sealing resumes once it is gone.
+
+What it cannot protect: an event deleted, or moved to another position, in the moments
+between its commit and its hashing (milliseconds behind a live server), since the
+authenticator covers neither position nor completeness; changes to its content in that
+window are refused.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from eventstore.db import init_connection
 from eventstore.integrity import store as idb
+from eventstore.integrity.authenticators import AppendKeys, Refusal, installed
 from eventstore.integrity.encoding import (
     Checkpoint,
 )
@@ -59,6 +70,8 @@ class HasherState:
     active: bool = False
     checkpoints: int = 0
     last_error: str | None = None
+    refused: Refusal | None = None
+    """The row sealing stops at, if the hasher refuses one (its authenticator fails)."""
 
 
 class LogHasher:
@@ -75,10 +88,16 @@ class LogHasher:
         page_size: int = 2_000,
         batch_delay: float = 0.25,
         clock: Callable[[], datetime] | None = None,
+        append_keys: AppendKeys | None = None,
+        refused_poll: float = 1.0,
     ) -> None:
         self.dsn = dsn
         self.notifier = notifier
         self.key = key
+        # The keys that verify append authenticators (None: the process's, installed at
+        # start-up); the hasher seals nothing they do not verify.
+        self.append_keys = append_keys if append_keys is not None else installed()
+        self.refused_poll = refused_poll
         # The settings' values (GRASSROOTS_CHECKPOINT_EVERY / _INTERVAL), passed by the app;
         # None: no periodic checkpoints (a one-off catch-up, ``checkpoint_now``).
         self.every_events = every_events
@@ -117,6 +136,11 @@ class LogHasher:
                 await self.maybe_checkpoint(conn)
                 if hashed >= self.page_size:
                     continue  # catching up
+                if hashed == 0 and self.state.refused is not None:
+                    # Sealing stops at a refused row: look again now and then (it may be
+                    # removed); new appends cannot be sealed past it anyway.
+                    await asyncio.sleep(self.refused_poll)
+                    continue
                 if hashed == 0 and self.notifier is not None:
                     await self.notifier.wait_beyond(self.state.position, timeout=1.0)
                 # Let events gather: one transaction per batch, not one per mutation.
@@ -134,17 +158,35 @@ class LogHasher:
                 head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
                 if head <= position:
                     self._remember(position, size)
+                    self._refuse(None)
                     return 0
                 if self._tree is None or self._tree.size != size:
                     self._tree = await idb.load_range(conn, size)
                 tree = CompactRange(self._tree.size, list(self._tree.peaks))
-                count, after = await idb.hash_page(conn, tree, position, head, self.page_size)
+                count, after, refused = await idb.hash_page(
+                    conn, tree, position, head, self.page_size, self.append_keys
+                )
         except BaseException:
             self._tree = None  # the page rolled back; reload the peaks next time
             raise
         self._tree = tree
         self._remember(after, tree.size)
+        self._refuse(refused)
         return count
+
+    def _refuse(self, refused: Refusal | None) -> None:
+        """Record (and log, once per row) the row sealing stops at, or that none is refused."""
+        before = self.state.refused
+        if refused is not None and refused != before:
+            log.error(
+                "log hasher refuses to seal %s; sealing stops before it until it is removed "
+                "(grassroots verify names it too)",
+                refused.describe(),
+            )
+        elif refused is None and before is not None:
+            log.warning("log hasher: position %d is no longer refused; sealing resumes",
+                        before.position)
+        self.state.refused = refused
 
     def _remember(self, position: int, size: int) -> None:
         self.state.position, self.state.tree_size = position, size
@@ -193,13 +235,17 @@ async def wait_until_hashed(
     conn: asyncpg.Connection | asyncpg.Pool,
     position: int,
     timeout: float,  # noqa: ASYNC109 - a bounded wait that answers False, not a cancellation
+    append_keys: AppendKeys | None = None,
 ) -> bool:
-    """Wait, bounded, until the hasher (in any process) has reached ``position``."""
+    """Wait, bounded, until the hasher (in any process) has reached ``position``; with
+    ``append_keys``, stop waiting (True) as soon as it stands at a row it refuses."""
     deadline = time.monotonic() + timeout
     while True:
         reached = await conn.fetchval("SELECT position FROM hasher_tracking")
         if reached is not None and reached >= position:
             return True
+        if append_keys is not None and await idb.first_refused(conn, append_keys) is not None:
+            return True  # it will not get further
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(0.02)
@@ -212,19 +258,23 @@ async def checkpoint_now(
     requested_by: str | None = None,
     timeout: float = 30.0,  # noqa: ASYNC109 - handed to wait_until_hashed and named in the error
     now: datetime | None = None,
+    append_keys: AppendKeys | None = None,
 ) -> Checkpoint:
     """Hash up to the current head and sign a checkpoint (``grassroots checkpoint``).
 
     If no hasher is running anywhere, this hashes the log itself under the hasher's lock;
-    otherwise it waits, bounded, for the running one to reach the head.
+    otherwise it waits, bounded, for the running one to reach the head. Either way only
+    authenticated rows are sealed (``append_keys``, by default the process's): behind a
+    refused row the checkpoint covers less than the head (``store.first_refused`` says why).
     """
+    keys = append_keys if append_keys is not None else installed()
     head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
     if await conn.fetchval("SELECT pg_try_advisory_lock($1)", HASHER_LOCK):
         try:
-            await LogHasher("", None, key).catch_up(conn)
+            await LogHasher("", None, key, append_keys=keys).catch_up(conn)
         finally:
             await conn.fetchval("SELECT pg_advisory_unlock($1)", HASHER_LOCK)
-    elif not await wait_until_hashed(conn, head, timeout):
+    elif not await wait_until_hashed(conn, head, timeout, keys):
         raise TimeoutError(f"the running hasher did not reach position {head} in {timeout}s")
     return await idb.record_checkpoint(
         conn, key, now or datetime.now(UTC), requested_by=requested_by

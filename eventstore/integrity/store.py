@@ -18,6 +18,7 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from eventstore.integrity import merkle
+from eventstore.integrity.authenticators import AppendKeys, Refusal
 from eventstore.integrity.encoding import (
     Checkpoint,
     sign_checkpoint,
@@ -40,6 +41,24 @@ CANONICAL_SQL = (
 
 LEAF_SQL = f"pg_catalog.sha256('\\x00'::bytea || pg_catalog.convert_to({CANONICAL_SQL}, 'UTF8'))"
 """The RFC 6962 leaf hash of the row aliased ``e``."""
+
+APPEND_SQL = (
+    "'[\"grassroots-append\", 1, \"' || e.stream_id || '\", '"
+    " || pg_catalog.to_json(e.stream_type)::text || ', ' || e.version || ', \"' || e.event_id"
+    " || '\", ' || pg_catalog.to_json(e.event_type)::text || ', ' || e.schema_version"
+    " || ', ' || e.payload::text"
+    " || ', ' || pg_catalog.to_json(e.actor)::text || ', '"
+    " || pg_catalog.to_jsonb(e.actor_roles)::text"
+    " || ', ' || coalesce('\"' || e.correlation_id || '\"', 'null')"
+    " || ', ' || coalesce('\"' || e.causation_id || '\"', 'null')"
+    " || ', ' || coalesce(pg_catalog.to_json(e.command_id)::text, 'null')"
+    " || ', ' || coalesce(pg_catalog.to_json(e.reason)::text, 'null') || ']'"
+)
+"""The append encoding (``encoding.append_event_text``) of the row aliased ``e``, as text."""
+
+APPEND_DIGEST_SQL = f"pg_catalog.sha256(pg_catalog.convert_to({APPEND_SQL}, 'UTF8'))"
+"""SHA-256 of the row's append encoding: what its authenticator (``append_mac``) is made
+over, with a key PostgreSQL does not have (``eventstore.integrity.authenticators``)."""
 
 _CHECKPOINT_COLUMNS = (
     "id, tree_size, root_hash, last_position, signed_at, key_id, public_key,"
@@ -116,23 +135,57 @@ async def root_at(conn: asyncpg.Connection, size: int) -> bytes:
     return (await load_range(conn, size)).root()
 
 
-async def hash_page(
-    conn: asyncpg.Connection, tree: merkle.CompactRange, after: int, head: int, limit: int
-) -> tuple[int, int]:
-    """Append leaves for events in (after, head], at most ``limit``; return (count, position).
+_AUTHENTICATED_COLUMNS = (
+    f"e.position, e.event_id, e.event_type, {APPEND_DIGEST_SQL} AS digest,"
+    " e.append_key_id, e.append_mac,"
+    " (SELECT legacy_position FROM append_authentication) AS legacy_position"
+)
 
-    Runs inside the caller's transaction, which also moves ``hasher_tracking``; ``tree``
-    must hold the peaks of the stored tree and is advanced in place.
+
+def _refusal(row: asyncpg.Record, keys: AppendKeys) -> Refusal | None:
+    if row["append_mac"] is None and row["position"] <= (row["legacy_position"] or 0):
+        return None  # a legacy event: in the log before authenticators began (migration 0012)
+    problem = keys.problem(
+        bytes(row["digest"]),
+        row["append_key_id"],
+        None if row["append_mac"] is None else bytes(row["append_mac"]),
+    )
+    if problem is None:
+        return None
+    return Refusal(row["position"], str(row["event_id"]), row["event_type"], problem)
+
+
+async def hash_page(
+    conn: asyncpg.Connection,
+    tree: merkle.CompactRange,
+    after: int,
+    head: int,
+    limit: int,
+    keys: AppendKeys,
+) -> tuple[int, int, Refusal | None]:
+    """Append leaves for events in (after, head], at most ``limit``, each only if its append
+    authenticator verifies with ``keys``; return (count, position, the refused row or None).
+
+    Sealing stops at the first row refused (the log is never sealed with a hole): the rows
+    before it are sealed and ``position`` is the last of them. Runs inside the caller's
+    transaction, which also moves ``hasher_tracking``; ``tree`` must hold the peaks of the
+    stored tree and is advanced in place.
     """
     rows = await conn.fetch(
-        f"SELECT e.position, {LEAF_SQL} AS hash FROM events e"
+        f"SELECT {_AUTHENTICATED_COLUMNS}, {LEAF_SQL} AS hash FROM events e"
         " WHERE e.position > $1 AND e.position <= $2 ORDER BY e.position LIMIT $3",
         after,
         head,
         limit,
     )
+    refused = None
+    for i, row in enumerate(rows):
+        refused = _refusal(row, keys)
+        if refused is not None:
+            rows, limit = rows[:i], i  # seal what precedes it; position stops before it
+            break
     if not rows:
-        return 0, head
+        return 0, (after if refused is not None else head), refused
     first = tree.size
     levels: list[int] = []
     idxs: list[int] = []
@@ -165,7 +218,37 @@ async def hash_page(
         position,
         tree.size,
     )
-    return len(rows), position
+    return len(rows), position, refused
+
+
+async def first_refused(
+    conn: asyncpg.Connection | asyncpg.Pool, keys: AppendKeys
+) -> Refusal | None:
+    """The row the hasher stops at, if it refuses one: the first one it has not sealed,
+    checked with ``keys`` (any process can ask; one indexed row, no hasher state)."""
+    row = await conn.fetchrow(
+        f"SELECT {_AUTHENTICATED_COLUMNS} FROM events e"
+        " WHERE e.position > (SELECT position FROM hasher_tracking)"
+        " ORDER BY e.position LIMIT 1"
+    )
+    return None if row is None else _refusal(row, keys)
+
+
+@dataclasses.dataclass(frozen=True)
+class LegacyBoundary:
+    """The log as it was when append authenticators began (migrations/0012): the events
+    up to ``position`` carry none (``leaves`` of them; ``unsealed`` were not hashed yet at
+    the upgrade), and are reported as unauthenticated legacy events."""
+
+    position: int
+    leaves: int
+    unsealed: int = 0
+
+
+async def legacy_boundary(conn: asyncpg.Connection | asyncpg.Pool) -> LegacyBoundary:
+    row = await conn.fetchrow(
+        "SELECT legacy_position, legacy_leaves, unsealed_at_upgrade FROM append_authentication")
+    return LegacyBoundary(0, 0) if row is None else LegacyBoundary(*row)
 
 
 async def record_checkpoint(
@@ -286,11 +369,13 @@ async def leaves_at(
 async def canonical_rows(
     conn: asyncpg.Connection | asyncpg.Pool, where: str, *args: Any, limit: int | None = None
 ) -> list[asyncpg.Record]:
-    """Events (every column, payload as jsonb text) plus their canonical text, by ``where``."""
+    """Events (every column, payload as jsonb text, the append authenticator) plus their
+    canonical text, by ``where``."""
     rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT e.position, e.stream_id, e.stream_type, e.version, e.event_id, e.event_type,"
         " e.schema_version, e.payload::text AS payload_text, e.recorded_at, e.actor,"
         " e.actor_roles, e.correlation_id, e.causation_id, e.command_id, e.reason,"
+        " e.append_key_id, e.append_mac,"
         f" {CANONICAL_SQL} AS canonical FROM events e WHERE {where} ORDER BY e.position"
         + (f" LIMIT {int(limit)}" if limit is not None else ""),
         *args,

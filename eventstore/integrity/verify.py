@@ -13,9 +13,17 @@ key (never with the key a row claims). The first difference is named by position
 - leaves and events rewritten consistently: the first checkpoint whose root no longer
   matches bounds the change to the events between it and the checkpoint before.
 
+With the application's append keys (``append_keys``), every row's append authenticator
+is checked too, sealed or not (``eventstore.integrity.verify_authenticators``): a row the
+application did not append as it stands is named by position, and the events sealed
+before authenticators began are counted as legacy events.
+
 One stream (``verify_stream``): each event is recomputed in Python and checked against
 the latest checkpoint through its inclusion proof, O(log n) stored nodes per event,
-and the stream's versions must run 1..n up to its recorded head.
+and the stream's versions must run 1..n up to its recorded head. Every stored
+checkpoint is checked too, in signing order: its signature, and the RFC 9162
+consistency proof (from the stored tree) from the checkpoint before it
+(``eventstore.integrity.chain``), O(log n) nodes per checkpoint, all in one query.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from eventstore.integrity import merkle
 from eventstore.integrity import store as idb
+from eventstore.integrity.authenticators import AppendKeys
+from eventstore.integrity.chain import chain_proofs, check_chain
 from eventstore.integrity.encoding import (
     Checkpoint,
     EncodingError,
@@ -38,6 +48,12 @@ from eventstore.integrity.encoding import (
     key_id,
     parse_json,
     raw_public_key,
+)
+from eventstore.integrity.verify_authenticators import (
+    Authenticator,
+    AuthenticatorCheck,
+    python_authenticator,
+    sql_authenticators,
 )
 
 CHUNK_LEVEL = 14
@@ -58,6 +74,12 @@ class VerifyReport:
     unchecked: int = 0
     key_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    authenticated: int | None = None
+    """Events whose append authenticator verified; None: not checked (no append key)."""
+    legacy: int = 0
+    """Events sealed before authenticators began (migration 0012), which carry none."""
+    legacy_position: int = 0
+    legacy_unsealed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -80,10 +102,10 @@ class VerifyReport:
                 f"clean: {self.events} events verified (tree size {self.tree_size}), "
                 f"{self.checkpoints_ok} of {self.checkpoints} checkpoints match, "
                 + (
-                    f"signed by key {self.key_id}"
-                    if self.key_id
-                    else "no signature checked (no checkpoint yet)"
+                    "no signature checked (no checkpoint yet)"
                     if not self.checkpoints
+                    else f"signed by key {self.key_id}"
+                    if self.key_id
                     else "signatures NOT checked (no public key)"
                 )
                 + (
@@ -91,6 +113,7 @@ class VerifyReport:
                     if self.unchecked
                     else ""
                 )
+                + self._authenticators()
             )
         where = (
             f"first mismatch at position {self.first_position}"
@@ -98,6 +121,19 @@ class VerifyReport:
             else "mismatch"
         )
         return f"{where}: {self.problem} ({self.problems} problem(s) found)"
+
+    def _authenticators(self) -> str:
+        if self.authenticated is None:
+            return ""
+        legacy = (
+            f", {self.legacy} legacy event(s) without (appended before authenticators began,"
+            f" up to position {self.legacy_position}"
+            + (f"; {self.legacy_unsealed} of them not yet sealed at the upgrade" if self.legacy_unsealed else "")
+            + ")"
+            if self.legacy
+            else ""
+        )
+        return f"; {self.authenticated} append authenticator(s) verified{legacy}"
 
 
 def _python_row(r: asyncpg.Record) -> dict[str, Any]:
@@ -123,10 +159,18 @@ class _Chunk:
     positions: list[int]
     hashes: bytes
     nodes: dict[merkle.NodeKey, bytes] = field(default_factory=dict)
+    auths: list[Authenticator] = field(default_factory=list)  # per row, if authenticating
 
 
 async def _load_chunk(
-    pool: asyncpg.Pool, k: int, lo: int, hi: int, size: int, engine: str, chunk: int
+    pool: asyncpg.Pool,
+    k: int,
+    lo: int,
+    hi: int,
+    size: int,
+    engine: str,
+    chunk: int,
+    authenticate: bool = False,
 ) -> _Chunk:
     first, last = k * chunk, min((k + 1) * chunk, size)
     async with pool.acquire() as conn:
@@ -144,20 +188,35 @@ async def _load_chunk(
             last,
             chunk.bit_length() - 1,
         )
+        auths: list[Authenticator] = []
         if engine == "sql":
+            # With append keys, the digests their authenticators cover come along.
+            outer, inner = (
+                (
+                    ", array_agg(d ORDER BY position) AS d, array_agg(k ORDER BY position) AS k,"
+                    " array_agg(m ORDER BY position) AS m",
+                    f", {idb.APPEND_DIGEST_SQL} AS d, e.append_key_id AS k, e.append_mac AS m",
+                )
+                if authenticate
+                else ("", "")
+            )
             ev = await conn.fetchrow(
                 "SELECT array_agg(position ORDER BY position) AS p,"
-                " string_agg(h, ''::bytea ORDER BY position) AS h"
-                f" FROM (SELECT e.position, {idb.LEAF_SQL} AS h FROM events e"
+                f" string_agg(h, ''::bytea ORDER BY position) AS h{outer}"
+                f" FROM (SELECT e.position, {idb.LEAF_SQL} AS h{inner} FROM events e"
                 " WHERE e.position >= $1 AND e.position < $2) x",
                 lo,
                 hi,
             )
             positions, hashes = list(ev["p"] or []), bytes(ev["h"] or b"")
+            if authenticate:
+                auths = sql_authenticators(ev)
         else:
             rows = await idb.canonical_rows(conn, "e.position >= $1 AND e.position < $2", lo, hi)
             positions = [r["position"] for r in rows]
             hashes = b"".join(python_leaf(r) or b"\xff" * H for r in rows)
+            if authenticate:
+                auths = [python_authenticator(r) for r in rows]
     return _Chunk(
         k,
         list(leaves["p"] or []),
@@ -166,6 +225,7 @@ async def _load_chunk(
         positions,
         hashes,
         {(r["level"], r["idx"]): bytes(r["hash"]) for r in stored},
+        auths,
     )
 
 
@@ -283,10 +343,13 @@ async def verify_log(
     engine: str = "sql",
     chunk_level: int = CHUNK_LEVEL,
     progress: Callable[[int, int], None] | None = None,
+    append_keys: AppendKeys | None = None,
 ) -> VerifyReport:
     """Verify the whole hashed log and every checkpoint (see the module docstring).
 
-    ``workers`` connections recompute chunks of ``2**chunk_level`` leaves at once.
+    ``workers`` connections recompute chunks of ``2**chunk_level`` leaves at once. With
+    ``append_keys``, every row's append authenticator is checked too, the unsealed ones
+    included (``eventstore.integrity.verify_authenticators``).
     """
     report = VerifyReport()
     chunk = 1 << chunk_level
@@ -309,7 +372,16 @@ async def verify_log(
                 hashed_position,
             )
             report.unchecked = present["newer"]
+            auth = (
+                None
+                if append_keys is None
+                else AuthenticatorCheck(append_keys, await idb.legacy_boundary(conn), hashed_position)
+            )
         report.tree_size = size
+        if auth is None:
+            report.notes.append("no append key given: append authenticators were not checked")
+        else:
+            auth.start(report)
         _check_signatures(cps, public, report, size)
         starts = {r["leaf_index"] // chunk: r["position"] for r in bounds}
         chunks = -(-size // chunk)
@@ -319,7 +391,9 @@ async def verify_log(
             return report
         low = min(1, present["lo"] if present["lo"] is not None else 1)
         edges = [low, *[starts[k] for k in range(1, chunks)], hashed_position + 1]
-        await _walk(pool, report, cps, edges, size, workers, engine, chunk_level, progress)
+        await _walk(pool, report, cps, edges, size, workers, engine, chunk_level, progress, auth)
+        if auth is not None:
+            await auth.unsealed(pool, report)
         if report.ok and report.events + report.unchecked != present["n"]:
             report.fail(
                 None,
@@ -371,6 +445,7 @@ async def _walk(
     engine: str,
     chunk_level: int,
     progress: Callable[[int, int], None] | None,
+    auth: AuthenticatorCheck | None = None,
 ) -> None:
     chunk = 1 << chunk_level
     tree = _Tree()
@@ -393,7 +468,9 @@ async def _walk(
             for j in range(k, min(k + window, chunks)):
                 if j not in tasks:
                     tasks[j] = asyncio.create_task(
-                        _load_chunk(pool, j, edges[j], edges[j + 1], size, engine, chunk)
+                        _load_chunk(
+                            pool, j, edges[j], edges[j + 1], size, engine, chunk, auth is not None
+                        )
                     )
             c = await tasks.pop(k)
             first_leaf = k * chunk
@@ -401,6 +478,8 @@ async def _walk(
             _differences(c, report, first_leaf)
             if report.problems > before:
                 tree_valid = False  # later leaves are misaligned; roots cannot be compared
+            if auth is not None:  # a row's authenticator says nothing about the tree's shape
+                auth.rows(report, c.positions, c.auths)
             if node_problem is None:
                 node_problem = _check_chunk_nodes(c, first_leaf, chunk_level)
             report.events += len(c.positions)
@@ -451,20 +530,46 @@ async def _walk(
 
 
 async def verify_stream(
-    conn: asyncpg.Connection, stream_id: UUID, public: Ed25519PublicKey | None
+    conn: asyncpg.Connection,
+    stream_id: UUID,
+    public: Ed25519PublicKey | None,
+    *,
+    append_keys: AppendKeys | None = None,
 ) -> VerifyReport:
-    """Verify one stream's events against the latest checkpoint by inclusion proofs."""
+    """Verify one stream's events against the latest checkpoint by inclusion proofs, and
+    every stored checkpoint: its signature, and its RFC 9162 consistency with the one
+    signed before it (so an older checkpoint changed, or the history rewritten between
+    two of them, is named by checkpoint id and tree size, not only by whole-log verify)."""
     report = VerifyReport()
-    cp = await idb.latest_checkpoint(conn)
-    if cp is None:
+    cps = sorted(await idb.checkpoints(conn), key=lambda c: c.id or 0)
+    if not cps:
         report.fail(None, "there is no checkpoint yet (run `grassroots checkpoint`)")
         return report
-    report.checkpoints, report.tree_size = 1, cp.tree_size
-    _check_signatures([cp], public, report, cp.tree_size)
+    cp = cps[-1]
+    _, size = await idb.tree_state(conn)
+    report.checkpoints, report.tree_size = len(cps), cp.tree_size
+    if public is None:
+        report.notes.append("no public key given: checkpoint signatures were not checked")
+    else:
+        report.key_id = key_id(raw_public_key(public))
+    for c in cps:
+        if c.tree_size > size:
+            report.fail(
+                c.last_position,
+                f"checkpoint #{c.id} covers {c.tree_size} events but only {size} leaves "
+                "are recorded: leaves were deleted (or its tree size was changed)",
+            )
+    chain_ok = check_chain(await chain_proofs(conn, cps), public, report)
     rows = await idb.canonical_rows(conn, "e.stream_id = $1", stream_id)
     if not rows:
         report.fail(None, f"stream {stream_id} has no events")
         return report
+    if append_keys is None:
+        report.notes.append("no append key given: append authenticators were not checked")
+    else:  # every event of the stream, sealed or not, recomputed here
+        auth = await AuthenticatorCheck.load(conn, append_keys)
+        auth.start(report)
+        auth.rows(report, [r["position"] for r in rows], [python_authenticator(r) for r in rows])
     head = await conn.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)
     for expected, r in enumerate(rows, start=1):
         if r["version"] != expected:
@@ -475,7 +580,14 @@ async def verify_stream(
             )
             break
     else:
-        if head is not None and head != len(rows):
+        if head is None:
+            # The head is what shows a deleted newest event; without it, that is unseen.
+            report.fail(
+                rows[-1]["position"],
+                f"stream {stream_id} has no recorded head (its streams row is missing): "
+                "its newest events may have been deleted with it",
+            )
+        elif head != len(rows):
             report.fail(
                 rows[-1]["position"],
                 f"the stream's head is version {head} but its events end at version {len(rows)}",
@@ -525,5 +637,5 @@ async def verify_stream(
             report.fail(p, f"event at position {p} (leaf {index}) {what}")
             continue
         report.events += 1
-    report.checkpoints_ok = 1 if report.ok else 0
+    report.checkpoints_ok = chain_ok
     return report

@@ -25,6 +25,22 @@ How it works
   behind) is closed with ``SubscriberFellBehind``, which names the position to resume
   after. A subscriber that is still catching up reads from the database at its own
   pace and is never closed for it.
+- A subscriber's position counts only once its client has it. Socket back-pressure
+  alone says nothing: permessage-deflate and the kernel's buffers absorb megabytes, so a
+  client that stopped reading was never closed (until a keep-alive dropped it, with no
+  position). A subscriber may be given a ``Consumer`` (the WebSocket connection's
+  confirmations, ``api.graphql.feed.confirmations``): it is handed no event while its
+  client has not confirmed ``buffer_size`` of those already sent. A live subscriber held
+  there is closed with ``SubscriberFellBehind`` as soon as the ring no longer holds the
+  event after its position; one catching up waits at its client's pace. When the
+  connection closes a subscription (its client stopped answering, its token expired),
+  the subscription ends with ``ConsumerClosed``, which also names the position to resume
+  after: each of these closes happens between two deliveries, after the last event the
+  client was sent, so resuming there is gap-free and duplicate-free.
+- Fair: each delivery takes a turn of the process's ``Pacer``
+  (``projections.feed.pacing``), so catch-ups and fan-out give the event loop back every
+  couple of milliseconds and requests keep their latency; catch-ups read at most
+  ``max_reads`` pages from the database at once, so they leave the pool to requests.
 - A backlog larger than the ring (the scope projections catching up after a deploy,
   a bulk import) is not read into the ring at all: the broadcaster jumps to the
   readable head and live subscribers quietly go back to catching up from the
@@ -46,7 +62,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -54,6 +70,7 @@ import asyncpg
 from domain.shared.permissions import Role
 from domain.shared.ports import RecordedEvent
 from eventstore.notifier import LogNotifier
+from projections.feed.pacing import Pacer
 from projections.feed.reading import (
     READABLE_PROJECTIONS,
     EventFilter,
@@ -92,6 +109,30 @@ class SubscriberFellBehind(FeedClosed):
         )
 
 
+class ConsumerClosed(FeedClosed):
+    """The subscription's connection closes it (its ``Consumer.closing`` gave the reason)."""
+
+    def __init__(self, code: str, reason: str, resume_after: int) -> None:
+        super().__init__(f"subscription closed: {reason}; subscribe again with after:"
+                         f" {resume_after} to resume without a gap", resume_after)
+        self.code = code
+
+
+class Consumer(Protocol):
+    """The receiving end of subscriptions, as far as the feed needs to know it: whether the
+    client has confirmed enough of what it was sent to be sent more, and whether the
+    connection is closing. One per WebSocket connection, shared by its subscriptions."""
+
+    def has_room(self) -> bool:
+        """Whether another event may be handed over now."""
+
+    def closing(self) -> tuple[str, str] | None:
+        """``(code, reason)`` once the connection ends its subscriptions, else ``None``."""
+
+    def changed(self) -> asyncio.Future[None]:
+        """A future done when ``has_room`` or ``closing`` may have changed."""
+
+
 class TooManySubscribers(FeedClosed):
     """This server process already serves as many subscriptions as it allows."""
 
@@ -119,6 +160,8 @@ class FeedStats:
     deliveries: int = 0
     closed_behind: int = 0
     pages_read: int = 0
+    held: int = 0
+    """Times a delivery waited for its client to confirm what it was sent."""
 
 
 class EventFeed:
@@ -128,9 +171,12 @@ class EventFeed:
         self, pool: asyncpg.Pool, notifier: LogNotifier, *, runners: dict[str, Any] | None = None,
         settled: Callable[[int, float], Awaitable[Any]] | None = None,
         buffer_size: int, max_subscribers: int, page_size: int = 500,
+        max_reads: int | None = None, pacer: Pacer | None = None,
     ) -> None:
         """``runners`` and ``settled`` (``Supervisor.runners`` and ``Supervisor.wait_for``)
-        let the feed follow projections that run in this process without polling."""
+        let the feed follow projections that run in this process without polling.
+        ``max_reads``: pages catching-up subscribers read at once (default: a quarter of
+        the pool, at least one), so that requests always find a connection."""
         self.pool = pool
         self.notifier = notifier
         self.runners = runners or {}
@@ -144,9 +190,13 @@ class EventFeed:
         """The ring holds every event with a position in (ring_start, position]."""
         self._ring: list[FeedEvent] = []
         self._subscribers: set[_Subscriber] = set()
-        self._wake = asyncio.Event()
+        self._wake: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.stats = FeedStats()
+        self.pacer = pacer or Pacer()
+        if max_reads is None:
+            max_reads = max(1, pool.get_max_size() // 4)
+        self._reads = asyncio.Semaphore(max_reads)
 
     # -- the broadcaster ----------------------------------------------------------------
 
@@ -226,8 +276,16 @@ class EventFeed:
         self._notify()
 
     def _notify(self) -> None:
-        wake, self._wake = self._wake, asyncio.Event()
-        wake.set()
+        wake, self._wake = self._wake, None
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def _woken(self) -> asyncio.Future[None]:
+        """The future the next ``_notify`` completes (each waiter waits on it through
+        ``asyncio.wait``, which never cancels it: it is shared)."""
+        if self._wake is None:
+            self._wake = asyncio.get_running_loop().create_future()
+        return self._wake
 
     def _batch_after(self, cursor: int) -> list[FeedEvent]:
         i = bisect.bisect_right(self._ring, cursor, key=lambda fe: fe.position)
@@ -238,15 +296,19 @@ class EventFeed:
     async def subscribe(
         self, after: int | None, flt: EventFilter, actor_scope: UUID | None,
         predicate: Predicate | None = None, *, roles: Collection[Role] | None = None,
+        consumer: Consumer | None = None, bound_to: str | None = None,
     ) -> AsyncIterator[RecordedEvent]:
         """Every matching event after ``after`` in position order, then live ones, forever.
 
         ``after=None`` starts at the current end of the feed (live events only).
         Events must match ``flt``, be readable by an actor with ``actor_scope`` (``None``
-        = whole system) and ``roles`` (``None`` = no role limit; see ``read_events``)
-        and satisfy ``predicate``. Raises ``SubscriberFellBehind`` when the consumer
-        falls more than ``buffer_size`` events behind while live, and
-        ``TooManySubscribers`` at the per-process limit.
+        = whole system), ``roles`` (``None`` = no role limit; see ``read_events``) and
+        ``bound_to`` (a subject-bound reader's subject: only its streams) and satisfy
+        ``predicate``. ``consumer``: the connection that receives them, whose
+        confirmations pace the subscriber (see the module docstring). Raises
+        ``SubscriberFellBehind`` when the consumer falls more than ``buffer_size`` events
+        behind while live, ``ConsumerClosed`` when the consumer closes the subscription,
+        and ``TooManySubscribers`` at the per-process limit.
         """
         if len(self._subscribers) >= self.max_subscribers:
             raise TooManySubscribers(self.max_subscribers)
@@ -255,7 +317,7 @@ class EventFeed:
         self._subscribers.add(sub)
         self.stats.subscribers = len(self._subscribers)
         try:
-            async for event in self._follow(sub, flt, actor_scope, predicate, roles):
+            async for event in self._follow(sub, flt, actor_scope, predicate, roles, consumer, bound_to):
                 yield event
         finally:
             self._subscribers.discard(sub)
@@ -264,16 +326,47 @@ class EventFeed:
                 self.stats.live -= 1
 
     def _matches(self, fe: FeedEvent, flt: EventFilter, scope: UUID | None,
-                 unreadable: frozenset[str], predicate: Predicate | None) -> bool:
-        return (flt.matches_row(fe.event, fe.within) and may_read_event(fe, scope, unreadable)
+                 unreadable: frozenset[str], predicate: Predicate | None, bound_to: str | None) -> bool:
+        return (flt.matches_row(fe.event, fe.within) and may_read_event(fe, scope, unreadable, bound_to)
                 and (predicate is None or predicate(fe.event)))
 
+    async def _hand_over(self, sub: _Subscriber, consumer: Consumer | None) -> None:
+        """Wait until the next event may go to ``sub``: its turn of the event loop, and
+        room in what its client has confirmed. The cursor is the last event handed over,
+        so every close from here names exactly what the client was sent."""
+        await self.pacer.turn()
+        if consumer is None:
+            return
+        while True:
+            closing = consumer.closing()
+            if closing is not None:
+                raise ConsumerClosed(*closing, sub.cursor)
+            if consumer.has_room():
+                return
+            if sub.live and sub.cursor < self.ring_start:
+                self.stats.closed_behind += 1
+                raise SubscriberFellBehind(sub.cursor, self.buffer_size)
+            self.stats.held += 1
+            await asyncio.wait((consumer.changed(), self._woken()),
+                               return_when=asyncio.FIRST_COMPLETED)
+
+    async def _idle(self, wake: asyncio.Future[None], sub: _Subscriber,
+                    consumer: Consumer | None) -> None:
+        """Wait for new events (or for the consumer to close the subscription)."""
+        if consumer is None:
+            await asyncio.wait((wake,))
+            return
+        await asyncio.wait((wake, consumer.changed()), return_when=asyncio.FIRST_COMPLETED)
+        closing = consumer.closing()
+        if closing is not None:
+            raise ConsumerClosed(*closing, sub.cursor)
+
     async def _follow(self, sub: _Subscriber, flt: EventFilter, scope: UUID | None,
-                      predicate: Predicate | None,
-                      roles: Collection[Role] | None) -> AsyncIterator[RecordedEvent]:
+                      predicate: Predicate | None, roles: Collection[Role] | None,
+                      consumer: Consumer | None, bound_to: str | None = None) -> AsyncIterator[RecordedEvent]:
         unreadable = unreadable_stream_types(roles)
         while True:
-            wake = self._wake  # taken before looking, so no append between is missed
+            wake = self._woken()  # taken before looking, so no append between is missed
             if sub.cursor >= self.position:
                 sub.caught_up = True
             if sub.cursor >= self.ring_start and sub.caught_up:
@@ -282,10 +375,11 @@ class EventFeed:
                     self.stats.live += 1
                 batch = self._batch_after(sub.cursor)
                 if not batch:
-                    await wake.wait()
+                    await self._idle(wake, sub, consumer)
                     continue
                 for fe in batch:
-                    if self._matches(fe, flt, scope, unreadable, predicate):
+                    if self._matches(fe, flt, scope, unreadable, predicate, bound_to):
+                        await self._hand_over(sub, consumer)
                         self.stats.deliveries += 1
                         yield fe.event
                     sub.cursor = fe.position
@@ -298,16 +392,19 @@ class EventFeed:
             # Also while the cursor lies inside the ring: the ring judged those events
             # when it read them, a catching-up subscriber gets them judged now.
             before = sub.cursor
-            page, scanned = await read_page(self.pool, sub.cursor, self.page_size, flt, scope,
-                                            head=max(self.position, sub.cursor), roles=roles)
+            async with self._reads:
+                page, scanned = await read_page(self.pool, sub.cursor, self.page_size, flt, scope,
+                                                head=max(self.position, sub.cursor), roles=roles,
+                                                bound_to=bound_to)
             for fe in page:
                 if predicate is None or predicate(fe.event):
+                    await self._hand_over(sub, consumer)
                     self.stats.deliveries += 1
                     yield fe.event
                 sub.cursor = fe.position
             sub.cursor = max(sub.cursor, scanned)
             if not page:
                 if sub.cursor < self.ring_start:
-                    await wake.wait()
+                    await self._idle(wake, sub, consumer)
                 elif sub.cursor <= before:
                     sub.caught_up = True  # the database's head lags the ring's for a moment

@@ -24,6 +24,13 @@ Roles: a stream type that only some roles read at all (``STREAM_READERS``: a web
 which ``webhook(id)`` shows only to the admins who register webhooks and to auditors)
 is left out for the others, wherever it lies.
 
+Subject-bound readers: a token that reads nothing by scope (``permissions.bound_subject``:
+a shop operator's) reads only the streams bound to its subject, within its scope: a
+``Shop`` stream whose creation event names it as the ``operator_subject`` (the shop's own
+events, as ``shop(id)`` and its ``history`` show them; not the round, the member or the
+complainant). The binding is read from the log itself (the stream's first event), so no
+read model has to catch up for it.
+
 The tree is the one the read model holds when the event is read: after a move, older
 events of the moved organization follow it into its new subtree. An event that
 concerns no organization lies within nothing: only whole-system actors (scope
@@ -100,6 +107,18 @@ SELECT side FROM transfers t,
 ``$8`` is ``OPEN_TRANSFER_STATES``."""
 
 
+BOUND_STREAM_TYPES = ("Shop",)
+"""Stream types whose creation event names the token subject bound to them
+(``operator_subject``): the streams a subject-bound reader reads."""
+
+BOUND = (
+    "CASE WHEN e.stream_type IN (" + ", ".join(f"'{t}'" for t in BOUND_STREAM_TYPES) + ")"
+    " THEN (SELECT f.payload->>'operator_subject' FROM events f"
+    " WHERE f.stream_id = e.stream_id AND f.version = 1) END"
+)
+"""SQL: the token subject event ``e``'s stream is bound to (``NULL``: none)."""
+
+
 def _lies_within(root: str) -> str:
     """SQL: event ``e`` lies within the organization (parameter) ``root``."""
     return (f"EXISTS (SELECT 1 FROM ({CONCERNS}) AS c(organization_id)"
@@ -114,7 +133,8 @@ SELECT e.position, e.stream_id, e.stream_type, e.version, e.event_id, e.event_ty
        coalesce((SELECT array_agg(DISTINCT a)
                    FROM ({CONCERNS}) AS c(organization_id)
                    JOIN organizations o ON o.id = c.organization_id,
-                        unnest(o.path) AS a), '{{}}'::uuid[]) AS within
+                        unnest(o.path) AS a), '{{}}'::uuid[]) AS within,
+       {BOUND} AS bound
   FROM events e
  WHERE e.position > $1 AND e.position <= $2
    AND ($4::text[] IS NULL OR e.stream_type = ANY($4::text[]))
@@ -122,6 +142,7 @@ SELECT e.position, e.stream_id, e.stream_type, e.version, e.event_id, e.event_ty
    AND ($6::uuid IS NULL OR {_lies_within("$6")})
    AND ($7::uuid IS NULL OR {_lies_within("$7")})
    AND e.stream_type <> ALL($9::text[])
+   AND ($10::text IS NULL OR {BOUND} = $10)
  ORDER BY e.position
  LIMIT $3
 """
@@ -162,10 +183,13 @@ def in_scope(within: Collection[UUID], actor_scope: UUID | None) -> bool:
     return actor_scope is None or actor_scope in within
 
 
-def may_read_event(fe: FeedEvent, actor_scope: UUID | None, unreadable: Collection[str]) -> bool:
+def may_read_event(fe: FeedEvent, actor_scope: UUID | None, unreadable: Collection[str],
+                   bound_to: str | None = None) -> bool:
     """The read rule on an event already read (the live ring), as ``read_page`` applies it
-    in SQL: its stream type is one the actor reads, and it lies within the actor's scope."""
-    return fe.event.stream_type not in unreadable and in_scope(fe.within, actor_scope)
+    in SQL: its stream type is one the actor reads, it lies within the actor's scope, and
+    for a subject-bound reader (``bound_to``) its stream is bound to that subject."""
+    return (fe.event.stream_type not in unreadable and in_scope(fe.within, actor_scope)
+            and (bound_to is None or fe.bound == bound_to))
 
 
 @dataclass(frozen=True)
@@ -174,6 +198,8 @@ class FeedEvent:
 
     event: RecordedEvent
     within: frozenset[UUID]
+    bound: str | None = None
+    """The token subject the event's stream is bound to (``BOUND``), if any."""
 
     @property
     def position(self) -> int:
@@ -193,6 +219,7 @@ async def readable_head(conn_or_pool: asyncpg.Connection | asyncpg.Pool) -> int:
 async def read_page(
     conn_or_pool: asyncpg.Connection | asyncpg.Pool, after: int, limit: int, flt: EventFilter,
     actor_scope: UUID | None, *, head: int | None = None, roles: Collection[Role] | None = None,
+    bound_to: str | None = None,
 ) -> tuple[list[FeedEvent], int]:
     """Like ``read_events``, with each event's ``within`` set and the position scanned to.
 
@@ -211,16 +238,16 @@ async def read_page(
     rows = await conn_or_pool.fetch(
         _PAGE, after, top, limit,
         _text_list(flt.stream_types), _text_list(flt.event_types), flt.within, actor_scope,
-        OPEN_TRANSFER_STATES, sorted(unreadable_stream_types(roles)),
+        OPEN_TRANSFER_STATES, sorted(unreadable_stream_types(roles)), bound_to,
     )
-    events = [FeedEvent(row_to_event(r), frozenset(r["within"])) for r in rows]
+    events = [FeedEvent(row_to_event(r), frozenset(r["within"]), r["bound"]) for r in rows]
     scanned = events[-1].position if len(events) == limit else top
     return events, scanned
 
 
 async def read_events(
     conn_or_pool: asyncpg.Connection | asyncpg.Pool, after: int, limit: int, flt: EventFilter,
-    actor_scope: UUID | None, *, roles: Collection[Role] | None = None,
+    actor_scope: UUID | None, *, roles: Collection[Role] | None = None, bound_to: str | None = None,
 ) -> list[RecordedEvent]:
     """The events after position ``after`` that match ``flt`` and that the actor may read.
 
@@ -230,13 +257,15 @@ async def read_events(
     - ``roles`` are the actor's: stream types none of them reads (``STREAM_READERS``)
       are left out. ``None`` sets no role limit: for the feed's own reads and for
       webhooks, which the admins who may read every stream type register.
+    - ``bound_to``: a subject-bound reader's token subject (``permissions.bound_subject``):
+      only the events of streams bound to it (see the module docstring).
     - Never beyond ``readable_head``: an event is returned only once its scope is
       known, so a caller that continues from the last returned position misses
       nothing and sees nothing twice. To move past long runs of events that do not
       match, use ``read_page``, whose second value is safe to continue from; never a
       separately read ``readable_head``, which may already be past unread events.
     """
-    events, _ = await read_page(conn_or_pool, after, limit, flt, actor_scope, roles=roles)
+    events, _ = await read_page(conn_or_pool, after, limit, flt, actor_scope, roles=roles, bound_to=bound_to)
     return [fe.event for fe in events]
 
 

@@ -132,7 +132,7 @@ async def _walk(server: Server, pool: asyncpg.Pool, dsn: str, stack: contextlib.
     assert [personal(n["payload"]) for n in nodes if n["type"] == "Member.Registered"] == [(None, None)]
     (erasure,) = [n for n in nodes if n["type"] == "Member.PersonalDataErased"]
     assert erasure["reason"] == "依本人申请删除（申请编号 2026-017）"
-    assert erasure["payload"] == {"fields": ["id_number", "phone"]}
+    assert erasure["payload"] == {"fields": ["declared_income", "id_number", "phone"]}
     for token in (admin, auditor):
         payloads = [n["payload"] for n in await history(server, token, member)]
         payloads += [e["payload"] for e in await feed(server, token, member)]

@@ -109,7 +109,7 @@ async def test_two_simultaneous_accepts_of_one_transfer_let_exactly_one_succeed(
     _, _, east, west = await build_tree(server, admin)
     member = await register(server, admin, east, name="王建国", serial=2)
     transfer = (await step(server, admin, "requestMemberTransfer", memberId=member,
-                           toOrganizationId=west, scope="OUTSIDE_CITY", reason="工作调动"))["transfer"]["id"]
+                           toOrganizationId=west, scope="WITHIN_CITY", reason="工作调动"))["transfer"]["id"]
     await step(server, admin, "issueTransferLetter", transferId=transfer)
 
     results = await asyncio.gather(*(step(server, admin, "acceptMemberTransfer", transferId=transfer)

@@ -7,9 +7,12 @@ exist``), which can quote values and names of the database.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 
 import asyncpg
+import pytest
 
 from domain.shared.permissions import Role
 from tests.e2e.conftest import Server
@@ -39,3 +42,18 @@ async def test_an_internal_error_over_the_websocket_is_the_generic_message(serve
     assert GENERIC.fullmatch(ws_error["message"]), ws_error
     assert "does not exist" not in str(msg) and 'relation "' not in str(msg)
     assert ws_error["path"] == http_error["path"] == ["members"]
+
+
+async def test_an_unknown_operation_name_over_the_websocket_is_logged_as_the_clients_mistake(
+    server: Server, caplog: pytest.LogCaptureFixture,
+) -> None:
+    admin = server.token(Role.DISTRICT_ADMIN, subject="district-admin")
+    caplog.set_level(logging.DEBUG, logger="api.schema")
+    async with connect(server, admin) as client:
+        await client.ws.send(json.dumps({"id": "named", "type": "subscribe", "payload": {
+            "query": "query Mine { me { subject } }", "operationName": "NotInTheDocument"}}))
+        msg = await client.message()
+    assert msg["type"] == "error" and msg["payload"][0]["extensions"]["code"] == "BAD_INPUT", msg
+    logged = [r for r in caplog.records if r.name == "api.schema"]
+    assert not [r for r in logged if r.levelno >= logging.ERROR], [r.getMessage() for r in logged]
+    assert any("client error" in r.getMessage() for r in logged), [r.getMessage() for r in logged]

@@ -15,7 +15,7 @@ import uvicorn
 import websockets
 
 from api.app import create_app
-from api.config import FeedSettings, Settings
+from api.config import FeedSettings, ServerSettings, Settings
 from tests.e2e.conftest import SECRET, Server
 
 GUARD = 20.0  # a hang guard, not a timing assertion
@@ -91,11 +91,14 @@ async def connect(server: Server, token: str | None, *, header: bool = False,
 
 @asynccontextmanager
 async def serve(dsn: str, data_dir: Path, feed: FeedSettings | None = None,
-                run_projections: bool = True) -> AsyncIterator[Server]:
+                run_projections: bool = True,
+                server: ServerSettings | None = None) -> AsyncIterator[Server]:
     """Another real server on the same database (as the ``server`` fixture, with options)."""
     settings = Settings(database_url=dsn, data_dir=data_dir, jwt_secret=SECRET)
     if feed is not None:
         settings = settings.model_copy(update={"feed": feed})
+    if server is not None:
+        settings = settings.model_copy(update={"server": server})
     app = create_app(settings, dsn, run_projections=run_projections)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

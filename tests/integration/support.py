@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,8 +13,10 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
+from domain.grids.aggregate import StaffRole
 from domain.inspections.aggregate import Severity
 from domain.members.aggregate import Gender, Standing, TransferScope
+from domain.members.dues import DuesCategory
 from domain.organizations.aggregate import OrganizationKind
 from domain.organizations.directory import AggregateDirectory
 from domain.shared.commands import Request
@@ -24,6 +27,7 @@ from eventstore.db import connect
 from eventstore.postgres import PostgresEventStore
 from projections.runtime.base import Projection
 from projections.runtime.runner import ProjectionRunner
+from tests.integration.shops.world import build_shops
 from tests.usecases import UseCases
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -158,6 +162,8 @@ async def build_world(cmds: UseCases) -> dict[str, UUID]:
     ids["m2"] = (await register(cmds, ids["west"], "王建国", "32050819800101002")).id
     await cmds.correct_member_details(req(), ids["m1"], {"phone": "13800001111"}, "typo")
     await cmds.convert_member_to_full(req(), ids["m2"], date(2025, 1, 1))
+    await cmds.assess_member_dues(req(), ids["m2"], 2026, DuesCategory.EMPLOYED, "8000.00")
+    await cmds.record_dues_payment(req(), ids["m2"], 1, "120.00", date(2026, 3, 1), "补交")
 
     t1 = await cmds.request_member_transfer(req(), ids["m1"], ids["west"],
                                             TransferScope.WITHIN_CITY, "moved house")
@@ -165,12 +171,14 @@ async def build_world(cmds: UseCases) -> dict[str, UUID]:
     await cmds.issue_transfer_letter(req(), ids["m1"], ids["t1"])
     await cmds.accept_member_transfer(req(), ids["m1"], ids["t1"])
     t2 = await cmds.request_member_transfer(req(), ids["m2"], ids["building"],
-                                            TransferScope.OUTSIDE_CITY, "new job")
+                                            TransferScope.WITHIN_CITY, "new job")
     ids["t2"] = UUID(t2.extra["transfer_id"])
     await cmds.issue_transfer_letter(req(), ids["m2"], ids["t2"])
     await cmds.return_member_transfer(req(), ids["m2"], ids["t2"], "incomplete dossier")
     ids.update(await build_funds(cmds, ids["west"]))
     ids["webhook"] = await build_webhook(cmds, ids["street"])
+    ids.update(await build_grids(cmds, ids))
+    ids.update(await build_shops(cmds, ids["street"], ids["m2"]))
     return ids
 
 
@@ -185,6 +193,25 @@ class _Secrets(dict[UUID, str]):
 
     async def delete(self, webhook_id: UUID) -> None:
         self.pop(webhook_id, None)
+
+
+async def build_grids(cmds: UseCases, ids: dict[str, UUID]) -> dict[str, UUID]:
+    """Two grids of the east community (codes 320508019001901/902, clear of the tests' own),
+    staffed, one covered by the grid Party branch, a building reassigned between them."""
+    ring = [[120.62, 31.31], [120.63, 31.31], [120.63, 31.32], [120.62, 31.32], [120.62, 31.31]]
+    boundary = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    first = (await cmds.register_grid(req(), ids["east"], "320508019001901", "平江一网格", "RESIDENTIAL",
+                                      households=320, buildings=("1幢", "2幢"), boundary=boundary)).id
+    second = (await cmds.register_grid(req(), ids["east"], "320508019001902", "平江二网格", "MIXED",
+                                       buildings=("3幢",))).id
+    await cmds.appoint_grid_staff(req(), first, StaffRole.LEADER, "社区两委委员", name="王建华", phone="13850009901")
+    worker = await cmds.appoint_grid_staff(req(), first, StaffRole.WORKER, "专职网格员", name="李娜",
+                                           phone="13850009902")
+    await cmds.remove_grid_staff(req(), first, UUID(worker.extra["assignment_id"]), "调离")
+    await cmds.appoint_grid_staff(req(), first, StaffRole.WORKER, "专职网格员", member_id=ids["m1"])
+    await cmds.link_grid_branch(req(), first, ids["grid"], "支部建在网格上")
+    await cmds.reassign_grid_building(req(), first, "2幢", second, "道路改造")
+    return {"grid1": first, "grid2": second}
 
 
 async def build_webhook(cmds: UseCases, street: UUID) -> UUID:
@@ -219,7 +246,8 @@ async def build_funds(cmds: UseCases, community: UUID) -> dict[str, UUID]:
     insp = (await f.open_inspection(req(), "专项督查", fund_id=fund)).id
     finding = await f.record_inspection_finding(req(), insp, "台账不全", Severity.MINOR,
                                                 project_ids=(project,))
-    await f.record_rectification(req(), insp, UUID(finding.extra["finding_id"]), "已补齐")
+    await f.record_rectification(fin, insp, UUID(finding.extra["finding_id"]), "已补齐")
+    await f.verify_rectification(req(), insp, UUID(finding.extra["finding_id"]))
     await f.close_inspection(req(), insp, "整改完毕")
     # The year is closed once it has ended: by a handler whose clock reads January.
     new_year = UseCases.build(cmds.store, cmds.directory, lambda: datetime(2027, 1, 4, tzinfo=UTC))

@@ -38,6 +38,11 @@ class ApiArea:
     """Areas whose GraphQL types or lookups this one uses (checked by the import contracts).
     Usually its domain's ``depends_on``; the feed, which has no domain, answers with other
     areas' node types, and a webhook's type shows the Organization it is scoped to."""
+    fields: Mapping[type, type] = field(default_factory=dict)
+    """Fields this area adds to a type of an area it depends on, by that type: a strawberry
+    type whose fields join the target's when the schema is composed (``extend_types``), so
+    the target's area need not know this one (``Organization.grids`` from grids). A resolver
+    receives the target's object as ``self``."""
     loaders: Mapping[str, Any] = field(default_factory=dict)
     """Per-request DataLoaders by name (``info.context.loaders.<name>``): batch functions
     (``api.graphql.core.context.by_id`` / ``grouped``)."""
@@ -47,6 +52,26 @@ class ApiArea:
     bound where the data has one, else the most one list holds in practice. Every list
     field needs one except pages (fields taking ``first``) and their connections'
     ``edges``; ``tests/unit/core/test_query_cost.py`` fails on a list without."""
+
+
+def extend_types(areas: Sequence[ApiArea]) -> None:
+    """Add the areas' ``fields`` to their target types, once (the schema module runs this
+    before it builds the schema; a second run finds the fields there and adds nothing).
+
+    A name the target (or another area) has already is refused: a silent override would
+    let one area hide another's field.
+    """
+    for area in areas:
+        for target, part in area.fields.items():
+            definition = target.__strawberry_definition__  # type: ignore[attr-defined]
+            have = {f.python_name: f for f in definition.fields}
+            for added in part.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+                present = have.get(added.python_name)
+                if present is added:
+                    continue
+                if present is not None:
+                    raise ValueError(f"{area.name} adds {target.__name__}.{added.python_name}, which exists")
+                definition.fields.append(added)
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,14 @@ from graphql import (
     Visitor,
     visit,
 )
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from domain.shared.privacy import PERSONAL_FIELDS, scrub
 
 PERSONAL_INPUTS: Mapping[str, str] = {"idNumber": "id_number", "phone": "phone",
-                                      "id_number": "id_number"}
+                                      "id_number": "id_number", "declaredIncome": "declared_income",
+                                      "declared_income": "declared_income",
+                                      "complainantName": "complainant_name", "complainant_name": "complainant_name"}
 """GraphQL input and payload field names -> the personal field (``PERSONAL_FIELDS``) they hold."""
 assert set(PERSONAL_INPUTS.values()) <= set(PERSONAL_FIELDS)
 
@@ -55,9 +58,12 @@ def internal_message(correlation: object) -> str:
 
 def is_internal(error: GraphQLError) -> bool:
     """Not a client's mistake: an exception other than ``ValueError`` (argument checks,
-    coercion) or a ``GraphQLError`` raised on purpose (a feed closing a subscriber)."""
+    coercion), a ``GraphQLError`` raised on purpose (a feed closing a subscriber) or
+    strawberry's ``CannotGetOperationTypeError`` (an ``operationName`` the document does not
+    have, which strawberry raises as an exception of its own over WebSocket)."""
     original = error.original_error
-    return original is not None and not isinstance(original, ValueError | GraphQLError)
+    return original is not None and not isinstance(
+        original, ValueError | GraphQLError | CannotGetOperationTypeError)
 
 
 def _strings(node: Any) -> Iterator[str]:

@@ -57,7 +57,9 @@ from graphql import (
     ValidationContext,
     ValidationRule,
     VariableNode,
+    get_introspection_query,
     get_named_type,
+    parse,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -150,14 +152,26 @@ class Walk:
         root = self.schema.get_root_type(node.operation)
         lim = self.limits
         total = Measure()
+        introspecting = 0.0
         for selection in node.selection_set.selections:
-            self._selection(selection, root, 0, total)
+            part = Measure()
+            self._selection(selection, root, 0, part)
+            total.add(part, part.depth)
             self._check(total, selection)
-            # The factor at the root is 1, so the running total only grows: stop once over.
+            # The factor at the root is 1, so the running totals only grow: stop once over.
+            if isinstance(selection, FieldNode) and selection.name.value in INTROSPECTION_ROOTS:
+                introspecting += part.cost
+                if introspecting > lim.max_cost and introspecting > (budget := introspection_budget(self.schema)):
+                    raise LimitExceeded(_error(
+                        "cost", f"the introspection costs more than {budget:.0f} (introspect the schema "
+                        f"at most {INTROSPECTIONS} times in one operation)", node, int(budget)))
+                continue
+            total.cost += part.cost
             if total.cost > lim.max_cost:
                 raise LimitExceeded(_error(
                     "cost", f"the query costs more than {lim.max_cost} (nested pages multiply: each field "
                     "counts once per row of every page around it); ask for smaller pages", node, lim.max_cost))
+        total.cost += introspecting
         return total
 
     def _check(self, m: Measure, node: Any) -> None:
@@ -248,6 +262,28 @@ class Walk:
             self._open.discard(name)
         self.measured[name] = measure
         return measure
+
+
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+INTROSPECTIONS = 2
+"""Full introspections of the schema one operation may make (GraphiQL makes one)."""
+
+
+@functools.lru_cache(maxsize=8)
+def introspection_budget(schema: GraphQLSchema) -> float:
+    """What the root ``__schema``/``__type`` fields of one operation may cost together:
+    ``INTROSPECTIONS`` times GraphiQL's full introspection query of this schema.
+
+    Introspection's cost is the schema's size, so it grows with every area; counted against
+    ``MAX_COST`` with the data, a large enough schema would refuse GraphiQL itself. Its own
+    budget, derived from the schema, still refuses thirty aliases of it."""
+    query = get_introspection_query(descriptions=True, specified_by_url=True, directive_is_repeatable=True,
+                                    schema_description=True, input_value_deprecation=True)
+    unlimited = Limits(max_page=1, default_page=1, max_cost=10**15, max_aliases=10**6,
+                       max_depth=10**6, max_spreads=10**6)
+    walk = Walk(schema, parse(query), unlimited, {})
+    [operation] = [d for d in walk.document.definitions if isinstance(d, OperationDefinitionNode)]
+    return INTROSPECTIONS * walk.operation(operation).cost
 
 
 def _field_def(schema: GraphQLSchema, parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

@@ -49,22 +49,25 @@ from api.auth import InvalidToken, authenticate
 from api.graphql.core.bounds import TYPE_NAMES, type_names
 from api.graphql.core.context import Context, Info, Loaders
 from api.graphql.core.validation import load_json, ws_message_problem
+from api.graphql.feed.confirmations import Confirmations, ConfirmingTransport
 from api.graphql.members.queries import load_member, load_transfer
 from api.graphql.members.types import Member, Transfer
 from api.graphql.organizations.queries import load_organization
 from api.graphql.organizations.types import Organization
 from api.wsgate import ID_PROBLEM, OperationGate, subscribe_payload_problem
-from domain.shared.permissions import Actor, Role
+from domain.shared.permissions import Actor, Role, bound_subject
+from domain.shared.personal import has_personal
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import may_see_personal_data
 from projections.feed.document import ATTRIBUTE_NAMES, event_document, shows_command_id
-from projections.feed.live import EventFeed, FeedClosed, Predicate
+from projections.feed.live import ConsumerClosed, EventFeed, FeedClosed, Predicate
 from projections.feed.reading import EventFilter
 
 NOBODY = Actor(subject="", name="", roles=frozenset(), scope=uuid.UUID(int=0))
 """The actor of a connection before it authenticates: no roles, an empty scope."""
 EXPIRED_CLOSE_CODE = 4403
 EXPIRED_REASON = "token expired: connect again with a fresh token and subscribe with after: your last position"
+EXPIRED_CODE = "TOKEN_EXPIRED"
 INVALID_MESSAGE = "Invalid message received"
 """The reason graphql-ws's reference server closes with (4400) on a message it cannot take."""
 _result_position: contextvars.ContextVar[int | None] = contextvars.ContextVar("result_position", default=None)
@@ -103,7 +106,7 @@ class LogEvent:
     reason: str | None = strawberry.field(description="Reason stated with the command.")
     payload: JSON = strawberry.field(description="The event's data; ID numbers and phones masked"
                                                  " for roles that do not need them.")
-    shared_key: strawberry.Private[tuple[UUID, bool] | None] = None
+    shared_key: strawberry.Private[tuple[UUID, bool, bool] | None] = None
 
 
 @strawberry.type(description="An organization in a watched subtree changed.")
@@ -115,7 +118,7 @@ class OrganizationChange:
 
 
 _SHARED_LIMIT = 256
-_log_events: OrderedDict[tuple[UUID, bool], LogEvent] = OrderedDict()
+_log_events: OrderedDict[tuple[UUID, bool, bool], LogEvent] = OrderedDict()
 
 
 def log_event(e: RecordedEvent, actor: Actor) -> LogEvent:
@@ -124,8 +127,13 @@ def log_event(e: RecordedEvent, actor: Actor) -> LogEvent:
     Built from the event document (``projections.feed.document``), so a subscriber gets
     what ``GET /events`` returns. The GraphQL scalars print ids and ``recordedAt`` as the
     document does (``recordedAt`` stays the datetime the ``DateTime`` scalar needs).
+
+    The key holds whether the payload, as read, still has personal values: an event read
+    before its subject's erasure (into the ring, by an earlier subscriber) and read again
+    after it (null values) are two documents, so a later subscriber never gets the erased
+    values from this cache.
     """
-    key = (e.event_id, may_see_personal_data(actor))
+    key = (e.event_id, may_see_personal_data(actor), has_personal(e.payload))
     own = shows_command_id(e, actor)  # the issuer's view (with commandId) is never shared
     found = None if own else _log_events.get(key)
     if found is not None:
@@ -189,6 +197,24 @@ def encoded_data(data: Any) -> str | None:
     return entry[1]
 
 
+def with_own_memo(executor: Any) -> Any:
+    """A per-event executor with a ``collect_subfields`` memo of its own, dropped with it.
+
+    Why: graphql-core (3.3) memoizes ``collect_subfields`` in a dict that each per-event
+    copy of the executor (``build_per_event_executor``, a shallow ``copy``) shares with the
+    subscription's own executor, keyed by the identity of the field lists the execution
+    collects, and every event's execution collects its root fields anew. So each event added
+    an entry that could never be hit again: about 1.4 KB for ``events { position eventId
+    type }``, 3–4 KB for every field of ``LogEvent``, kept for as long as the subscription
+    lived (tests/integration/feed/test_feed_memory.py, bench/bench_feed_memory.py). The
+    memo still serves the event's own execution (a list of objects of one type collects
+    their fields once). graphql-core's other per-execution map (``_stream_usages``) is
+    filled only under ``@stream``, which subscriptions refuse.
+    """
+    executor._relevant_sub_fields = {}
+    return executor
+
+
 def sharing_event_results(base: type) -> type:
     """``base`` (an execution context class) that executes each delivered ``LogEvent`` once
     per operation document and masking, and hands the same result to every subscriber.
@@ -197,13 +223,15 @@ def sharing_event_results(base: type) -> type:
     subscriber. Only for selections that depend on nothing but the event
     (``_plain_selection``) and results without errors; the parsed document is shared
     through the parser cache, and each entry keeps its operation to compare identity.
+    Every per-event executor it builds has a memo of its own (``with_own_memo``): the
+    memory of a subscription does not grow with the events it receives.
     """
 
     class SharingEventResults(base):  # type: ignore[misc, valid-type]
-        _results: OrderedDict[tuple[int, UUID, bool], tuple[Any, Any]] = OrderedDict()
+        _results: OrderedDict[tuple[int, UUID, bool, bool], tuple[Any, Any]] = OrderedDict()
         _plain: dict[int, tuple[Any, bool]] = {}
 
-        def _shared_key(self, root: Any) -> tuple[int, UUID, bool] | None:
+        def _shared_key(self, root: Any) -> tuple[int, UUID, bool, bool] | None:
             """The cache key of ``root`` under this operation, or ``None`` if not shared."""
             if not isinstance(root, LogEvent) or root.shared_key is None:
                 return None
@@ -223,7 +251,7 @@ def sharing_event_results(base: type) -> type:
                 hit = self._results.get(key)
                 if hit is not None and hit[0] is self.operation:
                     return _SharedHit(hit[1])
-            return super().build_per_event_executor(payload)
+            return with_own_memo(super().build_per_event_executor(payload))
 
         def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
             key = self._shared_key(self.root_value)
@@ -281,10 +309,12 @@ def _feed(info: Info) -> EventFeed:
 
 
 async def _follow(info: Info, after: int | None, flt: EventFilter, scope: UUID | None,
-                  predicate: Predicate | None = None,
-                  roles: frozenset[Role] | None = None) -> AsyncGenerator[RecordedEvent, None]:
+                  predicate: Predicate | None = None, roles: frozenset[Role] | None = None,
+                  bound_to: str | None = None) -> AsyncGenerator[RecordedEvent, None]:
+    consumer = getattr(info.context, "confirmations", None)
     try:
-        async for event in _feed(info).subscribe(after, flt, scope, predicate, roles=roles):
+        async for event in _feed(info).subscribe(after, flt, scope, predicate, roles=roles,
+                                                 consumer=consumer, bound_to=bound_to):
             _result_position.set(event.position)
             yield event
     except FeedClosed as exc:
@@ -319,7 +349,8 @@ class Subscription:
         self, info: Info, after: int | None = None, filter: EventFilterInput | None = None,
     ) -> AsyncGenerator[LogEvent, None]:
         actor = info.context.actor
-        async for event in _follow(info, after, to_filter(filter), actor.scope, roles=actor.roles):
+        async for event in _follow(info, after, to_filter(filter), actor.scope, roles=actor.roles,
+                                   bound_to=bound_subject(actor)):
             yield log_event(event, actor)
 
     @strawberry.subscription(description=(
@@ -402,16 +433,23 @@ class SubscriptionContext(Context):
     websocket: WebSocket | None = None
     token_expires_at: float | None = None
     """The connection's token ``exp`` (seconds since the epoch), once authenticated."""
+    confirmations: Confirmations | None = None
+    """What the client confirmed reading, from its pongs (``api.graphql.feed.confirmations``)."""
 
 
-class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+class TransportHandler(OperationGate, ConfirmingTransport,  # type: ignore[type-arg]
+                       BaseGraphQLTransportWSHandler):
     """graphql-transport-ws, with ``next`` messages of shared results pre-encoded: the
     result's data is serialised once per event and query, and each subscriber's
     message is assembled around that text instead of encoding the whole result again.
 
     The token's expiry holds for the connection: ``subscribe`` after it is refused (an
     ``error`` with code ``TOKEN_EXPIRED``), no result is sent after it, and a timer closes
-    the socket with 4403 when it passes.
+    the socket with 4403 when it passes, each subscription first ending with
+    ``TOKEN_EXPIRED`` and its ``resumeAfter``.
+
+    ``ConfirmingTransport`` (``api.graphql.feed.confirmations``): pings that confirm what
+    the client has read, which paces and closes slow subscribers, and the keep-alive.
 
     ``OperationGate`` (``api.wsgate``): each ``subscribe`` counts against the subject's
     rate limit and must be an operation the server runs (trusted documents, introspection)."""
@@ -427,8 +465,22 @@ class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: i
         if self._closed_for_expiry:
             return
         self._closed_for_expiry = True
+        await self.close_subscriptions(EXPIRED_CODE, "the connection's token expired",
+                                       EXPIRED_CLOSE_CODE, EXPIRED_REASON)
+
+    async def _refuse_late_result(self, message: Any) -> None:
+        """A result that reached the socket after ``exp`` (the feed checks before each
+        event; this is the instant between): not sent, its operation ends with the position
+        before it, so that resuming there repeats nothing and skips nothing."""
+        position = _result_position.get()
+        operation = self.operations.get(message.get("id"))
+        if position is None or operation is None:
+            return
+        error = _closed(ConsumerClosed(EXPIRED_CODE, "the connection's token expired", position - 1))
         with contextlib.suppress(Exception):
-            await self.websocket.close(code=EXPIRED_CLOSE_CODE, reason=EXPIRED_REASON)
+            await operation.send_operation_message(
+                {"id": operation.id, "type": "next", "payload": {"data": None, "errors": [error.formatted]}})
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
     async def _close_when_expired(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
@@ -473,10 +525,12 @@ class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: i
         expires_at = getattr(self.context, "token_expires_at", None)
         if self.connection_acknowledged and expires_at is not None and self._expiry is None:
             self._expiry = asyncio.create_task(self._close_when_expired(expires_at))
+        if self.connection_acknowledged:
+            self.start_keepalive()
 
     async def handle_subscribe(self, message: Any) -> None:
         if self.connection_acknowledged and self._expired():
-            error = GraphQLError(EXPIRED_REASON, extensions={"code": "TOKEN_EXPIRED"})
+            error = GraphQLError(EXPIRED_REASON, extensions={"code": EXPIRED_CODE})
             with contextlib.suppress(Exception):
                 await self.send_message({"id": message.get("id"), "type": "error",
                                          "payload": [error.formatted]})
@@ -492,8 +546,11 @@ class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: i
         await super().shutdown()
 
     async def send_message(self, message: Any) -> None:
-        if message.get("type") == "next" and self._expired():
-            await self._close_expired()  # the timer's work, should it be late: no result after exp
+        if message.get("type") == "next" and self._expired() and not _only_errors(message):
+            # The timer's work, should it be late: no result after exp (a subscription's
+            # closing error, which carries no data, still goes out).
+            await self._refuse_late_result(message)
+            await self._close_expired()
             return
         if message.get("type") == "next":
             payload = message["payload"]
@@ -511,8 +568,17 @@ class TransportHandler(OperationGate, BaseGraphQLTransportWSHandler):  # type: i
                     await self.websocket.ws.send_text(text)  # type: ignore[attr-defined]
                 except WebSocketDisconnect as exc:
                     raise WebSocketDisconnected from exc
+                await self.result_sent()
                 return
         await super().send_message(message)
+        if message.get("type") == "next":
+            await self.result_sent()
+
+
+def _only_errors(message: Any) -> bool:
+    """A ``next`` that carries errors and no data (a subscription's closing error)."""
+    payload = message.get("payload")
+    return isinstance(payload, dict) and payload.get("data") is None and bool(payload.get("errors"))
 
 
 class SubscriptionView(GraphQL):  # type: ignore[type-arg]
@@ -538,6 +604,7 @@ class SubscriptionView(GraphQL):  # type: ignore[type-arg]
             actor=NOBODY, pool=s.pool, commands=s.commands, supervisor=s.supervisor,
             settings=s.settings, correlation_id=uuid.uuid4(), loaders=FreshLoaders(s.pool),
             clock=s.clock, feed=s.feed, websocket=request,
+            confirmations=Confirmations(s.settings.feed.buffer_size, s.settings.server.ws_keepalive),
         )
 
     async def on_ws_connect(self, context: SubscriptionContext) -> None:  # type: ignore[override]

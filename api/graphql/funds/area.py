@@ -25,5 +25,10 @@ AREA = ApiArea("funds", query=FundQueries, mutation=FundMutations, types=(Fund, 
                    "Project.attendees": 100,  # the domain's bound on a collective decision's attendees
                    "Project.reviewFlags": 50,  # near misses of the purpose screen: a few per project
                    "Query.fundShortfalls": 500,  # one per community in scope
+                   "Query.fundKinds": 6,  # the FundKind vocabulary
+                   "FundKindPolicy.allowedCategories": 4,  # the allowed spending categories
+                   "RedFundTotals.years": 30,  # one red fund a year since the ledger began
+                   "RedFundYear.sources": 7,  # the AllocationSource vocabulary
+                   "RedFundTotals.toDate": 7,
                },
                depends_on=('organizations',))

@@ -1,6 +1,7 @@
 """Funds' typed errors."""
 
 from api.graphql.core.errors import error_type
+from domain.funds import errors as fe
 from domain.shared import errors as de
 
 ForbiddenPurpose = error_type("ForbiddenPurpose", "Earmarked money never pays for this purpose.",
@@ -13,4 +14,11 @@ AmountExceedsApproval = error_type("AmountExceedsApproval", "Payments would exce
 ProjectNotAllowed = error_type("ProjectNotAllowed", "The project's or payment's state does not allow this step.",
                                de.ProjectNotAllowed)
 FundClosed = error_type("FundClosed", "The fund's fiscal year is closed.", de.FundClosed)
-ERRORS = (ForbiddenPurpose, InsufficientFunds, AmountExceedsApproval, ProjectNotAllowed, FundClosed)
+VoucherAlreadyUsed = error_type("VoucherAlreadyUsed", "The voucher number already paid a payment of this fund:"
+                                " one voucher pays once (a reversal keeps its number).", fe.VoucherAlreadyUsed)
+ProjectsStillOpen = error_type("ProjectsStillOpen", "The year cannot close: projects that cannot follow their money"
+                               " into next year are still open (proposed or decided, or fully paid and not yet"
+                               " disclosed); the message names every one. Approved, not fully paid projects do not"
+                               " block: the close carries them.", fe.ProjectsStillOpen)
+ERRORS = (ForbiddenPurpose, InsufficientFunds, AmountExceedsApproval, ProjectNotAllowed, FundClosed,
+          VoucherAlreadyUsed, ProjectsStillOpen)

@@ -20,6 +20,8 @@ from api.graphql.funds.errors import (
     FundClosed,
     InsufficientFunds,
     ProjectNotAllowed,
+    ProjectsStillOpen,
+    VoucherAlreadyUsed,
 )
 from api.graphql.funds.queries import load_fund, load_project
 from api.graphql.funds.types import Fund, Project
@@ -31,6 +33,7 @@ from domain.funds.commands import (
     ApproveProject,
     CancelProject,
     CloseFiscalYear,
+    GrantFromRedFund,
     OpenFund,
     ProposeProject,
     PublishProjectDisclosure,
@@ -40,7 +43,7 @@ from domain.funds.commands import (
     ReversePayment,
 )
 from domain.shared.commands import Command, Outcome
-from domain.shared.errors import NotFound
+from domain.shared.errors import InvalidInput, NotFound
 
 
 @strawberry.type(description="The fund as the read model has it after the change.")
@@ -65,13 +68,36 @@ class ProjectPayload:
 _MONEY = (InsufficientFunds, FundClosed)
 
 
+@strawberry.type(description="A grant from a red fund, on both ledgers, as the read models have them after it.")
+class GrantPayload:
+    fund_id: strawberry.Private[UUID]
+    to_fund_id: strawberry.Private[UUID]
+    project_id: strawberry.Private[UUID | None]
+    grant_id: strawberry.ID = strawberry.field(description="The grant: GrantMade on the red fund, GrantReceived on"
+                                                           " the receiving fund carry it.")
+    position: int = strawberry.field(description="Log position of the change.")
+
+    @strawberry.field(description="The red fund, with the grant out of its balance.")
+    async def fund(self, info: Info) -> Fund | None:
+        return await load_fund(info, self.fund_id)
+
+    @strawberry.field(description="The receiving fund, with the grant in its balance.")
+    async def to_fund(self, info: Info) -> Fund | None:
+        return await load_fund(info, self.to_fund_id)
+
+    @strawberry.field(description="The project the grant is for, if it went straight to one.")
+    async def project(self, info: Info) -> Project | None:
+        return await load_project(info, self.project_id) if self.project_id else None
+
+
 OpenFundResult = result_union("OpenFundResult", FundPayload, e.AlreadyExists, OrganizationDissolved)
 
 
 AllocateResult = result_union("AllocateFundsResult", FundPayload, FundClosed)
 
 
-CloseYearResult = result_union("CloseFiscalYearResult", FundPayload, FundClosed, ProjectNotAllowed)
+CloseYearResult = result_union("CloseFiscalYearResult", FundPayload, FundClosed, ProjectNotAllowed,
+                               ProjectsStillOpen)
 
 
 ProposeResult = result_union("ProposeProjectResult", ProjectPayload, ForbiddenPurpose, FundClosed)
@@ -102,7 +128,10 @@ ApproveResult = result_union("ApproveProjectResult", ProjectPayload, ProjectNotA
 
 
 PaymentResult = result_union("RecordPaymentResult", ProjectPayload, ProjectNotAllowed,
-                             AmountExceedsApproval, *_MONEY)
+                             AmountExceedsApproval, *_MONEY, VoucherAlreadyUsed)
+
+
+GrantResult = result_union("GrantFromRedFundResult", GrantPayload, ProjectNotAllowed, *_MONEY)
 
 
 _KEY = ("Repeat a mutation with the same key (1–200 characters) to get its first result; nothing is"
@@ -141,6 +170,23 @@ class CloseFiscalYearInput:
     reason: str | None = strawberry.field(default=None, description="Optional note: at most 500 characters.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+
+
+@strawberry.input(description="Grant money from a red fund (红色基金) into another fund of its organization's subtree"
+                             " (a community's service fund), or straight to one of that fund's projects: name"
+                             " exactly one of toFundId and toProjectId.")
+class GrantFromRedFundInput:
+    fund_id: strawberry.ID = strawberry.field(description="The red fund the money leaves.")
+    to_fund_id: strawberry.ID | None = strawberry.field(default=None, description="The fund it goes into.")
+    to_project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Or the project it goes to (the money lands in that project's fund, for it):"
+                                  " proposed, decided, approved or accepted, not finished.")
+    amount: Money = strawberry.field(description="Amount granted: at most what the red fund has available.")
+    granted_on: date = strawberry.field(description="Business date: within both funds' year, not ahead of today.")
+    document_no: str = strawberry.field(description="The decision's document number: 1–80 characters.")
+    reason: str | None = strawberry.field(default=None, description="Optional note: at most 500 characters.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    expected_version: int | None = strawberry.field(default=None, description="The red fund's version you last saw.")
 
 
 @strawberry.input(description="Propose a project to be paid from a fund.")
@@ -232,8 +278,8 @@ class PublishProjectDisclosureInput:
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
 
-async def _fund_of(info: Info, project_id: strawberry.ID) -> tuple[UUID, UUID]:
-    pid = parse_id(project_id, "projectId")
+async def _fund_of(info: Info, project_id: strawberry.ID, field: str = "projectId") -> tuple[UUID, UUID]:
+    pid = parse_id(project_id, field)
     # Scoped like a query: a project outside your scope is "not found", not "forbidden",
     # so ids cannot be probed for existence.
     c = views.Conditions()
@@ -241,7 +287,7 @@ async def _fund_of(info: Info, project_id: strawberry.ID) -> tuple[UUID, UUID]:
     views.scope_condition(c, info.context.actor, "organization_id")
     fid = await info.context.pool.fetchval(f"SELECT fund_id FROM projects WHERE {c.where}", *c.args)
     if fid is None:
-        raise NotFound(f"no project {pid} within your scope", field="projectId")
+        raise NotFound(f"no project {pid} within your scope", field=field)
     return fid, pid
 
 
@@ -259,6 +305,14 @@ def _project_payload(info: Info) -> Any:
             payment_id=strawberry.ID(pay) if pay else None,
         )
     return present
+
+
+def _grant_payload(o: Outcome) -> Any:
+    async def present() -> GrantPayload:
+        pid = o.extra.get("project_id")
+        return GrantPayload(fund_id=o.id, to_fund_id=UUID(o.extra["to_fund_id"]), project_id=UUID(pid) if pid else None,
+                            grant_id=strawberry.ID(o.extra["grant_id"]), position=o.position)
+    return present()
 
 
 def _project_step(info: Info, data: Any, command: Callable[..., Command], **fields: Any) -> Any:
@@ -285,11 +339,30 @@ class FundMutations:
             _fund_payload(info))
 
     @strawberry.mutation(
-        description="Close the fiscal year: carry the balance into next year's fund or return it, atomically.")
+        description="Close the fiscal year, atomically: approved, not fully paid projects move into next year's fund"
+                    " with their unpaid commitments; the rest of the balance is carried over or returned."
+                    " ProjectsStillOpen names the projects that keep the year open.")
     async def close_fiscal_year(self, info: Info, input: CloseFiscalYearInput) -> CloseYearResult:
         return await execute(info, input, lambda: CloseFiscalYear(
             fund_id=parse_id(input.fund_id, "fundId"), closed_on=input.closed_on,
             disposition=input.year_end, reason=input.reason), _fund_payload(info))
+
+    @strawberry.mutation(description="Grant money from a red fund into a fund of its organization's subtree or"
+                                     " straight to a project: one command, both ledgers in one append"
+                                     " (GrantMade, GrantReceived). Run by the red fund's finance officer.")
+    async def grant_from_red_fund(self, info: Info, input: GrantFromRedFundInput) -> GrantResult:
+        async def build() -> Command:
+            if (input.to_fund_id is None) == (input.to_project_id is None):
+                raise InvalidInput("name exactly one of toFundId and toProjectId", field="toFundId")
+            if input.to_project_id is not None:
+                to_fund, project_id = await _fund_of(info, input.to_project_id, "toProjectId")
+            else:
+                to_fund, project_id = parse_id(input.to_fund_id, "toFundId"), None
+            return GrantFromRedFund(
+                fund_id=parse_id(input.fund_id, "fundId"), to_fund_id=to_fund, amount=input.amount,
+                granted_on=input.granted_on, document_no=input.document_no, project_id=project_id,
+                reason=input.reason)
+        return await execute(info, input, build, _grant_payload)
 
     @strawberry.mutation(description="Propose a project; forbidden purposes are refused.")
     async def propose_project(self, info: Info, input: ProposeProjectInput) -> ProposeResult:

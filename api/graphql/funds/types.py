@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -20,7 +20,9 @@ from api.graphql.organizations.types import Organization
 from domain.funds.aggregate import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
 from domain.shared.money import fmt
 
-strawberry.enum(FundKind, description="The community service fund or a pooled red fund.")
+strawberry.enum(FundKind, description="What a fund's money is for: the community service fund, a pooled red fund,"
+                                " a work fund, a 惠民 welfare fund, an activity or an area fund (`fundKinds`: which"
+                                " are in use here and what each pays for).")
 
 
 strawberry.enum(AllocationSource, description="Where allocated money comes from.")
@@ -49,6 +51,8 @@ class MovementKind(enum.Enum):
     REVERSAL = "REVERSAL"
     CARRY_OUT = "CARRY_OUT"
     RETURN = "RETURN"
+    GRANT_OUT = "GRANT_OUT"
+    GRANT_IN = "GRANT_IN"
 
 
 def disclosure_cutoff(info: Info) -> date:
@@ -77,6 +81,9 @@ class FundMovement:
     recorded_at: datetime = strawberry.field(description="When the log recorded it.")
     actor: str = strawberry.field(description="Who issued the command.")
     reason: str | None = strawberry.field(description="Reason stated with the command.")
+    counterpart_fund_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A grant's other fund: the receiving fund of a GRANT_OUT, the red fund of a"
+                                  " GRANT_IN (the same grant is a line of both ledgers).")
 
 
 def movement(r: asyncpg.Record) -> FundMovement:
@@ -90,6 +97,7 @@ def movement(r: asyncpg.Record) -> FundMovement:
         project_id=_id(r["project_id"]) if r["project_id"] else None,
         payment_id=_id(r["payment_id"]) if r["payment_id"] else None,
         recorded_at=r["recorded_at"], actor=r["actor"], reason=r["reason"],
+        counterpart_fund_id=_id(r["counterpart_fund_id"]) if r.get("counterpart_fund_id") else None,
     )
 
 
@@ -205,7 +213,7 @@ def as_of(s: audit.FundAsOf) -> FundAsOf:
 class Fund(Node):
     row: strawberry.Private[asyncpg.Record]
     year: int = strawberry.field(description="Fiscal (calendar) year.")
-    kind: FundKind = strawberry.field(description="Service fund or red fund.")
+    kind: FundKind = strawberry.field(description="What the fund's money is for.")
     status: FundStatus = strawberry.field(description="Open, or closed at year end.")
     allocated: Money = strawberry.field(description="Total allocated, carry-over included.")
     paid: Money = strawberry.field(description="Total paid, net of reversals.")
@@ -271,9 +279,18 @@ class Fund(Node):
                                        aggregate=replay_aggregate)
         return as_of(state) if state is not None else None
 
-    @strawberry.field(description="The balance on a business date, folded from every recorded event.")
-    async def balance_on(self, info: Info, date: date) -> Money:
-        found = await audit.fund_balance_on(info.context.pool, self.row["id"], date)
+    @strawberry.field(description="The balance on a business date, folded from the log (never a read model):"
+                                  " money counts on its own business date. With asRecordedAt, as the log knew it"
+                                  " at that recorded instant: a correction recorded later (a reversal, a"
+                                  " back-dated payment) changes the answer for instants after it, not before."
+                                  " 0.00 if the fund had no event by then.")
+    async def balance_on(
+        self, info: Info, date: date,
+        as_recorded_at: Annotated[datetime | None, strawberry.argument(
+            description="The recorded instant the answer is as of (ISO-8601 with zone); by default every"
+                        " event recorded so far.")] = None,
+    ) -> Money:
+        found = await audit.fund_balance_on(info.context.pool, self.row["id"], date, as_recorded_at)
         return Money(fmt(found if found is not None else Decimal("0.00")))
 
 
@@ -288,11 +305,56 @@ def fund(r: asyncpg.Record) -> Fund:
     )
 
 
-@strawberry.type(description="A community whose service fund for a year falls short of the minimum.")
+@strawberry.type(description="A community whose service fund received less fiscal money in a year than"
+                             " its tier's minimum (a budget guarantee: sponsorship does not fill it).")
 class FundShortfall:
     organization: Organization = strawberry.field(description="The community.")
     year: int = strawberry.field(description="The fiscal year.")
     fund_id: strawberry.ID | None = strawberry.field(description="Its service fund, if one was opened.")
-    allocated: Money = strawberry.field(description="Allocated to it that year (carry-over excluded).")
-    minimum: Money = strawberry.field(description="The configured yearly minimum.")
-    shortfall: Money = strawberry.field(description="Minimum − allocated.")
+    allocated: Money = strawberry.field(description="Allocated to it that year from every source (carry-over"
+                                                    " excluded).")
+    counted: Money = strawberry.field(description="The part of `allocated` that counts toward the minimum: the"
+                                                  " configured fiscal sources only.")
+    tier: str = strawberry.field(description="The minimum's tier (`default` unless configured for the"
+                                             " organization or its division code).")
+    grid_branches: int = strawberry.field(description="Active grid Party branches under it (each adds the"
+                                                      " configured amount per grid branch).")
+    minimum: Money = strawberry.field(description="Its yearly minimum: the tier's amount plus the amount per"
+                                                  " grid branch.")
+    shortfall: Money = strawberry.field(description="Minimum − counted.")
+
+
+@strawberry.type(description="A fund kind in use here (local policy): what it pays for, how its year ends.")
+class FundKindPolicy:
+    kind: FundKind = strawberry.field(description="The kind.")
+    allowed_categories: list[SpendingCategory] = strawberry.field(
+        description="The spending categories its projects may have (within the four earmarked money allows).")
+    carries_over: bool = strawberry.field(
+        description="Whether closing its year may carry the balance into next year's fund; if not, it is returned.")
+
+
+@strawberry.type(description="Money allocated from one source.")
+class SourceTotal:
+    source: AllocationSource = strawberry.field(description="Where the money came from.")
+    amount: Money = strawberry.field(description="Allocated from it (net: allocations are never undone).")
+
+
+@strawberry.type(description="One year of an organization's red fund (红色基金): its sources and what it granted.")
+class RedFundYear:
+    year: int = strawberry.field(description="The fiscal year.")
+    fund_id: strawberry.ID = strawberry.field(description="That year's red fund.")
+    sources: list[SourceTotal] = strawberry.field(
+        description="Allocated per source: dues allocations, fiscal subsidies, unit sponsorship and donations"
+                    " always (0.00 when none), any other source that gave money after them.")
+    received: Money = strawberry.field(description="Allocated from every source that year (carry-over excluded).")
+    granted: Money = strawberry.field(description="Granted out to other funds and projects that year.")
+    balance: Money = strawberry.field(description="The fund's balance (carry-over included).")
+
+
+@strawberry.type(description="An organization's red fund (红色基金): totals per source, per year and to date.")
+class RedFundTotals:
+    organization: Organization = strawberry.field(description="The organization whose red fund it is.")
+    years: list[RedFundYear] = strawberry.field(description="Each year it had a red fund, oldest first.")
+    to_date: list[SourceTotal] = strawberry.field(description="Allocated per source over every year.")
+    received: Money = strawberry.field(description="Allocated over every year (carry-over excluded).")
+    granted: Money = strawberry.field(description="Granted out over every year.")

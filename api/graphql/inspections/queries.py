@@ -10,7 +10,7 @@ from api import views
 from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
 from api.graphql.funds.queries import _scoped_row
-from api.graphql.inspections.types import Inspection, InspectionState, inspection
+from api.graphql.inspections.types import Finding, Inspection, InspectionState, finding, inspection
 
 
 async def load_inspection(info: Info, iid: UUID) -> Inspection | None:
@@ -48,3 +48,20 @@ class InspectionQueries:
                                 ("opened_position",), views.decode_cursor(after, 1),
                                 info.context.page_size(first), descending=True)
         return connection(page, inspection, lambda r: (r["opened_position"],))
+
+    @strawberry.field(description="Findings of open inspections in your scope whose rectification is past its"
+                                  " deadline and not recorded (or rejected and not recorded again), most overdue"
+                                  " first.")
+    async def overdue_rectifications(self, info: Info, within: strawberry.ID | None = None,
+                                     first: int | None = None, after: str | None = None) -> Connection[Finding]:
+        c = views.Conditions()
+        views.scope_condition(c, info.context.actor, "i.organization_id")
+        if within is not None:
+            subtree_condition(c, "i.organization_id", within, "within")
+        c.add("i.state = 'OPEN' AND f.state IN ('OPEN', 'REJECTED') AND f.rectify_by < ?",
+              info.context.clock().date())
+        page = await views.page(info.context.pool,
+                                "SELECT f.* FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id",
+                                c, ("f.rectify_by", "f.position"), views.decode_cursor(after, 2),
+                                info.context.page_size(first))
+        return connection(page, finding, lambda r: (r["rectify_by"].isoformat(), r["position"]))

@@ -24,17 +24,20 @@ from uuid import UUID
 import strawberry
 
 from api import views
+from api.append_keys import append_keys
 from api.graphql.core import errors as e
 from api.graphql.core.common import result_union
 from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, Edge, PageInfo
 from api.signing import signing_key
+from api.witnesses import witness_names
 from domain.shared.errors import NotAuthorized
 from domain.shared.permissions import ANYWHERE, Actor, Role, may_read
 from eventstore.integrity import encoding as integ
 from eventstore.integrity import store as idb
 from eventstore.integrity.hasher import checkpoint_now
 from eventstore.integrity.merkle import EMPTY_ROOT
+from eventstore.integrity.witness_publisher import witness_status
 
 _READERS = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
 _HASHER_WAIT = 10.0
@@ -114,12 +117,65 @@ class ConsistencyProof:
     path: list[str] = strawberry.field(description="RFC 6962 consistency proof, hex.")
 
 
+@strawberry.type(
+    description="A witness outside the database that keeps a copy of every signed checkpoint "
+    "(`GRASSROOTS_WITNESSES`), and how far behind it is."
+)
+class WitnessStatus:
+    name: str = strawberry.field(
+        description="The witness (`dir:/path`, a NATS stream, a URL), without credentials."
+    )
+    checkpoint_id: int = strawberry.field(
+        description="Every checkpoint up to this id was acknowledged by the witness (0: none yet)."
+    )
+    lag: int = strawberry.field(
+        description="Checkpoints recorded but not yet acknowledged by the witness: until then "
+        "they live only in this database."
+    )
+    oldest_unpublished_at: datetime | None = strawberry.field(
+        description="When the oldest of those was signed (null when `lag` is 0)."
+    )
+    published_at: datetime | None = strawberry.field(
+        description="When the witness last acknowledged one."
+    )
+    failures: int = strawberry.field(
+        description="Consecutive failed attempts since then; retried with backoff."
+    )
+    last_error: str | None = strawberry.field(description="Why the last attempt failed, if it did.")
+
+
+@strawberry.type(
+    description="An event the hasher refuses to seal: it carries no valid append "
+    "authenticator, so the application did not append it as it stands (it was written or "
+    "changed with SQL, or its authenticator was copied from another event). Sealing stops "
+    "before it, since the tree never skips an event, until it is removed."
+)
+class RefusedEvent:
+    position: int = strawberry.field(description="The event's log position.")
+    event_id: strawberry.ID = strawberry.field(description="The event's id, as stored.")
+    event_type: str = strawberry.field(description="The event's type, as stored.")
+    reason: str = strawberry.field(description="Why its authenticator does not verify.")
+
+
 @strawberry.type(description="How far the hasher has come.")
 class IntegrityStatus:
     hashed_position: int = strawberry.field(description="Last log position hashed.")
     tree_size: int = strawberry.field(description="Events hashed so far.")
     log_position: int = strawberry.field(description="The log's last position.")
     latest_checkpoint: Checkpoint | None = strawberry.field(description="The newest checkpoint.")
+    refused_event: RefusedEvent | None = strawberry.field(
+        description="The event the hasher refuses to seal and stops before, if any "
+        "(`grassroots verify` names it too; `/readyz` answers 503 meanwhile)."
+    )
+    legacy_events: int = strawberry.field(
+        description="Events appended before append authenticators existed (migration 0012; "
+        "those not yet sealed at the upgrade were sealed after it): proven by the checkpoints "
+        "like every sealed event, but not authenticated."
+    )
+    witnesses: list[WitnessStatus] = strawberry.field(
+        description="The configured witnesses and their lag (empty: checkpoints live only in "
+        "this database)."
+    )
 
 
 @strawberry.type(description="The Ed25519 key that signs checkpoints (public half).")
@@ -259,11 +315,35 @@ class IntegrityQueries:
             position, size = await idb.tree_state(conn)
             head = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
             cp = await idb.latest_checkpoint(conn)
+            refused = await idb.first_refused(conn, append_keys(info.context.settings))
+            legacy = await idb.legacy_boundary(conn)
+            witnesses = await witness_status(conn, witness_names(info.context.settings))
         return IntegrityStatus(
             hashed_position=position,
             tree_size=size,
             log_position=head,
             latest_checkpoint=checkpoint_type(cp) if cp else None,
+            refused_event=None
+            if refused is None
+            else RefusedEvent(
+                position=refused.position,
+                event_id=strawberry.ID(refused.event_id),
+                event_type=refused.event_type,
+                reason=refused.reason,
+            ),
+            legacy_events=legacy.leaves,
+            witnesses=[
+                WitnessStatus(
+                    name=w.name,
+                    checkpoint_id=w.checkpoint_id,
+                    lag=w.lag,
+                    oldest_unpublished_at=w.oldest_unpublished_at,
+                    published_at=w.published_at,
+                    failures=w.failures,
+                    last_error=w.last_error,
+                )
+                for w in witnesses
+            ],
         )
 
     @strawberry.field(description="The public key that verifies checkpoints (anyone signed in).")
@@ -305,6 +385,7 @@ class IntegrityMutations:
                         requested_by=ctx.actor.subject,
                         timeout=_HASHER_WAIT,
                         now=ctx.clock(),
+                        append_keys=append_keys(ctx.settings),
                     )
                 except TimeoutError:
                     cp = None  # the hasher is far behind: sign what it has reached

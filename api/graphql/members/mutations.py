@@ -11,9 +11,9 @@ import strawberry
 
 from api import views
 from api.graphql.core import errors as e
-from api.graphql.core.common import execute, parse_id, result_union
+from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
-from api.graphql.members.errors import LetterExpired, TransferNotAllowed
+from api.graphql.members.errors import LetterExpired, LetterVoided, MemberExited, TransferNotAllowed
 from api.graphql.members.queries import load_member, load_transfer
 from api.graphql.members.types import Member, Transfer
 from api.graphql.organizations.errors import OrganizationDissolved
@@ -27,10 +27,12 @@ from domain.members.commands import (
     ExpireMemberTransfer,
     IssueTransferLetter,
     RegisterMember,
+    ReissueTransferLetter,
     RequestMemberTransfer,
     ReturnMemberTransfer,
     WithdrawMemberTransfer,
 )
+from domain.members.transfers import ExternalOrganization
 from domain.shared.commands import Command, Outcome
 from domain.shared.errors import NotFound
 
@@ -54,21 +56,24 @@ RegisterResult = result_union("RegisterMemberResult", MemberPayload, e.AlreadyEx
 CorrectResult = result_union("CorrectMemberDetailsResult", MemberPayload)
 
 
-ConvertResult = result_union("ConvertMemberToFullResult", MemberPayload)
+ConvertResult = result_union("ConvertMemberToFullResult", MemberPayload, MemberExited)
 
 
 EraseResult = result_union("EraseMemberPersonalDataResult", MemberPayload)
 
 
 RequestResult = result_union("RequestMemberTransferResult", TransferPayload, TransferNotAllowed,
-                       OrganizationDissolved)
+                       OrganizationDissolved, MemberExited)
 
 
 IssueResult = result_union("IssueTransferLetterResult", TransferPayload, TransferNotAllowed)
 
 
 AcceptResult = result_union("AcceptMemberTransferResult", TransferPayload, TransferNotAllowed,
-                      LetterExpired, OrganizationDissolved)
+                      LetterExpired, OrganizationDissolved, LetterVoided)
+
+
+ReissueResult = result_union("ReissueTransferLetterResult", TransferPayload, TransferNotAllowed)
 
 
 ReturnResult = result_union("ReturnMemberTransferResult", TransferPayload, TransferNotAllowed)
@@ -149,19 +154,47 @@ class EraseMemberPersonalDataInput:
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
+@strawberry.input(description="A Party organization outside the system (name, code where known, province, city).")
+class ExternalOrganizationInput:
+    name: str = strawberry.field(description="Its name: 1–120 characters.")
+    province: str = strawberry.field(description="Its province: 1–20 characters.")
+    city: str = strawberry.field(description="Its city: 1–20 characters.")
+    code: str | None = strawberry.field(
+        default=None, description="Its 12-digit division code (then the scope is checked against it) or its"
+                                  " Party-organization code: at most 40 characters.")
+
+
 @strawberry.input(description="Request the transfer of a member's organizational relationship.")
 class RequestMemberTransferInput:
     member_id: strawberry.ID = strawberry.field(description="The member.")
-    to_organization_id: strawberry.ID = strawberry.field(description="The receiving organization.")
-    scope: TransferScope = strawberry.field(description="Within city, outside city, across provinces.")
+    to_organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The receiving organization in the tree; or give `toExternal` (exactly one).")
+    scope: TransferScope = strawberry.field(
+        description="Within city, outside city, across provinces; refused if it contradicts the two sides'"
+                    " division codes (digits 1–2 province, 1–4 city) where both are known.")
     reason: str = strawberry.field(description="Why the member moves (work, residence, …): 1–500 characters.")
+    to_external: ExternalOrganizationInput | None = strawberry.field(
+        default=None, description="The receiving organization outside the system: the sender then records its"
+                                  " receipt of acceptance, and the member leaves the tree.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
 @strawberry.input(description="Approve a requested transfer and issue its introduction letter.")
 class IssueTransferLetterInput:
     transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
-    validity_days: int | None = strawberry.field(default=None, description="Override the scope's default validity.")
+    validity_days: int | None = strawberry.field(
+        default=None, description="Fewer days than the scope's validity (10 / 30 / 90 by default, configured):"
+                                  " never more.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Re-issue a lost letter (补转): the old serial is voided, a new letter with a new"
+                             " serial and a fresh validity is issued.")
+class ReissueTransferLetterInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
+    reason: str = strawberry.field(description="How the letter was lost (recorded; 1–500 characters).")
+    validity_days: int | None = strawberry.field(
+        default=None, description="Fewer days than the scope's validity: never more.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
@@ -170,6 +203,9 @@ class AcceptMemberTransferInput:
     transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
     justification: str | None = strawberry.field(
         default=None, description="Required if the letter has expired: at most 500 characters.")
+    letter_serial: str | None = strawberry.field(
+        default=None, description="The serial on the letter presented (at most 40 characters): a voided one"
+                                  " (re-issued) is LetterVoided, another transfer's InvalidInput.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
@@ -193,7 +229,9 @@ class ExpireMemberTransferInput:
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-@strawberry.input(description="Record that the receipt (回执) came back to the sender.")
+@strawberry.input(description="Record that the receipt (回执) came back to the sender; for a transfer out of the"
+                             " system, the external organization's receipt of acceptance: the member leaves the"
+                             " tree.")
 class ConfirmTransferReceiptInput:
     transfer_id: strawberry.ID = strawberry.field(description="The transfer.")
     received_on: date | None = strawberry.field(
@@ -268,8 +306,11 @@ class MemberMutations:
     async def request_member_transfer(self, info: Info, input: RequestMemberTransferInput) -> RequestResult:
         return await execute(info, input, lambda: RequestMemberTransfer(
             member_id=parse_id(input.member_id, "memberId"),
-            to_organization_id=parse_id(input.to_organization_id, "toOrganizationId"),
-            scope=input.scope, reason=input.reason), _transfer_payload(info))
+            to_organization_id=parse_opt_id(input.to_organization_id, "toOrganizationId"),
+            scope=input.scope, reason=input.reason,
+            to_external=None if input.to_external is None else ExternalOrganization(
+                name=input.to_external.name, province=input.to_external.province, city=input.to_external.city,
+                code=input.to_external.code)), _transfer_payload(info))
 
     @strawberry.mutation(description="Approve a transfer and issue its introduction letter.")
     async def issue_transfer_letter(self, info: Info, input: IssueTransferLetterInput) -> IssueResult:
@@ -277,7 +318,13 @@ class MemberMutations:
 
     @strawberry.mutation(description="Accept the member on the receiving side.")
     async def accept_member_transfer(self, info: Info, input: AcceptMemberTransferInput) -> AcceptResult:
-        return await _transfer_step(info, input, AcceptMemberTransfer, justification=input.justification)
+        return await _transfer_step(info, input, AcceptMemberTransfer, justification=input.justification,
+                                    letter_serial=input.letter_serial)
+
+    @strawberry.mutation(description="Re-issue a lost letter (补转): the old serial can no longer be accepted.")
+    async def reissue_transfer_letter(self, info: Info, input: ReissueTransferLetterInput) -> ReissueResult:
+        return await _transfer_step(info, input, ReissueTransferLetter, reason=input.reason,
+                                    validity_days=input.validity_days)
 
     @strawberry.mutation(description="Return the letter to the sender with a reason.")
     async def return_member_transfer(self, info: Info, input: ReturnMemberTransferInput) -> ReturnResult:

@@ -12,6 +12,7 @@ from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
 from api.graphql.members.types import Member, Transfer, load_member
 from domain.members.aggregate import Standing, TransferState
+from domain.members.dues import review_cutoff
 from domain.shared.permissions import may_read
 
 
@@ -23,6 +24,12 @@ class MemberFilter:
     standing: Standing | None = strawberry.field(default=None, description="Full or probationary.")
     name_contains: str | None = strawberry.field(
         default=None, description=f"Case-insensitive name match: {NAME_SEARCH}.")
+    exited: bool | None = strawberry.field(
+        default=None, description="Members who left the Party (true) or not (false). Omitted: the roster,"
+                                  " members who have not exited.")
+    flagged_for_review: bool | None = strawberry.field(
+        default=None, description="Members with the six-month review flag (`reviewFlag`) as of today (true), or"
+                                  " without it (false).")
 
 
 @strawberry.input(description="Narrow a list of transfers.")
@@ -55,6 +62,8 @@ async def load_transfer(info: Info, tid: UUID) -> Transfer | None:
     if row is None:
         return None
     for side in ("from_organization_id", "to_organization_id"):
+        if row[side] is None:  # out of the system: no receiving organization in the tree
+            continue
         org = await info.context.loaders.organization.load(row[side])
         if org is not None and may_read(info.context.actor, org["path"]):
             return _transfer(row)
@@ -67,7 +76,8 @@ class MemberQueries:
     async def member(self, info: Info, id: strawberry.ID) -> Member | None:
         return await load_member(info, argument_id(id, "id"))
 
-    @strawberry.field(description="Members whose home lies within your scope, by name.")
+    @strawberry.field(description="Members whose home lies within your scope, by name; members who left the"
+                                  " Party only with `filter: {exited: true}`.")
     async def members(
         self, info: Info, filter: MemberFilter | None = None, first: int | None = None,
         after: str | None = None,
@@ -81,6 +91,10 @@ class MemberQueries:
             c.add("standing = ?", f.standing.value)
         if f.name_contains:
             c.add("name ILIKE '%' || ? || '%'", name_search(f.name_contains))
+        c.add("exited_on IS NOT NULL" if f.exited else "exited_on IS NULL")
+        if f.flagged_for_review is not None:  # the rule of Member.reviewFlag (domain.members.dues)
+            cutoff = review_cutoff(info.context.today(), info.context.settings.members.review_months)
+            c.add("last_active_month < ?" if f.flagged_for_review else "last_active_month >= ?", cutoff)
         page = await views.page(info.context.pool, "SELECT * FROM members", c, ("name", "id"),
                                 views.decode_cursor(after, 2), info.context.page_size(first))
         return connection(page, _member, lambda r: (r["name"], str(r["id"])))

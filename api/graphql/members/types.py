@@ -14,8 +14,10 @@ from api.graphql.core.context import Info
 from api.graphql.core.history import HistoryEvent, history_event
 from api.graphql.core.loading import batch, via_loader
 from api.graphql.core.relay import Node
+from api.graphql.members.dues_types import DuesPayment, DuesYear, ReviewFlag, payment, review_flag
 from api.graphql.organizations.types import Organization, organization_or_none
 from domain.members.aggregate import Gender, Standing, TransferScope, TransferState
+from domain.members.exits import ExitKind
 from domain.shared.permissions import may_read
 from domain.shared.privacy import visible
 from eventstore.postgres import EVENT_COLUMNS
@@ -32,6 +34,38 @@ strawberry.enum(TransferScope, description="How far a transfer reaches; sets the
 strawberry.enum(TransferState, description="Where a transfer stands.")
 
 
+strawberry.enum(ExitKind, description="How a member left the Party: death (死亡), removal (除名), expulsion"
+                                      " (开除党籍) or withdrawal (退党).")
+
+
+@strawberry.type(description="How and when a member left the Party. The member keeps the history but no"
+                             " longer counts in rosters (`members`) and statistics (`memberCount`).")
+class MemberExit:
+    kind: ExitKind = strawberry.field(description="Death, removal, expulsion or withdrawal.")
+    on: date = strawberry.field(description="The date of death or withdrawal, of the expulsion's decision,"
+                                            " or of the level above's approval of a removal.")
+    reference: str | None = strawberry.field(
+        description="The decision's reference (expulsion, removal) or the letter's serial (transferred out of"
+                    " the system); null for death and withdrawal.")
+
+
+@strawberry.type(description="A Party organization outside the system, as a transfer's letter names it (not"
+                             " personal data).")
+class ExternalOrganization:
+    name: str = strawberry.field(description="Its name.")
+    code: str | None = strawberry.field(
+        description="Its 12-digit division code or Party-organization code, where known.")
+    province: str = strawberry.field(description="Its province.")
+    city: str = strawberry.field(description="Its city.")
+
+
+@strawberry.type(description="A removal (除名) the branch general meeting decided, waiting for the level"
+                             " above to approve or reject it.")
+class PendingRemoval:
+    decided_on: date = strawberry.field(description="The date of the branch general meeting's decision.")
+    decision_reference: str = strawberry.field(description="The decision's reference.")
+
+
 _GENDER = {m.value: m for m in Gender}
 
 
@@ -42,6 +76,9 @@ _SCOPE = {m.value: m for m in TransferScope}
 
 
 _STATE = {m.value: m for m in TransferState}
+
+
+_EXIT = {m.value: m for m in ExitKind}
 
 
 def member_or_none(row: asyncpg.Record | None) -> Member | None:
@@ -61,7 +98,7 @@ async def load_member(info: Info, mid: UUID, *, fresh: bool = False) -> Member |
         return Member(id=strawberry.ID(str(row["id"])), row=row)
     # The receiving side of an open transfer may see the member it is about to accept.
     for t in await info.context.loaders.transfers_of_member.load(mid):
-        if t["state"] in ("REQUESTED", "LETTER_ISSUED", "EXPIRED"):
+        if t["state"] in ("REQUESTED", "LETTER_ISSUED", "EXPIRED") and t["to_organization_id"] is not None:
             to = await info.context.loaders.organization.load(t["to_organization_id"])
             if to is not None and may_read(info.context.actor, to["path"]):
                 return Member(id=strawberry.ID(str(row["id"])), row=row)
@@ -112,7 +149,33 @@ class Member(Node):
         value = self.row["phone"]
         return visible("phone", value, info.context.actor)
 
-    @strawberry.field(description="The member's one home organization.")
+    @strawberry.field(description="How and when the member left the Party; null while a member.")
+    def exit(self) -> MemberExit | None:
+        kind = self.row["exit_kind"]
+        if kind is None:
+            return None
+        return MemberExit(kind=_EXIT[kind], on=self.row["exited_on"], reference=self.row["exit_reference"])
+
+    @strawberry.field(description="A removal awaiting the level above's decision; null if none.")
+    def pending_removal(self) -> PendingRemoval | None:
+        if self.row["removal_proposed_on"] is None:
+            return None
+        return PendingRemoval(decided_on=self.row["removal_proposed_on"],
+                              decision_reference=self.row["removal_reference"])
+
+    @strawberry.field(description="The member's dues: each year's assessment and payments (党费).")
+    def dues(self) -> MemberDues:
+        return MemberDues(member_id=self.row["id"], paid_through=self.row["dues_paid_through"],
+                          last_paid_on=self.row["last_dues_paid_on"])
+
+    @strawberry.field(description="The six-month review flag (自行脱党 review) with its evidence, as of today;"
+                                  " null while there is evidence within the last six full months"
+                                  " (`GRASSROOTS_REVIEW_MONTHS`) and for members who have exited.")
+    def review_flag(self, info: Info) -> ReviewFlag | None:
+        return review_flag(self.row, info)
+
+    @strawberry.field(description="The member's one home organization (for a member who has exited: the"
+                                  " organization they left).")
     def home_organization(self, info: Info) -> Organization | None:
         def present(row: asyncpg.Record | None) -> Organization | None:
             visible = row is not None and may_read(info.context.actor, row["path"])
@@ -136,7 +199,29 @@ class Member(Node):
             batch(loaders.organization, {m.row["home_organization_id"] for m in nodes}, pending)
         if "transfers" in fields:
             batch(loaders.transfers_of_member, {m.row["id"] for m in nodes}, pending)
+        if "dues" in fields:
+            batch(loaders.dues_of_member, {m.row["id"] for m in nodes}, pending)
         return pending
+
+
+@strawberry.type(description="A member's dues (党费): paid through which month, each year's assessment, payments.")
+class MemberDues:
+    member_id: strawberry.Private[UUID]
+    paid_through: date | None = strawberry.field(
+        description="Dues are paid through this month (its first day); null if not known.")
+    last_paid_on: date | None = strawberry.field(description="The last payment recorded here; null if none.")
+
+    @strawberry.field(description="Each year's assessment, oldest first.")
+    def years(self, info: Info) -> list[DuesYear]:
+        return via_loader(info.context.loaders.dues_of_member, self.member_id,
+                          lambda rows: [DuesYear(r) for r in rows])
+
+    @strawberry.field(description="The payments whose first month lies in `year`, oldest first.")
+    async def payments(self, info: Info, year: int) -> list[DuesPayment]:
+        rows = await info.context.pool.fetch(
+            "SELECT * FROM dues_payments WHERE member_id = $1 AND first_month >= make_date($2, 1, 1)"
+            " AND first_month < make_date($2 + 1, 1, 1) ORDER BY position", self.member_id, year)
+        return [payment(r) for r in rows]
 
 
 @strawberry.type(description="A transfer of a member's organizational relationship (组织关系转接).")
@@ -162,6 +247,8 @@ class Transfer(Node):
     return_reason: str | None = strawberry.field(
         description="Why the receiving side returned the letter.")
     requested_at: datetime = strawberry.field(description="When the transfer was requested.")
+    voided_serials: list[str] = strawberry.field(
+        description="Serials of letters reported lost and re-issued (补转), oldest first: never accepted.")
 
     def __init__(self, *, id: strawberry.ID, row: asyncpg.Record) -> None:
         self.id, self.row = id, row
@@ -177,6 +264,7 @@ class Transfer(Node):
         self.late_justification = row["late_justification"]
         self.return_reason = row["return_reason"]
         self.requested_at = row["requested_at"]
+        self.voided_serials = list(row["voided_serials"])
 
     @strawberry.field(description="The member being transferred, while the member lies within your "
                                   "scope (the sending side loses sight of the member once accepted).")
@@ -188,10 +276,23 @@ class Transfer(Node):
         return via_loader(info.context.loaders.organization, self.row["from_organization_id"],
                           organization_or_none)
 
-    @strawberry.field(description="The receiving organization.")
+    @strawberry.field(description="The receiving organization; null for a transfer out of the system"
+                                  " (`toExternal`).")
     def to_organization(self, info: Info) -> Organization | None:
+        if self.row["to_organization_id"] is None:
+            return None
         return via_loader(info.context.loaders.organization, self.row["to_organization_id"],
                           organization_or_none)
+
+    @strawberry.field(description="The receiving organization outside the system, for a transfer out of it;"
+                                  " null inside the tree. The member leaves the tree when its receipt of"
+                                  " acceptance is recorded (`confirmTransferReceipt`).")
+    def to_external(self) -> ExternalOrganization | None:
+        r = self.row
+        if r["to_external_name"] is None:
+            return None
+        return ExternalOrganization(name=r["to_external_name"], code=r["to_external_code"],
+                                    province=r["to_external_province"], city=r["to_external_city"])
 
     @staticmethod
     def prefetch(nodes: list[Transfer], fields: set[str], info: Info) -> list[Awaitable[Any]]:
@@ -203,7 +304,7 @@ class Transfer(Node):
         if "fromOrganization" in fields:
             orgs |= {t.row["from_organization_id"] for t in nodes}
         if "toOrganization" in fields:
-            orgs |= {t.row["to_organization_id"] for t in nodes}
+            orgs |= {t.row["to_organization_id"] for t in nodes if t.row["to_organization_id"] is not None}
         if orgs:
             batch(loaders.organization, orgs, pending)
         return pending

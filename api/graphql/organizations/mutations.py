@@ -10,7 +10,12 @@ import strawberry
 from api.graphql.core import errors as e
 from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
-from api.graphql.organizations.errors import IllegalParent, OrganizationDissolved, OrganizationNotEmpty
+from api.graphql.organizations.errors import (
+    IllegalParent,
+    InvalidGridBranchCode,
+    OrganizationDissolved,
+    OrganizationNotEmpty,
+)
 from api.graphql.organizations.queries import load_organization
 from api.graphql.organizations.types import Organization
 from domain.organizations.aggregate import OrganizationKind
@@ -30,7 +35,7 @@ class OrganizationPayload:
 
 
 OrgResult = result_union("EstablishOrganizationResult", OrganizationPayload, IllegalParent,
-                   e.AlreadyExists, OrganizationDissolved)
+                   e.AlreadyExists, OrganizationDissolved, InvalidGridBranchCode)
 
 
 RenameResult = result_union("RenameOrganizationResult", OrganizationPayload, OrganizationDissolved)
@@ -60,7 +65,9 @@ class EstablishOrganizationInput:
         default=None, description="The parent; null for a district root.")
     code: str | None = strawberry.field(
         default=None, description="12-digit division code (streets, communities; digits 0-9, fullwidth ones read as"
-                                  " such); other kinds may keep a code of at most 32 characters.")
+                                  " such); a GRID_BRANCH's, if given, is its community's division code and a"
+                                  " 3-digit sequence (15 digits); other kinds may keep a code of at most 32"
+                                  " characters.")
     established_on: date | None = strawberry.field(
         default=None, description="Defaults to today; not ahead of today, not before 1921-07-01.")
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)

@@ -80,8 +80,9 @@ class Organization(Node):
         rows = await info.context.loaders.organization.load_many(path)
         return [Organization(id=strawberry.ID(str(r["id"])), row=r) for r in rows if r is not None]
 
-    @strawberry.field(description="How many members have this organization as their home; "
-                                  "null for an organization outside your scope (a transfer's other side).")
+    @strawberry.field(description="How many members have this organization as their home (members who"
+                                  " left the Party do not count); null for an organization outside your"
+                                  " scope (a transfer's other side).")
     def member_count(self, info: Info) -> int | None:
         if not may_read(info.context.actor, self.row["path"]):
             return None

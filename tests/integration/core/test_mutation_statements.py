@@ -30,6 +30,7 @@ from api.graphql.core.context import Context, Loaders
 from api.schema import schema
 from api.signing import signing_key
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory
+from domain.grids.aggregate import StaffRole
 from domain.inspections.aggregate import Severity
 from domain.members.aggregate import TransferScope
 from domain.organizations.aggregate import OrganizationKind
@@ -38,6 +39,8 @@ from domain.shared.permissions import Actor, Role
 from eventstore.db import create_pool
 from eventstore.integrity.hasher import checkpoint_now
 from projections.runtime.supervisor import Supervisor
+from tests.integration.members.statements import DUES_CASES, DUES_EXPECTED
+from tests.integration.shops.statements import SHOP_CASES, SHOP_EXPECTED
 from tests.integration.support import FINANCE, build_world, commands, id_number, register, req
 from tests.usecases import UseCases
 
@@ -81,11 +84,24 @@ EXPECTED: dict[str, int] = {
     "convertMemberToFull": 5,
     # member stream, home path, append (which destroys the member's keys), member row and home row
     "eraseMemberPersonalData": 5,
-    # member stream, home path, the target's stream, append, transfer row and its organization
-    "requestMemberTransfer": 6,
+    # member stream, home path, append (which releases the home claim), member row and home row
+    "recordMemberDeath": 5,
+    "recordMemberWithdrawal": 5,
+    "expelMember": 5,
+    # member stream, home path, append, member row and home row
+    "proposeMemberRemoval": 5,
+    # member stream, home path (from strictly above it), append, member row and home row
+    "approveMemberRemoval": 5,
+    "rejectMemberRemoval": 5,
+    # member stream, home path, the home's stream (its division code, for the scope), the
+    # target's stream, append, transfer row and its organization
+    "requestMemberTransfer": 7,
     # the transfer row (its member), member stream, home path, the issuer's letter
     # register (its stream: the next serial), append, transfer row and its organization
     "issueTransferLetter": 7,
+    # as for the first letter: the transfer row (its member), member stream, home path, the
+    # issuer's letter register, append, transfer row and its organization
+    "reissueTransferLetter": 7,
     # the transfer row (its member), member stream, the receiver's path and stream (not
     # dissolved), append, transfer row and its organization
     "acceptMemberTransfer": 7,
@@ -108,6 +124,9 @@ EXPECTED: dict[str, int] = {
     "allocateFunds": 4,
     # fund stream, path, next year's fund stream, append (both streams at once), fund row
     "closeFiscalYear": 5,
+    # red fund stream, path, receiving fund stream, its path (the subtree rule), append
+    # (both streams at once), red fund row
+    "grantFromRedFund": 6,
     # fund stream, path, append, project row
     "proposeProject": 4,
     # the project's fund (projects row), fund stream, path, append, project row
@@ -134,6 +153,10 @@ EXPECTED: dict[str, int] = {
     # inspection stream, path, append, row
     "recordRectification": 4,
     # inspection stream, path, append, row
+    "verifyRectification": 4,
+    # inspection stream, path, append, row
+    "rejectRectification": 4,
+    # inspection stream, path, append, row
     "closeInspection": 4,
     # path, the log's head (startAfter: from now on), the secret, append, row
     "registerWebhook": 5,
@@ -143,10 +166,38 @@ EXPECTED: dict[str, int] = {
     "resumeWebhook": 4,
     # webhook stream, path, append, row (the secret goes with the removal's projection)
     "removeWebhook": 4,
+    # the community's path and stream (a community, not dissolved), append, grid row
+    "registerGrid": 4,
+    # grid stream, path, append, grid row
+    "updateGridDetails": 4,
+    # grid stream, path, append, grid row
+    "retireGrid": 4,
+    # grid stream, path, append, grid row
+    "appointGridStaff": 4,
+    # grid stream, path, append, grid row
+    "replaceGridStaff": 4,
+    # grid stream, path, append, grid row
+    "removeGridStaff": 4,
+    # grid stream, path, append, a row per new grid (2) and the retired one
+    "splitGrid": 6,
+    # each grid's stream and path (2 × 2), append, the new grid's row and the two retired ones
+    "mergeGrids": 8,
+    # grid stream, path, the target's path and stream, append, the new row and the retired one
+    "moveGrid": 7,
+    # grid stream, path, the branch's stream (a GRID_BRANCH of the grid's community), append, grid row
+    "linkGridBranch": 5,
+    # grid stream, path, append, grid row
+    "unlinkGridBranch": 4,
+    # grid stream, path, the other grid's stream, append (both grids), grid row
+    "reassignGridBuilding": 5,
+    # grid stream, path, append, grid row
+    "correctGridCode": 4,
     # BEGIN, the hasher's tree size (locked), the root's nodes, the last leaf's
     # position, the checkpoint, COMMIT (nothing waits for or runs the hasher)
     "recordCheckpoint": 6,
 }
+EXPECTED.update(SHOP_EXPECTED)  # the shops area pins its own (tests/integration/shops/statements.py)
+EXPECTED.update(DUES_EXPECTED)  # and the members area its dues' (tests/integration/members/statements.py)
 
 
 @dataclass
@@ -206,11 +257,14 @@ SELECTIONS = {
     "MemberPayload": "member { id name standing }",
     "TransferPayload": "transfer { id state }",
     "FundPayload": "fund { id status allocated balance }",
+    "GrantPayload": "grantId fund { id status allocated balance }",
     "ProjectPayload": "paymentId project { id state paid }",
     "InspectionPayload": "findingId inspection { id state }",
     "WebhookRegistration": "secret webhook { id status }",
     "WebhookPayload": "webhook { id status }",
     "CheckpointPayload": "position checkpoint { id treeSize }",
+    "GridPayload": "assignmentId grid { id code status understaffed }",
+    "RedrawingPayload": "grids { id code } retired { id status } staff { assignmentId newAssignmentId }",
 }
 """What each payload asks for: the changed object's own fields, nothing nested."""
 
@@ -413,6 +467,64 @@ async def _erase(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
                 lambda p: p["__typename"] == "MemberPayload" and p["member"]["id"] == str(second))
 
 
+def _member_is(member: uuid.UUID) -> Callable[[dict[str, Any]], bool]:
+    return lambda p: p["__typename"] == "MemberPayload" and p["member"]["id"] == str(member)
+
+
+@case("recordMemberDeath")
+async def _death(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _members(cmds, ids["west"])
+    return Case(ADMIN, doc("recordMemberDeath", id=first, diedOn="2026-02-20"),
+                doc("recordMemberDeath", id=second, diedOn="2026-02-21"), _member_is(second))
+
+
+@case("recordMemberWithdrawal")
+async def _withdrawal(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _members(cmds, ids["west"])
+    return Case(ADMIN, doc("recordMemberWithdrawal", id=first, withdrewOn="2026-02-20", reason="本人申请"),
+                doc("recordMemberWithdrawal", id=second, withdrewOn="2026-02-21", reason="本人申请"),
+                _member_is(second))
+
+
+@case("expelMember")
+async def _expel(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _members(cmds, ids["west"])
+    return Case(ADMIN, doc("expelMember", id=first, decidedOn="2026-02-20", decisionReference="姑纪〔2026〕1号"),
+                doc("expelMember", id=second, decidedOn="2026-02-21", decisionReference="姑纪〔2026〕2号"),
+                _member_is(second))
+
+
+@case("proposeMemberRemoval")
+async def _propose_removal(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _members(cmds, ids["west"])
+
+    def propose(member: uuid.UUID) -> str:
+        return doc("proposeMemberRemoval", id=member, decidedOn="2026-02-20", decisionReference="支委〔2026〕1号",
+                   reason="连续六个月未参加组织生活")
+    return Case(ADMIN, propose(first), propose(second), _member_is(second))
+
+
+async def _removals_proposed(cmds: UseCases, ids: dict[str, uuid.UUID]) -> list[uuid.UUID]:
+    members = await _members(cmds, ids["west"])
+    for member in members:
+        await cmds.propose_member_removal(req(), member, date(2026, 2, 20), "支委〔2026〕1号", "不交党费")
+    return members
+
+
+@case("approveMemberRemoval")
+async def _approve_removal(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _removals_proposed(cmds, ids)
+    return Case(ADMIN, doc("approveMemberRemoval", id=first), doc("approveMemberRemoval", id=second),
+                _member_is(second))
+
+
+@case("rejectMemberRemoval")
+async def _reject_removal(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _removals_proposed(cmds, ids)
+    return Case(ADMIN, doc("rejectMemberRemoval", id=first, reason="已改正"),
+                doc("rejectMemberRemoval", id=second, reason="已改正"), _member_is(second))
+
+
 @case("requestMemberTransfer")
 async def _request(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
     first, second = await _members(cmds, ids["west"])
@@ -428,6 +540,13 @@ async def _issue(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
     first, second = await _transfers(cmds, ids, "requested")
     return Case(ADMIN, doc("issueTransferLetter", transferId=first), doc("issueTransferLetter", transferId=second),
                 _state("transfer", "LETTER_ISSUED"))
+
+
+@case("reissueTransferLetter")
+async def _reissue(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _transfers(cmds, ids, "issued")
+    return Case(ADMIN, doc("reissueTransferLetter", transferId=first, reason="遗失"),
+                doc("reissueTransferLetter", transferId=second, reason="遗失"), _state("transfer", "LETTER_ISSUED"))
 
 
 @case("acceptMemberTransfer")
@@ -498,6 +617,20 @@ async def _close_year(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
         return doc("closeFiscalYear", fundId=fund, closedOn="2026-12-31", yearEnd=Bare("CARRY_OVER"))
     january = datetime(2027, 1, 4, tzinfo=UTC)
     return Case(FINANCE_OFFICER, close(service), close(red), _status("fund", "CLOSED"), clock=lambda: january)
+
+
+@case("grantFromRedFund")
+async def _grant(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    # build_world moves the east community under street2: that street's red fund grants to it.
+    red = (await cmds.open_fund(fin(), ids["street2"], 2026, FundKind.RED_FUND)).id
+    await cmds.allocate_funds(fin(), red, "60000.00", AllocationSource.DUES_ALLOCATION, date(2026, 1, 10), "党费划拨 1")
+    service = await _fund(cmds, ids)
+
+    def grant(document: str) -> str:
+        return doc("grantFromRedFund", fundId=red, toFundId=service, amount="5000.00", grantedOn="2026-02-01",
+                   documentNo=document)
+    return Case(FINANCE_OFFICER, grant("平街〔2026〕3号"), grant("平街〔2026〕4号"),
+                lambda p: p["fund"]["balance"] == "50000.00")
 
 
 @case("proposeProject")
@@ -620,6 +753,37 @@ async def _rectify(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
     return Case(FINANCE_OFFICER, rectify(findings[0]), rectify(findings[1]), lambda p: p["findingId"] is not None)
 
 
+async def _rectified(cmds: UseCases, ids: dict[str, uuid.UUID]) -> tuple[uuid.UUID, list[str]]:
+    """An inspection with two findings whose rectifications await verification."""
+    (inspection, _), project = await _inspections(cmds, ids)
+    findings = []
+    for what in ("虚报人数", "票据不全"):
+        finding = (await cmds.record_inspection_finding(req(), inspection, what, Severity.MAJOR,
+                                                        project_ids=(project,))).extra["finding_id"]
+        await cmds.record_rectification(Request(FINANCE_OFFICER, uuid.uuid4()), inspection, uuid.UUID(finding),
+                                        "已整改")
+        findings.append(finding)
+    return inspection, findings
+
+
+@case("verifyRectification")
+async def _verify_rectification(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    inspection, findings = await _rectified(cmds, ids)
+
+    def verify(finding: str) -> str:
+        return doc("verifyRectification", inspectionId=inspection, findingId=finding)
+    return Case(ADMIN, verify(findings[0]), verify(findings[1]), lambda p: p["findingId"] is not None)
+
+
+@case("rejectRectification")
+async def _reject_rectification(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    inspection, findings = await _rectified(cmds, ids)
+
+    def reject(finding: str) -> str:
+        return doc("rejectRectification", inspectionId=inspection, findingId=finding, reason="未附凭证")
+    return Case(ADMIN, reject(findings[0]), reject(findings[1]), lambda p: p["findingId"] is not None)
+
+
 @case("closeInspection")
 async def _close_inspection(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
     (first, second), _ = await _inspections(cmds, ids)
@@ -657,6 +821,175 @@ async def _remove(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
     first, second = await _webhooks(cmds, ids)
     return Case(ADMIN, doc("removeWebhook", id=first, reason="不再需要"),
                 doc("removeWebhook", id=second, reason="不再需要"), _status("webhook", "REMOVED"))
+
+
+# Grids.
+
+
+async def _grids(cmds: UseCases, ids: dict[str, uuid.UUID], n: int = 2, staffed: bool = False) -> list[uuid.UUID]:
+    """``n`` grids of the east community (code 320508019001...), with a leader each if ``staffed``."""
+    made = []
+    for i in range(n):
+        grid = (await cmds.register_grid(req(), ids["east"], f"320508019001{i + 1:03d}", f"第{i + 1}网格",
+                                         "RESIDENTIAL", buildings=(f"{i + 1}栋",))).id
+        if staffed:
+            await cmds.appoint_grid_staff(req(), grid, StaffRole.LEADER, "任命", name=f"网格长{i}",
+                                          phone=f"1384000{i:04d}")
+        made.append(grid)
+    return made
+
+
+async def _leaders(cmds: UseCases, grids: list[uuid.UUID]) -> list[str]:
+    found = []
+    for grid in grids:
+        rows = await cmds.store.read_stream(grid)  # type: ignore[attr-defined]
+        found.append(next(r.payload["assignment_id"] for r in rows if r.event_type == "Grid.StaffAppointed"))
+    return found
+
+
+def _grid_done(status: str = "ACTIVE") -> Callable[[dict[str, Any]], bool]:
+    return lambda payload: payload["grid"] is not None and payload["grid"]["status"] == status
+
+
+@case("registerGrid")
+async def _register_grid(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    def register_(seq: str) -> str:
+        return doc("registerGrid", communityId=ids["east"], code=f"320508019001{seq}", name=f"第{seq}网格",
+                   kind="RESIDENTIAL", buildings=["1栋"])
+    return Case(ADMIN, register_("011"), register_("012"), _grid_done())
+
+
+@case("updateGridDetails")
+async def _update_grid(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids)
+    return Case(ADMIN, doc("updateGridDetails", gridId=first, reason="更名", name="甲网格"),
+                doc("updateGridDetails", gridId=second, reason="更名", name="乙网格"), _grid_done())
+
+
+@case("retireGrid")
+async def _retire_grid(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids, staffed=True)
+    return Case(ADMIN, doc("retireGrid", gridId=first, reason="撤销"), doc("retireGrid", gridId=second, reason="撤销"),
+                _grid_done("RETIRED"))
+
+
+@case("appointGridStaff")
+async def _appoint(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids)
+
+    def appoint(grid: uuid.UUID, phone: str) -> str:
+        return doc("appointGridStaff", gridId=grid, role=Bare("LEADER"), reason="任命", name="王建华", phone=phone)
+    return Case(ADMIN, appoint(first, "13840001111"), appoint(second, "13840002222"),
+                lambda p: p["assignmentId"] is not None)
+
+
+@case("replaceGridStaff")
+async def _replace_staff(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    grids = await _grids(cmds, ids, staffed=True)
+    first, second = await _leaders(cmds, grids)
+
+    def replace(grid: uuid.UUID, assignment: str, phone: str) -> str:
+        return doc("replaceGridStaff", gridId=grid, assignmentId=assignment, reason="调整", name="李娜", phone=phone)
+    return Case(ADMIN, replace(grids[0], first, "13840005555"), replace(grids[1], second, "13840006666"),
+                lambda p: p["assignmentId"] is not None)
+
+
+@case("removeGridStaff")
+async def _remove_staff(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    grids = await _grids(cmds, ids, staffed=True)
+    first, second = await _leaders(cmds, grids)
+    return Case(ADMIN, doc("removeGridStaff", gridId=grids[0], assignmentId=first, reason="辞职"),
+                doc("removeGridStaff", gridId=grids[1], assignmentId=second, reason="辞职"),
+                lambda p: p["grid"]["understaffed"] is True)
+
+
+@case("splitGrid")
+async def _split(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids)
+
+    def split(grid: uuid.UUID, building: str, seqs: tuple[str, str]) -> str:
+        parts = ", ".join(f'{{code: "320508019001{seq}", name: "片区{seq}"{b}}}' for seq, b in
+                          zip(seqs, (f', buildings: ["{building}"]', ""), strict=True))
+        return (f'mutation {{ splitGrid(input: {{gridId: "{grid}", reason: "拆分", parts: [{parts}]}}) {{ __typename'
+                f' ... on RedrawingPayload {{ {SELECTIONS["RedrawingPayload"]} }}'
+                ' ... on Error { code message } } }')
+    return Case(ADMIN, split(first, "1栋", ("021", "022")), split(second, "2栋", ("023", "024")),
+                lambda p: len(p["grids"]) == 2 and p["retired"][0]["status"] == "RETIRED")
+
+
+@case("mergeGrids")
+async def _merge(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    grids = await _grids(cmds, ids, n=4)
+
+    def merge(pair: list[uuid.UUID], seq: str, buildings: str) -> str:
+        return (f'mutation {{ mergeGrids(input: {{gridIds: ["{pair[0]}", "{pair[1]}"], reason: "合并", into: {{code:'
+                f' "320508019001{seq}", name: "合并{seq}", buildings: [{buildings}]}}}}) {{ __typename ... on'
+                f' RedrawingPayload {{ {SELECTIONS["RedrawingPayload"]} }} ... on Error {{ code message }} }} }}')
+    return Case(ADMIN, merge(grids[:2], "031", '"1栋", "2栋"'), merge(grids[2:], "032", '"3栋", "4栋"'),
+                lambda p: len(p["grids"]) == 1 and len(p["retired"]) == 2)
+
+
+@case("moveGrid")
+async def _move_grid(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids, staffed=True)
+
+    def move(grid: uuid.UUID, seq: str) -> str:
+        return doc("moveGrid", gridId=grid, toCommunityId=ids["west"], code=f"320508019002{seq}", reason="区划调整")
+    return Case(ADMIN, move(first, "041"), move(second, "042"),
+                lambda p: len(p["grids"]) == 1 and len(p["staff"]) == 1 and p["staff"][0]["newAssignmentId"])
+
+
+async def _branch(cmds: UseCases, ids: dict[str, uuid.UUID]) -> uuid.UUID:
+    return (await cmds.establish_organization(req(), OrganizationKind.GRID_BRANCH, "网格党支部", ids["east"])).id
+
+
+@case("linkGridBranch")
+async def _link_branch(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids)
+    branch = await _branch(cmds, ids)
+    return Case(ADMIN, doc("linkGridBranch", gridId=first, branchId=branch),
+                doc("linkGridBranch", gridId=second, branchId=branch), _grid_done())
+
+
+@case("unlinkGridBranch")
+async def _unlink_branch(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    grids = await _grids(cmds, ids)
+    branch = await _branch(cmds, ids)
+    for grid in grids:
+        await cmds.link_grid_branch(req(), grid, branch)
+    return Case(ADMIN, doc("unlinkGridBranch", gridId=grids[0], reason="调整"),
+                doc("unlinkGridBranch", gridId=grids[1], reason="调整"), _grid_done())
+
+
+@case("correctGridCode")
+async def _correct_code(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids)
+    return Case(ADMIN, doc("correctGridCode", gridId=first, code="320508019001051", reason="录入错误"),
+                doc("correctGridCode", gridId=second, code="320508019001052", reason="录入错误"),
+                lambda p: p["grid"]["code"] == "320508019001052")
+
+
+@case("reassignGridBuilding")
+async def _reassign_building(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    first, second = await _grids(cmds, ids)
+    return Case(ADMIN, doc("reassignGridBuilding", gridId=first, building="1栋", toGridId=second, reason="调整"),
+                doc("reassignGridBuilding", gridId=second, building="2栋", toGridId=first, reason="调整"),
+                _grid_done())
+
+
+# Shops: their cases live beside the area's tests (tests/integration/shops/statements.py).
+
+
+def _shop_case(setup: Callable[[UseCases, dict[str, uuid.UUID]], Awaitable[Any]]) -> Setup:
+    async def run(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+        return Case(*await setup(cmds, ids))
+    return run
+
+
+for _mutation, _setup in SHOP_CASES.items():
+    case(_mutation)(_shop_case(_setup))
+for _mutation, _setup in DUES_CASES.items():
+    case(_mutation)(_shop_case(_setup))
 
 
 # Integrity.

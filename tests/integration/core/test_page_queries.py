@@ -19,8 +19,9 @@ from api.areas import PROJECTIONS
 from api.config import Settings
 from api.graphql.core.context import Context, Loaders
 from api.schema import schema
+from domain.grids.aggregate import StaffRole
 from domain.shared.permissions import Actor, Role
-from tests.integration.support import build_world, catch_up, commands, register
+from tests.integration.support import build_world, catch_up, commands, register, req
 
 
 class CountingPool:
@@ -159,3 +160,29 @@ async def test_fund_pages_load_projects_payments_and_findings_once_per_level(
     paid = [p for f in funds for p in f["projects"]]
     assert paid and paid[0]["payments"] and paid[0]["fund"] == {"year": 2026}
     assert data["inspections"]["edges"][0]["node"]["findings"]
+
+
+async def test_a_communitys_grids_with_their_staff_cost_one_statement_per_level(
+    dsn: str, pool: asyncpg.Pool
+) -> None:
+    cmds = commands(pool)
+    ids = await build_world(cmds)
+    for n in range(6):
+        grid = (await cmds.register_grid(req(), ids["east"], f"320508019001{n + 1:03d}", f"网格{n}", "RESIDENTIAL")).id
+        await cmds.appoint_grid_staff(req(), grid, StaffRole.LEADER, "任命", name=f"网格长{n}", phone=f"1386000{n:04d}")
+        await cmds.appoint_grid_staff(req(), grid, StaffRole.WORKER, "任命", member_id=ids["m1"])
+    for projection in PROJECTIONS.values():
+        await catch_up(dsn, projection)
+    counting = CountingPool(pool)
+    within = ids["east"]
+    data = await _run(counting, f"""{{
+      grids(filter: {{within: "{within}"}}, first: 50) {{ edges {{ node {{ code understaffed community {{ name }}
+        branch {{ name }} leader {{ name }} staff {{ role name member {{ name }} }} }} }} }}
+    }}""")
+    # The page; the organizations (communities, then branches); the staff; the members: one
+    # each per level, however many grids the page holds.
+    assert counting.total == 5, counting.statements
+    grids = [e["node"] for e in data["grids"]["edges"]]
+    assert len(grids) == 8 and all(g["community"]["name"] == "平江新村社区党委" for g in grids)
+    assert [g["code"][-3:] for g in grids if g["leader"] is None] == ["902"]  # the world's second grid
+    assert grids[0]["staff"][-1]["member"] == {"name": "李秀英"}

@@ -214,12 +214,12 @@ async def test_transfers_request_letter_accept_receipt(world: World) -> None:
         return row
 
     requested = await w.do(c.request_member_transfer(
-        req(), member, west, TransferScope.OUTSIDE_CITY, "工作调动"))
+        req(), member, west, TransferScope.WITHIN_CITY, "工作调动"))
     transfer = UUID(requested.extra["transfer_id"])
     row = await transfer_row(transfer)
     assert row["member_id"] == member
     assert (row["from_organization_id"], row["to_organization_id"]) == (east, west)
-    assert row["scope"] == "OUTSIDE_CITY" and row["state"] == "REQUESTED"
+    assert row["scope"] == "WITHIN_CITY" and row["state"] == "REQUESTED"
     assert row["reason"] == "工作调动"
     assert row["requested_position"] == requested.position == row["last_position"]
     assert row["requested_at"] == row["updated_at"]
@@ -232,7 +232,7 @@ async def test_transfers_request_letter_accept_receipt(world: World) -> None:
     assert row["state"] == "LETTER_ISSUED"
     assert row["letter_serial"] == f"{NOW.year}-000001"
     assert row["issued_on"] == TODAY
-    assert row["valid_until"] == TODAY + timedelta(days=30)  # OUTSIDE_CITY default
+    assert row["valid_until"] == TODAY + timedelta(days=10)  # WITHIN_CITY default (both codes 320508…)
     assert row["last_position"] == issued.position
     assert row["requested_position"] == requested.position
 
@@ -248,7 +248,7 @@ async def test_transfers_request_letter_accept_receipt(world: World) -> None:
     row = await transfer_row(transfer)
     assert row["state"] == "RECEIPT_CONFIRMED"
     assert row["receipt_confirmed_on"] == date(2026, 3, 1)
-    assert row["accepted_on"] == TODAY and row["valid_until"] == TODAY + timedelta(days=30)
+    assert row["accepted_on"] == TODAY and row["valid_until"] == TODAY + timedelta(days=10)
     assert row["last_position"] == confirmed.position
 
     # A second transfer, back again, returned by the receiving side; then a third, withdrawn.

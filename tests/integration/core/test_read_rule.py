@@ -16,13 +16,17 @@ async def test_may_read_and_its_sql_form_admit_the_same_organizations(dsn: str, 
     await catch_up(dsn, PROJECTIONS["organizations"])
     rows = await pool.fetch("SELECT id, path FROM organizations")
     assert len(rows) >= 7
-    for scope in [None, *(r["id"] for r in rows)]:
-        actor = Actor("reader", "R", frozenset({Role.STREET_ADMIN}), scope)
-        c = views.Conditions()
-        views.scope_condition(c, actor, "id")
-        in_sql = {r["id"] for r in await pool.fetch(f"SELECT id FROM organizations WHERE {c.where}", *c.args)}
-        in_python = {r["id"] for r in rows if may_read(actor, list(r["path"]))}
-        assert in_sql == in_python, scope
+    # A shop operator's token reads nothing by scope (its own shop is the shops area's to show).
+    for roles in (frozenset({Role.STREET_ADMIN}), frozenset({Role.SHOP_OPERATOR}),
+                  frozenset({Role.SHOP_OPERATOR, Role.AUDITOR})):
+        for scope in [None, *(r["id"] for r in rows)]:
+            actor = Actor("reader", "R", roles, scope)
+            c = views.Conditions()
+            views.scope_condition(c, actor, "id")
+            in_sql = {r["id"] for r in await pool.fetch(f"SELECT id FROM organizations WHERE {c.where}", *c.args)}
+            in_python = {r["id"] for r in rows if may_read(actor, list(r["path"]))}
+            assert in_sql == in_python, (roles, scope)
+            assert bool(in_python) is (roles != {Role.SHOP_OPERATOR}), (roles, scope)
 
 
 def test_roles_decide_alone_for_objects_of_no_organization_and_nothing_reads_what_is_gone() -> None:

@@ -8,7 +8,9 @@ migrated template). After every command that succeeds the ``funds`` and
 projects must equal the aggregate replayed from the log. At the end of each sequence:
 every ``fund_movements`` row (amount and running balance) must equal the aggregate
 replayed to that row's version; ``api/audit.fund_balance_on`` and the ledger's sums by
-business date must equal the aggregate's ``balance_on`` on many dates; and
+business date must equal the aggregate's ``balance_on`` on many dates, and so must the
+bitemporal ``fund_balance_on(..., as_recorded_at=K)`` equal the aggregate replayed from the
+events recorded by K, for every recorded instant K; and
 ``api/audit.fund_as_of``, folding and replaying, must equal the aggregate replayed from
 the events recorded up to each recorded instant.
 """
@@ -55,11 +57,13 @@ def _movement(r: RecordedEvent) -> str | None:
     return {"Fund.Allocated": "CARRY_IN" if p.get("carried_from") else "ALLOCATION",
             "Fund.PaymentRecorded": "PAYMENT", "Fund.PaymentReversed": "REVERSAL",
             "Fund.YearClosed": "CARRY_OUT" if p.get("disposition") == "CARRY_OVER" else "RETURN",
+            "Fund.ProjectCarriedOut": "CARRY_OUT", "Fund.ProjectCarriedIn": "CARRY_IN",
             }.get(r.event_type)
 
 
 _BUSINESS_DATE = {"Fund.Allocated": "effective_on", "Fund.PaymentRecorded": "paid_on",
-                  "Fund.PaymentReversed": "reversed_on", "Fund.YearClosed": "closed_on"}
+                  "Fund.PaymentReversed": "reversed_on", "Fund.YearClosed": "closed_on",
+                  "Fund.ProjectCarriedOut": "carried_on", "Fund.ProjectCarriedIn": "effective_on"}
 
 
 def _database(dsn: str, name: str) -> str:
@@ -98,10 +102,14 @@ class ReadModels:
         assert (row["organization_id"], row["year"], row["kind"]) == (
             agg.organization_id, agg.year, agg.kind.value), where
         closing = next((r.payload for r in rows if r.event_type == "Fund.YearClosed"), None)
+        # The next fund: where the balance went, or where the carried projects went.
+        went = {UUID(r.payload["next_fund_id"]) for r in rows
+                if r.event_type in ("Fund.YearClosed", "Fund.ProjectCarriedOut") and r.payload["next_fund_id"]}
+        assert len(went) <= 1, where
         assert (row["closed_on"], row["year_end"], row["next_fund_id"]) == (
             (None, None, None) if closing is None else (
                 date.fromisoformat(closing["closed_on"]), closing["disposition"],
-                UUID(closing["next_fund_id"]) if closing["next_fund_id"] else None)), where
+                next(iter(went), None))), where
         projects = await self.pool.fetch("SELECT * FROM projects WHERE fund_id = $1", fid)
         assert {str(p["id"]): (p["state"], p["title"], p["category"], p["amount"],
                                p["approved_amount"] or ZERO, p["paid"])
@@ -118,6 +126,7 @@ class ReadModels:
             await self.check_fund_row(fid, rows)
             await self.check_ledger(fid, rows)
             await self.check_balance_on(fid, rows)
+            await self.check_balance_on_as_recorded(fid, rows)
             await self.check_as_of(fid, rows)
 
     async def check_ledger(self, fid: UUID, rows: list[RecordedEvent]) -> None:
@@ -150,6 +159,21 @@ class ReadModels:
                 "SELECT coalesce(sum(amount), 0) FROM fund_movements"
                 " WHERE fund_id = $1 AND business_date <= $2", fid, d)
             assert summed == expected, (fid, d)
+
+    async def check_balance_on_as_recorded(self, fid: UUID, rows: list[RecordedEvent]) -> None:
+        """Bitemporal ``balanceOn(date, asRecordedAt)``: for every recorded instant K, the
+        SQL fold of the events recorded by K equals the aggregate replayed from exactly
+        those events, on the business dates the events recorded at K touch (the day before
+        each, the day itself) and at the year's end; before the first event there is none."""
+        first = min(r.recorded_at for r in rows)
+        assert await fund_balance_on(self.pool, fid, date.max, first - timedelta(microseconds=1)) is None
+        year = int(rows[0].payload["year"])
+        for at in sorted({r.recorded_at for r in rows}):
+            agg = replay([r for r in rows if r.recorded_at <= at])
+            touched = {date.fromisoformat(r.payload[k]) for r in rows if r.recorded_at == at
+                       for k in _BUSINESS_DATE.values() if isinstance(r.payload.get(k), str)}
+            for d in sorted({date(year, 12, 31), *touched, *(t - timedelta(days=1) for t in touched)}):
+                assert await fund_balance_on(self.pool, fid, d, at) == agg.balance_on(d), (fid, at, d)
 
     async def check_as_of(self, fid: UUID, rows: list[RecordedEvent]) -> None:
         """``asOf`` each recorded instant, folded and replayed, equals the aggregate then."""

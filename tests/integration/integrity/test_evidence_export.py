@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from eventstore.db import connect
 from eventstore.integrity.evidence import verify_evidence, write_evidence
-from tests.integration.integrity_support import hash_and_sign
+from tests.integration.integrity_support import authenticate_sql_rows, hash_and_sign
 from tests.integration.support import append_events
 
 KEY = Ed25519PrivateKey.generate()
@@ -114,7 +114,8 @@ async def test_exact_decimals_survive_the_round_trip(dsn: str, pool: asyncpg.Poo
         " VALUES (gen_random_uuid(), 'Fund', 1, gen_random_uuid(), 'Fund.Allocated',"
         " '{\"amount\": 1200.10, \"rate\": 1e-3}', 'finance-1')"
     )
-    await hash_and_sign(dsn, KEY)
+    assert await authenticate_sql_rows(dsn) == 1  # written with SQL, as if appended
+    assert (await hash_and_sign(dsn, KEY)).tree_size == 1
     lines = await export(dsn, position_range=(1, 1))
     assert '"amount": 1200.10' in lines[2]
     assert verify_evidence(lines, KEY.public_key()).ok

@@ -110,7 +110,7 @@ async def test_an_auditor_verifies_clean_then_finds_the_tampered_row(
         offline, "verify", "--export", str(evidence), "--public-key", other
     )
     assert code == 1
-    assert "not signed by key" in out
+    assert "is not signed by the trusted key" in out
 
 
 async def test_bad_usage_exits_with_2(tmp_path: Path) -> None:

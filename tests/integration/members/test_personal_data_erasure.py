@@ -99,7 +99,7 @@ async def test_register_erase_and_the_log_still_verifies(dsn: str, pool: asyncpg
     event = await pool.fetchrow("SELECT * FROM events WHERE position = $1", erased.position)
     assert (event["event_type"], event["reason"]) == ("Member.PersonalDataErased",
                                                       "依本人申请删除个人信息（申请编号 2026-017）")
-    assert event["payload"] == {"fields": ["id_number", "phone"]}
+    assert event["payload"] == {"fields": ["declared_income", "id_number", "phone"]}
     # The keys went with the append, and so did the ID number's claim (its digest).
     assert await pool.fetchval("SELECT count(*) FROM personal_keys WHERE subject_id = $1", member) == 0
     assert await pool.fetchval("SELECT count(*) FROM personal_data_erasures WHERE subject_id = $1",
@@ -181,7 +181,8 @@ async def test_members_registered_before_sealing_read_as_they_are_until_erased(
     await catch_up(dsn, PROJECTIONS["members"])
     row = await member_row(pool, member)
     assert (row["id_number"], row["phone"]) == (None, None)
-    assert json.loads((await stored_payloads(pool, member))[-1]) == {"fields": ["id_number", "phone"]}
+    erasure = json.loads((await stored_payloads(pool, member))[-1])
+    assert erasure == {"fields": ["declared_income", "id_number", "phone"]}
 
 
 async def test_a_new_key_encryption_key_rewraps_every_data_key_and_the_old_one_can_go(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import types
 import typing
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ from domain.funds.commands import (
     ApproveProject,
     CancelProject,
     CloseFiscalYear,
+    GrantFromRedFund,
     OpenFund,
     ProposeProject,
     PublishProjectDisclosure,
@@ -42,23 +44,49 @@ from domain.funds.commands import (
     RejectProject,
     ReversePayment,
 )
+from domain.grids.aggregate import StaffRole
+from domain.grids.commands import (
+    AppointGridStaff,
+    CorrectGridCode,
+    GridPart,
+    LinkGridBranch,
+    MergeGrids,
+    MoveGrid,
+    ReassignGridBuilding,
+    RegisterGrid,
+    RemoveGridStaff,
+    ReplaceGridStaff,
+    RetireGrid,
+    SplitGrid,
+    UnlinkGridBranch,
+    UpdateGridDetails,
+)
 from domain.inspections.aggregate import Severity
 from domain.inspections.commands import (
     CloseInspection,
     OpenInspection,
     RecordInspectionFinding,
     RecordRectification,
+    RejectRectification,
+    VerifyRectification,
 )
 from domain.members.aggregate import Gender, Standing, TransferScope
 from domain.members.commands import (
     AcceptMemberTransfer,
+    ApproveMemberRemoval,
     ConfirmTransferReceipt,
     ConvertMemberToFull,
     CorrectMemberDetails,
     EraseMemberPersonalData,
+    ExpelMember,
     ExpireMemberTransfer,
     IssueTransferLetter,
+    ProposeMemberRemoval,
+    RecordMemberDeath,
+    RecordMemberWithdrawal,
     RegisterMember,
+    ReissueTransferLetter,
+    RejectMemberRemoval,
     RequestMemberTransfer,
     ReturnMemberTransfer,
     WithdrawMemberTransfer,
@@ -83,6 +111,8 @@ from domain.webhooks.commands import (
 from domain.webhooks.handlers import SYSTEM_ACTOR, WebhookSecrets
 from tests.idnumbers import id_number
 from tests.unit.fakes import World, actor, req, world
+from tests.unit.members.builders import DUES_BUILDERS
+from tests.unit.shops.builders import SHOP_BUILDERS
 
 ALL_COMMANDS: tuple[type[Command], ...] = tuple(c for area in DOMAIN_AREAS for c in area.commands)
 PRIVATE = {"secret"}
@@ -282,6 +312,47 @@ async def _confirm(w: World) -> tuple[Actor, Command]:
     return w.admin, ConfirmTransferReceipt(m, t)
 
 
+@builds(ReissueTransferLetter)
+async def _reissue(w: World) -> tuple[Actor, Command]:
+    return w.admin, ReissueTransferLetter(*await issued(w), reason="本人遗失介绍信", validity_days=5)
+
+
+@builds(RecordMemberDeath)
+async def _death(w: World) -> tuple[Actor, Command]:
+    return w.admin, RecordMemberDeath(await member(w), date(2026, 2, 27), "家属告知")
+
+
+@builds(RecordMemberWithdrawal)
+async def _withdrawal(w: World) -> tuple[Actor, Command]:
+    return w.admin, RecordMemberWithdrawal(await member(w), date(2026, 2, 26), "本人申请退党")
+
+
+@builds(ExpelMember)
+async def _expel(w: World) -> tuple[Actor, Command]:
+    return w.admin, ExpelMember(await member(w), date(2026, 2, 25), "龙纪处〔2026〕9号", "严重违纪")
+
+
+async def removal_proposed(w: World) -> UUID:
+    m = await member(w)
+    await run(w, w.admin, ProposeMemberRemoval(m, date(2026, 2, 20), "仙山支委〔2026〕2号", "连续六个月未参加组织生活"))
+    return m
+
+
+@builds(ProposeMemberRemoval)
+async def _propose_removal(w: World) -> tuple[Actor, Command]:
+    return w.admin, ProposeMemberRemoval(await member(w), date(2026, 2, 20), "仙山支委〔2026〕2号", "不交党费")
+
+
+@builds(ApproveMemberRemoval)
+async def _approve_removal(w: World) -> tuple[Actor, Command]:
+    return street_admin(w), ApproveMemberRemoval(await removal_proposed(w), date(2026, 3, 1), "同意除名")
+
+
+@builds(RejectMemberRemoval)
+async def _reject_removal(w: World) -> tuple[Actor, Command]:
+    return street_admin(w), RejectMemberRemoval(await removal_proposed(w), "本人已改正")
+
+
 @builds(OpenFund)
 async def _open_fund(w: World) -> tuple[Actor, Command]:
     return finance(w), OpenFund(w.east, 2026, FundKind.RED_FUND)
@@ -298,6 +369,16 @@ async def _close_year(w: World) -> tuple[Actor, Command]:
     f = await fund(w)
     w.clock.now = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
     return finance(w), CloseFiscalYear(f, date(2026, 12, 31), YearEnd.CARRY_OVER, "年度结转")
+
+
+@builds(GrantFromRedFund)
+async def _grant(w: World) -> tuple[Actor, Command]:
+    street_finance = actor(Role.FINANCE_OFFICER, scope=w.street, subject="finance-street")
+    red = (await run(w, street_finance, OpenFund(w.street, 2026, FundKind.RED_FUND))).id
+    await run(w, street_finance, AllocateFunds(red, "20000.00", AllocationSource.DUES_ALLOCATION, date(2026, 1, 20),
+                                               "望街〔2026〕2号"))
+    f, p = await proposed(w)
+    return street_finance, GrantFromRedFund(red, f, "3000.00", date(2026, 2, 25), "望街〔2026〕9号", p, "助餐补贴")
 
 
 @builds(ProposeProject)
@@ -369,6 +450,27 @@ async def _rectify(w: World) -> tuple[Actor, Command]:
     return finance(w), RecordRectification(i, UUID(out.extra["finding_id"]), "已补齐台账")
 
 
+async def _rectified(w: World) -> tuple[UUID, UUID]:
+    """An inspection with one finding whose rectification awaits verification."""
+    i, p = await inspection(w)
+    out = await run(w, inspector(w), RecordInspectionFinding(i, "虚报人数", Severity.MAJOR, project_ids=(p,)))
+    finding = UUID(out.extra["finding_id"])
+    await run(w, finance(w), RecordRectification(i, finding, "退回多报金额"))
+    return i, finding
+
+
+@builds(VerifyRectification)
+async def _verify_rectification(w: World) -> tuple[Actor, Command]:
+    i, finding = await _rectified(w)
+    return inspector(w), VerifyRectification(i, finding)
+
+
+@builds(RejectRectification)
+async def _reject_rectification(w: World) -> tuple[Actor, Command]:
+    i, finding = await _rectified(w)
+    return inspector(w), RejectRectification(i, finding, "未附凭证")
+
+
 @builds(CloseInspection)
 async def _close_inspection(w: World) -> tuple[Actor, Command]:
     i, _ = await inspection(w)
@@ -403,6 +505,108 @@ async def _pause_failing(w: World) -> tuple[Actor, Command]:
     return SYSTEM_ACTOR, PauseFailingWebhook(await webhook(w), "8 consecutive failures")
 
 
+GRID_CODE = "211403002001"
+"""The east community's division code: its grids' codes start with it."""
+
+
+def square(west: float, south: float, size: float = 0.01) -> str:
+    ring = [[west, south], [west + size, south], [west + size, south + size], [west, south + size], [west, south]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+async def grid(w: World, seq: str = "001", buildings: tuple[str, ...] = ("1栋", "2栋")) -> UUID:
+    return (await run(w, w.admin, RegisterGrid(w.east, GRID_CODE + seq, f"第{seq}网格", "RESIDENTIAL",
+                                               buildings=buildings, boundary=square(122.07, 41.12)))).id
+
+
+async def staffed(w: World) -> tuple[UUID, UUID]:
+    g = await grid(w)
+    out = await run(w, w.admin, AppointGridStaff(g, StaffRole.LEADER, "社区两委委员", name="王建华",
+                                                 phone="13840001111"))
+    return g, UUID(out.extra["assignment_id"])
+
+
+@builds(RegisterGrid)
+async def _register_grid(w: World) -> tuple[Actor, Command]:
+    return w.admin, RegisterGrid(w.east, GRID_CODE + "001", "第一网格", "RESIDENTIAL", households=320,
+                                 population=900, buildings=("1栋", "2栋"), boundary=square(122.07, 41.12),
+                                 reason="网格普查")
+
+
+@builds(UpdateGridDetails)
+async def _update_grid(w: World) -> tuple[Actor, Command]:
+    return w.admin, UpdateGridDetails(await grid(w), "更正", name="仙山一网格", households=330)
+
+
+@builds(RetireGrid)
+async def _retire_grid(w: World) -> tuple[Actor, Command]:
+    return w.admin, RetireGrid(await grid(w), "并入新网格")
+
+
+@builds(AppointGridStaff)
+async def _appoint(w: World) -> tuple[Actor, Command]:
+    return w.admin, AppointGridStaff(await grid(w), StaffRole.WORKER, "专职网格员", name="李娜", phone="13840002222")
+
+
+@builds(ReplaceGridStaff)
+async def _replace_staff(w: World) -> tuple[Actor, Command]:
+    return w.admin, ReplaceGridStaff(*await staffed(w), "工作调整", name="张伟", phone="13840003333")
+
+
+@builds(RemoveGridStaff)
+async def _remove_staff(w: World) -> tuple[Actor, Command]:
+    return w.admin, RemoveGridStaff(*await staffed(w), "辞职")
+
+
+@builds(SplitGrid)
+async def _split(w: World) -> tuple[Actor, Command]:
+    g, leader = await staffed(w)
+    return w.admin, SplitGrid(g, (GridPart(GRID_CODE + "002", "西片", buildings=("1栋",), staff_ids=(leader,)),
+                                  GridPart(GRID_CODE + "003", "东片", buildings=("2栋",))), "人口增长")
+
+
+@builds(MergeGrids)
+async def _merge(w: World) -> tuple[Actor, Command]:
+    a, b = await grid(w, "001", ("1栋",)), await grid(w, "002", ("2栋",))
+    return w.admin, MergeGrids((a, b), GridPart(GRID_CODE + "003", "合并网格", buildings=("1栋", "2栋")), "合并")
+
+
+@builds(MoveGrid)
+async def _move_grid(w: World) -> tuple[Actor, Command]:
+    return street_admin(w), MoveGrid(await grid(w), w.west, "211403002002001", "区划调整")
+
+
+async def grid_branch(w: World) -> UUID:
+    return (await run(w, w.admin, EstablishOrganization(OrganizationKind.GRID_BRANCH, "第一网格党支部", w.east))).id
+
+
+@builds(CorrectGridCode)
+async def _correct_code(w: World) -> tuple[Actor, Command]:
+    return w.admin, CorrectGridCode(await grid(w), GRID_CODE + "009", "录入错误")
+
+
+@builds(LinkGridBranch)
+async def _link_branch(w: World) -> tuple[Actor, Command]:
+    return w.admin, LinkGridBranch(await grid(w), await grid_branch(w), "支部建在网格上")
+
+
+@builds(UnlinkGridBranch)
+async def _unlink_branch(w: World) -> tuple[Actor, Command]:
+    g = await grid(w)
+    await run(w, w.admin, LinkGridBranch(g, await grid_branch(w)))
+    return w.admin, UnlinkGridBranch(g, "支部调整")
+
+
+@builds(ReassignGridBuilding)
+async def _reassign_building(w: World) -> tuple[Actor, Command]:
+    a, b = await grid(w, "001", ("1栋", "2栋")), await grid(w, "002", ("3栋",))
+    return w.admin, ReassignGridBuilding(a, "2栋", b, "道路改造")
+
+
+BUILDERS.update(SHOP_BUILDERS)  # the shops area keeps its builders beside its tests (tests/unit/shops)
+BUILDERS.update(DUES_BUILDERS)  # and the members area its dues commands' (tests/unit/members)
+
+
 # --- another value of a field's type, from its type hint ------------------------------
 
 
@@ -426,8 +630,12 @@ def example(hint: Any) -> Any:
         return (example(typing.get_args(hint)[0]),)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return next(iter(hint))
+    if dataclasses.is_dataclass(hint):  # a part of a command: its required fields
+        inner = typing.get_type_hints(hint)
+        return hint(**{f.name: example(inner[f.name]) for f in dataclasses.fields(hint)  # type: ignore[operator]
+                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING})
     simple: dict[Any, Callable[[], Any]] = {
-        bool: lambda: True, int: lambda: 1, str: lambda: "x", UUID: uuid4,
+        bool: lambda: True, int: lambda: 1, float: lambda: 1.5, str: lambda: "x", UUID: uuid4,
         date: lambda: date(2026, 3, 1), Decimal: lambda: Decimal("1.00"),
     }
     if hint in simple:
@@ -451,10 +659,16 @@ def different(value: Any, hint: Any) -> Any:
         return (*value, example(element))
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return next(m for m in hint if m is not value)
+    if dataclasses.is_dataclass(hint):  # a part of a command: its first field changed
+        first = dataclasses.fields(hint)[0]
+        return dataclasses.replace(value, **{first.name: different(getattr(value, first.name),
+                                                                   typing.get_type_hints(hint)[first.name])})
     if hint is bool:
         return not value
     if hint is int:
         return value + 1
+    if hint is float:
+        return value + 0.5
     if hint is str:
         return value + "x"
     if hint is UUID:

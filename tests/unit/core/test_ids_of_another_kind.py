@@ -1,5 +1,5 @@
 """An id of another kind of object is a typed refusal for every command, and nothing is
-appended: a fund's, member's, webhook's or inspection's id that names an organization is
+appended: a fund's, member's, webhook's, inspection's or grid's id that names an organization is
 NotFound (it used to be replayed as the wrong aggregate: an internal error)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.unit.core.test_idempotency_every_command import BUILDERS, Secrets
 from tests.unit.fakes import world
 
 COMMANDS = [c for area in DOMAIN_AREAS for c in area.commands]
-STREAMS = {"member_id", "fund_id", "webhook_id", "inspection_id"}
+STREAMS = {"member_id", "fund_id", "webhook_id", "inspection_id", "grid_id", "shop_id", "round_id"}
 """Fields naming the stream a command loads: an organization's id there is NotFound."""
 
 

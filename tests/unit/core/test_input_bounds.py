@@ -131,7 +131,7 @@ def _cases(w: World, ids: dict[str, UUID]) -> dict[str, tuple[str, Any]]:
     k = OrganizationKind
     return {
         "organization name 121": ("name", lambda: c.establish_organization(a, k.GRID_BRANCH, "名" * 121, w.east)),
-        "code 33": ("code", lambda: c.establish_organization(a, k.GRID_BRANCH, "网格", w.east, "C" * 33)),
+        "code 33": ("code", lambda: c.establish_organization(a, k.JOINT_BRANCH, "联合支部", w.east, "C" * 33)),
         "member name 121": ("name", lambda: register(w, w.west, serial=8, name="名" * 121)),
         "ethnicity 21": ("ethnicity", lambda: register(w, w.west, serial=8, ethnicity="族" * 21)),
         "phone 21": ("phone", lambda: register(w, w.west, serial=8, phone="1" * 21)),

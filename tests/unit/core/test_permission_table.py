@@ -13,6 +13,9 @@ from domain.shared.permissions import Role
 
 A, S, C, F = Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY, Role.FINANCE_OFFICER
 ADMINS, ABOVE, LOCAL = {A, S, C}, {A, S}, {F, C}
+BDS, OP = Role.BUSINESS_DISTRICT_SECRETARY, Role.SHOP_OPERATOR
+COMMITTEE = {BDS, C}
+"""A shop's own business-district committee or community."""
 
 EXPECTED = {
     "establishOrganization": ADMINS, "renameOrganization": ADMINS, "moveOrganization": ADMINS,
@@ -21,18 +24,39 @@ EXPECTED = {
     "eraseMemberPersonalData": {A},
     "requestMemberTransfer": ADMINS, "issueTransferLetter": ADMINS, "acceptMemberTransfer": ADMINS,
     "returnMemberTransfer": ADMINS, "withdrawMemberTransfer": ADMINS, "expireMemberTransfer": ADMINS,
-    "confirmTransferReceipt": ADMINS,
+    "confirmTransferReceipt": ADMINS, "reissueTransferLetter": ADMINS,
+    "recordMemberDeath": ADMINS, "recordMemberWithdrawal": ADMINS, "expelMember": ADMINS,
+    "proposeMemberRemoval": ADMINS, "approveMemberRemoval": ADMINS, "rejectMemberRemoval": ADMINS,
+    "assessMemberDues": ADMINS, "proposeDuesReduction": ADMINS, "approveDuesReduction": ADMINS,
+    "rejectDuesReduction": ADMINS, "recordDuesPayment": ADMINS, "recordMemberActivity": ADMINS,
     "openFund": {F} | ABOVE, "allocateFunds": {F}, "proposeProject": LOCAL, "recordProjectDecision": LOCAL,
     "approveProject": ABOVE, "rejectProject": ABOVE, "cancelProject": LOCAL, "recordPayment": {F},
     "reversePayment": {F}, "acceptProject": LOCAL | ABOVE, "publishProjectDisclosure": LOCAL,
-    "closeFiscalYear": {F} | ABOVE,
-    "openInspection": ABOVE, "recordInspectionFinding": ABOVE, "recordRectification": LOCAL | ABOVE,
+    "closeFiscalYear": {F} | ABOVE, "grantFromRedFund": {F},
+    "openInspection": ABOVE, "recordInspectionFinding": ABOVE, "recordRectification": LOCAL,
+    "verifyRectification": ABOVE | {Role.INSPECTOR}, "rejectRectification": ABOVE | {Role.INSPECTOR},
     "closeInspection": ABOVE,
     "registerWebhook": ABOVE, "pauseWebhook": ABOVE, "resumeWebhook": ABOVE, "removeWebhook": ABOVE,
     "pauseFailingWebhook": set(),
+    "registerGrid": ADMINS, "updateGridDetails": ADMINS, "retireGrid": ADMINS, "appointGridStaff": ADMINS,
+    "replaceGridStaff": ADMINS, "removeGridStaff": ADMINS, "splitGrid": ADMINS, "mergeGrids": ADMINS,
+    "moveGrid": ABOVE, "linkGridBranch": ADMINS, "unlinkGridBranch": ADMINS, "reassignGridBuilding": ADMINS,
+    "correctGridCode": {A},
+    "openSelectionRound": {A}, "registerShop": COMMITTEE | ABOVE | {OP}, "applyShop": COMMITTEE | {OP},
+    "recommendShop": COMMITTEE, "preReviewShop": ABOVE, "approveShop": {A}, "signShopPledge": COMMITTEE,
+    "fileShopObjection": COMMITTEE | ABOVE, "resolveShopObjection": {A}, "refuseShop": COMMITTEE | ABOVE,
+    "awardShopPlaque": {A}, "revokeShop": {A}, "recoverShopPlaque": ABOVE,
+    "recordShopComplaint": COMMITTEE | ABOVE | {Role.INTEGRATION},
+    "investigateShopComplaint": ABOVE, "concludeShopComplaint": {A}, "scoreShopQuarter": COMMITTEE | {S},
+    "reviewShopYear": {A}, "eraseShopComplaintPersonalData": {A}, "closeSelectionRound": {A},
+    "updateShopDetails": COMMITTEE,
 }
-STRUCTURAL = {"renameOrganization", "moveOrganization", "dissolveOrganization", "approveProject",
-              "rejectProject", "openInspection", "recordInspectionFinding", "closeInspection"}
+INTAKE = {"recordShopComplaint"}
+"""What an integration hands in (the 12345 hotline's complaints): the readers' only commands."""
+STRUCTURAL = {"renameOrganization", "moveOrganization", "dissolveOrganization", "approveMemberRemoval",
+              "rejectMemberRemoval", "approveDuesReduction", "rejectDuesReduction", "approveProject",
+              "rejectProject", "openInspection", "recordInspectionFinding", "closeInspection",
+              "verifyRectification", "rejectRectification"}
 
 
 def test_who_may_run_each_command_is_as_pinned() -> None:
@@ -49,4 +73,6 @@ def test_the_commands_decided_only_from_above_are_as_pinned() -> None:
 
 def test_readers_run_nothing() -> None:
     table = permission_table(DOMAIN_AREAS)
-    assert not any(roles & {Role.AUDITOR, Role.INTEGRATION} for roles in table.values())
+    readers = {Role.AUDITOR, Role.INTEGRATION, Role.GRID_LEADER, Role.GRID_WORKER}
+    assert not any(roles & readers for action, roles in table.items() if action not in INTAKE)
+    assert all(table[action] & readers == {Role.INTEGRATION} for action in INTAKE)

@@ -285,6 +285,41 @@ async def test_each_event_runs_on_a_per_event_executor_that_needs_only_execute_o
         SUBSCRIPTIONS)
 
 
+@strawberry.type
+class ProbeItemSubscription:
+    @strawberry.subscription
+    async def items(self) -> AsyncGenerator[ProbeItem, None]:
+        for n in range(40):
+            yield ProbeItem(name=f"n{n}", colour=ProbeColour.RED)
+
+
+async def test_each_event_adds_to_a_collect_subfields_memo_that_the_copies_share() -> None:
+    # What ``with_own_memo`` replaces on each per-event copy: if graphql-core renames the
+    # memo, the replacement does nothing and a subscription grows with every event again;
+    # if it stops adding an entry per event, with_own_memo may go.
+    bases: list[Any] = []
+    copies: list[Any] = []
+
+    class Recording(strawberry_context()):  # type: ignore[misc]
+        def build_per_event_executor(self, payload: Any) -> Any:
+            bases.append(self)
+            copies.append(super().build_per_event_executor(payload))
+            return copies[-1]
+
+    schema = strawberry.Schema(ProbeQuery, subscription=ProbeItemSubscription,
+                               execution_context_class=Recording)
+    stream = await schema.subscribe("subscription { items { name colour } }")
+    assert not isinstance(stream, strawberry.types.ExecutionResult), stream
+    assert len([r async for r in stream]) == 40
+    memo = getattr(bases[0], "_relevant_sub_fields", None)
+    assert isinstance(memo, dict) and all(c._relevant_sub_fields is memo for c in copies), changed(
+        GRAPHQL_CORE, "Executor._relevant_sub_fields (the collect_subfields memo the per-event"
+        " copies share)", SUBSCRIPTIONS)
+    assert len(memo) >= 40, changed(
+        GRAPHQL_CORE, f"the collect_subfields memo ({len(memo)} entries after 40 events, no longer"
+        " one per event)", SUBSCRIPTIONS)
+
+
 def transport_ws() -> Any:
     return importlib.import_module("strawberry.subscriptions.protocols.graphql_transport_ws.handlers")
 

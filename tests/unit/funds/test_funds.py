@@ -219,7 +219,7 @@ async def test_returning_the_balance_opens_no_next_fund() -> None:
     assert s.types()[-1] == "Fund.YearClosed"
 
 
-async def test_an_inspection_records_findings_on_real_projects_and_closes_only_when_rectified() -> None:
+async def test_an_inspection_records_findings_on_real_projects_and_closes_only_when_verified() -> None:
     s = await funds()
     pid = await approved_project(s)
     district = actor(Role.DISTRICT_ADMIN, scope=s.w.district, subject="inspector")
@@ -232,6 +232,7 @@ async def test_an_inspection_records_findings_on_real_projects_and_closes_only_w
     with pytest.raises(InspectionNotAllowed):
         await s.f.close_inspection(req(district), insp, "结束")
     await s.f.record_rectification(req(s.finance), insp, UUID(finding.extra["finding_id"]), "已补齐台账")
+    await s.f.verify_rectification(req(district), insp, UUID(finding.extra["finding_id"]))
     await s.f.close_inspection(req(district), insp, "整改完毕")
     with pytest.raises(NotAuthorized):
         await s.f.open_inspection(req(s.finance), "自查", fund_id=s.fund)

@@ -47,7 +47,7 @@ from domain.funds.aggregate import (
     YearEnd,
     fund_id,
 )
-from domain.funds.ledger import FOLD_FIELDS, FundFigures, balance_on
+from domain.funds.ledger import BALANCE_ON_FIELDS, FOLD_FIELDS, FundFigures, balance_on
 from domain.shared import events as ev
 from domain.shared.commands import Request
 from domain.shared.errors import DomainError
@@ -57,10 +57,8 @@ from domain.shared.ports import RecordedEvent
 from tests.unit.fakes import actor, world
 from tests.usecases import UseCases
 
-BALANCE_ON_FIELDS = ("amount", "balance", "effective_on", "paid_on", "reversed_on", "closed_on")
-"""The payload fields ``api/audit.fund_balance_on`` selects for ``balance_on``."""
 _DATE_FIELDS = ("effective_on", "paid_on", "reversed_on", "closed_on", "meeting_on",
-                "accepted_on", "published_on")
+                "accepted_on", "published_on", "carried_on")
 FIRST_YEAR = 2026
 OPEN_STATES = (ProjectState.APPROVED, ProjectState.ACCEPTED)
 
@@ -168,18 +166,27 @@ def check_every_position(rows: Sequence[RecordedEvent]) -> None:
 
 
 def check_carry_overs(streams: Mapping[UUID, Sequence[RecordedEvent]]) -> None:
-    """What one year's close carries out arrives, to the fen, in the next year's fund."""
-    carried_in = {
-        (UUID(r.payload["carried_from"]), r.stream_id): Decimal(r.payload["amount"])
-        for rows in streams.values() for r in rows
-        if r.event_type == "Fund.Allocated" and r.payload.get("carried_from")
-    }
-    carried_out = {
-        (r.stream_id, UUID(r.payload["next_fund_id"])): Decimal(r.payload["balance"])
-        for rows in streams.values() for r in rows
-        if r.event_type == "Fund.YearClosed" and r.payload.get("next_fund_id")
-    }
+    """What one year's close carries out (its balance, and each carried project's unpaid
+    commitment) arrives, to the fen, in the next year's fund, and each carried project
+    arrives there once with the figures it left with."""
+    carried_in: Counter[tuple[UUID, UUID]] = Counter()
+    carried_out: Counter[tuple[UUID, UUID]] = Counter()
+    projects_in, projects_out = set(), set()
+    for rows in streams.values():
+        for r in rows:
+            p = r.payload
+            if r.event_type == "Fund.Allocated" and p.get("carried_from"):
+                carried_in[(UUID(p["carried_from"]), r.stream_id)] += Decimal(p["amount"])
+            elif r.event_type == "Fund.ProjectCarriedIn":
+                carried_in[(UUID(p["from_fund_id"]), r.stream_id)] += Decimal(p["carried"])
+                projects_in.add((p["project_id"], p["from_fund_id"], str(r.stream_id), p["carried"]))
+            elif r.event_type == "Fund.YearClosed" and p.get("next_fund_id"):
+                carried_out[(r.stream_id, UUID(p["next_fund_id"]))] += Decimal(p["balance"])
+            elif r.event_type == "Fund.ProjectCarriedOut":
+                carried_out[(r.stream_id, UUID(p["next_fund_id"]))] += Decimal(p["amount"])
+                projects_out.add((p["project_id"], str(r.stream_id), p["next_fund_id"], p["amount"]))
     assert carried_in == carried_out
+    assert projects_in == projects_out
 
 
 # -- random command sequences --------------------------------------------------------------
@@ -278,6 +285,9 @@ FULL_HISTORY = (220, [
     ("reverse", 0, 0, False, 10),  # after the disclosure: back to the available balance
     ("close", 0, 0, None),  # the accepted project is still open: refused
     ("wrap_up", 0),
+    ("propose", 0, 3_000_00, SpendingCategory.PARTY_BUILDING, False),
+    ("decide", 0, 0, False, 300, 3),
+    ("approve", 0, 0, False, 4, False),  # approved, unpaid: carried into next year by the close
     ("close", 0, 0, YearEnd.CARRY_OVER),
     ("allocate", 0, 1_00, AllocationSource.FISCAL_BUDGET, 200),  # a closed year: refused
     ("propose", 1, 2_000_00, SpendingCategory.OTHER_SERVICE, False),
@@ -373,7 +383,8 @@ class Scenario:
                        on: date) -> None:
         rows = await self.rows(fid)
         f = replay(rows)
-        allowed = (not f.closed and source is not AllocationSource.CARRIED_OVER
+        allowed = (not f.closed  # carry-over and grants are recorded by their own commands
+                   and source not in (AllocationSource.CARRIED_OVER, AllocationSource.RED_FUND_GRANT)
                    and on.year == f.year and f.allocated + amount <= MAX_AMOUNT
                    and on <= self.now())  # money that has arrived, not a plan
         await self.attempt("allocate", lambda: self.commands.allocate_funds(
@@ -424,7 +435,8 @@ class Scenario:
                    and amount <= lowest and amount <= folded.balance
                    and on <= self.now())  # a payment made, not a plan
         await self.attempt("pay", lambda: self.commands.record_payment(
-            self.req(), fid, p.id, str(amount), on, "服务公司", f"PZ-{on.isoformat()}"), allowed)
+            self.req(), fid, p.id, str(amount), on, "服务公司",
+            f"PZ-{on.isoformat()}-{self.tally['pay']}"), allowed)  # one voucher per payment
 
     async def reverse(self, fid: UUID, payment_id: UUID, on: date) -> None:
         await self.attempt("reverse", lambda: self.commands.reverse_payment(
@@ -648,10 +660,11 @@ def test_the_full_history_reaches_every_kind_of_fund_event() -> None:
     types = Counter(e.event_type for e in s.store.events if e.stream_type == "Fund")
     for kind in ("Opened", "Allocated", "ProjectProposed", "ProjectDecisionRecorded",
                  "ProjectApproved", "ProjectRejected", "ProjectCancelled", "PaymentRecorded",
-                 "PaymentReversed", "ProjectAccepted", "DisclosurePublished", "YearClosed"):
+                 "PaymentReversed", "ProjectAccepted", "DisclosurePublished", "YearClosed",
+                 "ProjectCarriedOut", "ProjectCarriedIn"):
         assert types[f"Fund.{kind}"] > 0, kind
     assert len(s.funds) == 2 and types["Fund.YearClosed"] == 2
     for refused in ("approve NOT_AUTHORIZED", "approve INSUFFICIENT_FUNDS",
                     "pay INSUFFICIENT_FUNDS", "pay AMOUNT_EXCEEDS_APPROVAL",
-                    "close PROJECT_NOT_ALLOWED", "allocate FUND_CLOSED"):
+                    "close PROJECTS_STILL_OPEN", "allocate FUND_CLOSED"):
         assert s.tally[f"refused {refused}"] == 1, refused

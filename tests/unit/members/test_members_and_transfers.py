@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 import pytest
 
 from domain.members.aggregate import Gender, Standing, TransferScope
+from domain.members.transfers import ExternalOrganization
 from domain.organizations.aggregate import OrganizationKind
 from domain.shared.errors import (
     AlreadyExists,
@@ -83,7 +85,10 @@ async def test_accept_transfer_rejects_expired_letter_without_justification() ->
 async def test_letter_validity_follows_the_scope() -> None:
     w = await world()
     member = await register(w, w.east)
-    await issued_transfer(w, member, TransferScope.ACROSS_PROVINCES)
+    out = await w.commands.request_member_transfer(
+        req(w.admin), member, None, TransferScope.ACROSS_PROVINCES, "work moved",
+        ExternalOrganization("深圳市南山区粤海街道党工委", "广东省", "深圳市", "440305007000"))
+    await w.commands.issue_transfer_letter(req(w.admin), member, UUID(out.extra["transfer_id"]))
     issued = w.store.events[-1].payload
     assert (date.fromisoformat(issued["valid_until"]) - date.fromisoformat(issued["issued_on"])).days == 90
 

@@ -1,0 +1,1 @@
+"""The demonstration shops area's GraphQL part."""

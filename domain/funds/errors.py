@@ -1,0 +1,33 @@
+"""The funds area's own typed errors (each answered by a GraphQL error type of the same name).
+
+The older money errors (``InsufficientFunds``, ``ForbiddenPurpose``, ...) live in
+``domain.shared.errors`` because several areas raised them before areas existed; new
+ones belong here.
+"""
+
+from __future__ import annotations
+
+from domain.shared.errors import AlreadyExists, ProjectNotAllowed
+
+
+class VoucherAlreadyUsed(AlreadyExists):
+    """The accounting voucher number was already used by a payment of this fund: one
+    voucher pays once (a reversed payment keeps its number; the corrected payment gets a
+    new voucher, as a red-ink correction does in the books)."""
+
+    code = "VOUCHER_ALREADY_USED"
+
+
+class ProjectsStillOpen(ProjectNotAllowed):
+    """The fiscal year cannot close: projects of the fund are still open and cannot follow
+    their money into next year (proposed or decided ones not yet approved, rejected or
+    cancelled; approved or accepted ones fully paid but not yet disclosed). No project spans
+    two years: approved, not fully paid ones are carried into next year's fund by the close
+    itself; these must be finished first. The message names every one of them."""
+
+    code = "PROJECTS_STILL_OPEN"
+
+    def __init__(self, message: str, projects: list[tuple[str, str]], *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.projects = projects
+        """(id, title) of each open project, in the order they were proposed."""

@@ -1,0 +1,1 @@
+"""Demonstration shops (党员示范店): yearly selection rounds, plaques, scores, complaints, revocation."""
