@@ -68,3 +68,27 @@ async def test_a_pong_confirms_what_was_sent_before_its_ping_and_frees_room() ->
     assert confirmations.confirmed == 6 and confirmations.due() is None
     confirmations.close("KEEPALIVE_TIMEOUT", "the client did not answer a ping in time")
     assert confirmations.closing() == ("KEEPALIVE_TIMEOUT", "the client did not answer a ping in time")
+
+
+async def test_a_saturating_feed_rests_after_each_slice_and_leaves_part_of_the_loop_to_the_rest() -> None:
+    # Counted, not timed: the share of the loop's time that deliveries took while they
+    # alone wanted it. A noisy machine only lowers it.
+    pacer = Pacer(budget=0.002, rest=0.002)
+    busy = 0.0
+    stop = asyncio.Event()
+
+    async def subscriber() -> None:
+        nonlocal busy
+        while not stop.is_set():
+            await pacer.turn()
+            started = time.perf_counter()
+            _work(0.0005)
+            busy += time.perf_counter() - started
+
+    tasks = [asyncio.create_task(subscriber()) for _ in range(3)]
+    started = time.perf_counter()
+    await asyncio.sleep(0.4)
+    stop.set()
+    await asyncio.gather(*tasks)
+    share = busy / (time.perf_counter() - started)
+    assert share < 0.75, share
