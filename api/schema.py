@@ -31,6 +31,7 @@ from api.graphql.core.limits import (  # noqa: F401 (the limits, re-exported for
     install_list_costs,
 )
 from api.graphql.core.queries import CoreQueries
+from api.graphql.core.scalars import UUID_SCALAR, UUID_TYPE
 from api.graphql.core.validation import CachedValidation, CheckedParserCache
 from api.graphql.feed.subscriptions import sharing_event_results
 
@@ -121,7 +122,8 @@ class _Schema(strawberry.Schema):
 
 
 schema = _Schema(
-    config=StrawberryConfig(scalar_map={k: v for area in API_AREAS for k, v in area.scalars.items()}),
+    config=StrawberryConfig(scalar_map={UUID_TYPE: UUID_SCALAR,
+                                        **{k: v for area in API_AREAS for k, v in area.scalars.items()}}),
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

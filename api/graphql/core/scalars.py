@@ -1,11 +1,14 @@
-"""Scalars shared by areas: Money, exact yuan as a decimal string."""
+"""Scalars shared by areas: Money, exact yuan as a decimal string, and UUID described."""
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from decimal import Decimal
 from typing import NewType
 
 import strawberry
+from strawberry.schema.types.base_scalars import UUIDDefinition
 
 from domain.shared.money import MONEY_PATTERN, fmt
 
@@ -22,3 +25,13 @@ MONEY_SCALAR = strawberry.scalar(
     # ValidationError (a float such as 0.1 is refused there, not rounded here).
     parse_value=lambda v: v,
 )
+
+
+UUID_SCALAR = dataclasses.replace(
+    UUIDDefinition,
+    description="A UUID in its canonical text form (`0b6e9c8e-5c1a-4b7e-9a53-2f4c1d7e8a90`): event, stream,"
+                " correlation and causation ids of the log. Anything else is a validation error.",
+)
+"""strawberry's own UUID scalar, parsed and printed the same, with the description every type
+of the exported schema carries."""
+UUID_TYPE = uuid.UUID

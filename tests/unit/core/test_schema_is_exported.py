@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLUnionType,
+)
 
 from api.schema import SCHEMA_FILE, export_sdl, schema
 
@@ -35,3 +42,12 @@ def test_mutations_return_unions_named_after_them() -> None:
     for mutation in re.findall(r"^  (\w+)\(input: \w+Input!\)", sdl, re.M):
         result = mutation[0].upper() + mutation[1:] + "Result"
         assert f"union {result} =" in sdl
+
+
+def test_every_scalar_enum_and_union_of_ours_has_a_description() -> None:
+    # GraphQL's own scalars (String, Int, Float, Boolean, ID) are described by the spec.
+    builtin = {"String", "Int", "Float", "Boolean", "ID"}
+    missing = [name for name, t in schema._schema.type_map.items()
+               if not name.startswith("__") and name not in builtin
+               and isinstance(t, GraphQLScalarType | GraphQLEnumType | GraphQLUnionType) and not t.description]
+    assert missing == []
