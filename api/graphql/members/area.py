@@ -31,6 +31,8 @@ AREA = ApiArea("members", query=Queries, mutation=Mutations, types=(Member, Tran
                                                   " ORDER BY requested_position", "member_id"),
                    "dues_of_member": grouped("SELECT * FROM dues_assessments WHERE member_id = ANY($1::uuid[])"
                                              " ORDER BY year", "member_id"),
+                   "dues_payments_of_member": grouped("SELECT * FROM dues_payments WHERE member_id = ANY($1::uuid[])"
+                                                      " ORDER BY position", "member_id"),
                },
                list_costs={
                    "Member.transfers": 20,  # one open at a time; a member moves a few times in a life

@@ -217,11 +217,10 @@ class MemberDues:
                           lambda rows: [DuesYear(r) for r in rows])
 
     @strawberry.field(description="The payments whose first month lies in `year`, oldest first.")
-    async def payments(self, info: Info, year: int) -> list[DuesPayment]:
-        rows = await info.context.pool.fetch(
-            "SELECT * FROM dues_payments WHERE member_id = $1 AND first_month >= make_date($2, 1, 1)"
-            " AND first_month < make_date($2 + 1, 1, 1) ORDER BY position", self.member_id, year)
-        return [payment(r) for r in rows]
+    def payments(self, info: Info, year: int) -> list[DuesPayment]:
+        # One batched query for a page of members (all their payments: at most twelve a year).
+        return via_loader(info.context.loaders.dues_payments_of_member, self.member_id,
+                          lambda rows: [payment(r) for r in rows if r["first_month"].year == year])
 
 
 @strawberry.type(description="A transfer of a member's organizational relationship (组织关系转接).")

@@ -186,3 +186,17 @@ async def test_a_communitys_grids_with_their_staff_cost_one_statement_per_level(
     assert len(grids) == 8 and all(g["community"]["name"] == "平江新村社区党委" for g in grids)
     assert [g["code"][-3:] for g in grids if g["leader"] is None] == ["902"]  # the world's second grid
     assert grids[0]["staff"][-1]["member"] == {"name": "李秀英"}
+
+
+async def test_a_members_page_with_dues_costs_one_statement_per_level(dsn: str, pool: asyncpg.Pool) -> None:
+    ids = await _world(dsn, pool)
+    counting = CountingPool(pool)
+    data = await _run(counting, "{ members(first: 50) { edges { node { id dues { paidThrough"
+                                " years { year monthlyAmount } payments(year: 2026) { amount months }"
+                                " older: payments(year: 2025) { amount } } } } } }")
+    nodes = {e["node"]["id"]: e["node"]["dues"] for e in data["members"]["edges"]}
+    assert len(nodes) == 14
+    paying = nodes[str(ids["m2"])]
+    assert paying["years"] == [{"year": 2026, "monthlyAmount": "120.00"}]
+    assert paying["payments"] == [{"amount": "120.00", "months": 1}] and paying["older"] == []
+    assert counting.total == 3, counting.statements  # members, assessments, payments
