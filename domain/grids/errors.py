@@ -58,3 +58,20 @@ class GridNotAllowed(DomainError):
     the assignment has ended, ...)."""
 
     code = "GRID_NOT_ALLOWED"
+
+
+class BuildingNotInGrid(DomainError):
+    """A building named is not one of the grid's buildings (a building group covers, and a
+    central household lives in, buildings of its grid)."""
+
+    code = "BUILDING_NOT_IN_GRID"
+
+
+class CentralHouseholdExists(AlreadyExists):
+    """The member is a central household (党员中心户) already: end that designation first."""
+
+    code = "CENTRAL_HOUSEHOLD_EXISTS"
+
+    @classmethod
+    def claimed(cls, scope: str, key: str) -> str:
+        return "this member is a central household already: end that designation first"

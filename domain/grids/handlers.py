@@ -89,7 +89,7 @@ async def load_grid(unit: Unit, grid_id: UUID, field: str = "gridId") -> Grid:
     grid = await unit.find(Grid, grid_id)
     if grid is None:
         raise NotFound(f"no grid {grid_id}", field=field)
-    await unit.authorize(grid.organization_id)
+    await unit.authorize(grid.organization_id, grid=grid.id)
     unit.expect(grid)
     return grid
 

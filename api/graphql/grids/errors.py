@@ -18,5 +18,9 @@ BoundariesNotConserved = error_type("BoundariesNotConserved", "The new boundarie
                                     " overlap each other beyond the tolerance.", ge.BoundariesNotConserved)
 GridNotAllowed = error_type("GridNotAllowed", "The grid's state does not allow this (retired, a leader already"
                             " appointed, an assignment that has ended).", ge.GridNotAllowed)
+BuildingNotInGrid = error_type("BuildingNotInGrid", "A building named is not one of the grid's buildings.",
+                               ge.BuildingNotInGrid)
+CentralHouseholdExists = error_type("CentralHouseholdExists", "The member is a central household (党员中心户)"
+                                    " already: end that designation first.", ge.CentralHouseholdExists)
 ERRORS = (GridCodeTaken, LeaderAlreadyAssigned, GridNotInCommunity, InvalidBoundary, BuildingsNotConserved,
-          BoundariesNotConserved, GridNotAllowed)
+          BoundariesNotConserved, GridNotAllowed, BuildingNotInGrid, CentralHouseholdExists)

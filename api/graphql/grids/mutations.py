@@ -17,6 +17,7 @@ from api.graphql.grids.errors import (
     InvalidBoundary,
     LeaderAlreadyAssigned,
 )
+from api.graphql.grids.households import HouseholdMutations
 from api.graphql.grids.inputs import (
     AppointGridStaffInput,
     CorrectGridCodeInput,
@@ -35,6 +36,7 @@ from api.graphql.grids.inputs import (
     part,
 )
 from api.graphql.grids.queries import load_grid
+from api.graphql.grids.residence import ResidenceMutations
 from api.graphql.grids.types import Grid
 from domain.grids.commands import (
     AppointGridStaff,
@@ -156,8 +158,8 @@ def _staff_input(data: AppointGridStaffInput | ReplaceGridStaffInput) -> dict[st
             "employment": data.employment, "effective_on": data.effective_on}
 
 
-@strawberry.type(description="Change grids: register, edit, retire; staff; split, merge, move.")
-class GridMutations:
+@strawberry.type(description="Change grids: register, edit, retire; staff; split, merge, move; members' residence.")
+class GridMutations(ResidenceMutations, HouseholdMutations):
     @strawberry.mutation(description="Register a unit grid in a community (its secretary, or from above).")
     async def register_grid(self, info: Info, input: RegisterGridInput) -> RegisterGridResult:
         return await execute(info, input, lambda: RegisterGrid(

@@ -5,6 +5,9 @@ embedded PostgreSQL): the bounding-box columns of ``grids`` prefilter in SQL (an
 them), and the few grids whose box holds the point are tested exactly against their
 boundary with shapely (``api.geometry``); the page is then read among
 those that pass.
+
+A grid-scoped token (``Actor.grid``) reads its own grid only (``views.grid_condition``): every
+query here answers that grid or nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from api.geometry import SHAPELY
 from api.graphql.core.bounds import NAME_SEARCH, name_search
 from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
+from api.graphql.grids.households import CentralHouseholdQueries
 from api.graphql.grids.types import Grid, GridStaff, _json, grid, staff
 from domain.grids.handlers import member_key, phone_key
 from domain.members.aggregate import check_phone
@@ -34,7 +38,7 @@ MAX_CANDIDATES = 1000
 async def _scoped(info: Info, condition: str, value: Any) -> Grid | None:
     c = views.Conditions()
     c.add(condition, value)
-    views.scope_condition(c, info.context.actor, "organization_id")
+    views.grid_condition(c, info.context.actor, "organization_id", "id")
     row = await info.context.pool.fetchrow(f"SELECT * FROM grids WHERE {c.where}", *c.args)
     return grid(row) if row is not None else None
 
@@ -69,7 +73,7 @@ class GridFilter:
 
 def _conditions(info: Info, f: GridFilter) -> views.Conditions:
     c = views.Conditions()
-    views.scope_condition(c, info.context.actor, "organization_id")
+    views.grid_condition(c, info.context.actor, "organization_id", "id")
     if f.within is not None:
         subtree_condition(c, "organization_id", f.within, "within")
     if f.kind is not None:
@@ -105,7 +109,7 @@ async def _containing(info: Info, f: GridFilter, point: GridPoint) -> list[UUID]
 
 
 @strawberry.type(description="Read grids, their staff and the grid map.")
-class GridQueries:
+class GridQueries(CentralHouseholdQueries):
     @strawberry.field(description="One grid, if its community lies within your scope.")
     async def grid(self, info: Info, id: strawberry.ID) -> Grid | None:
         return await load_grid(info, argument_id(id, "id"))
@@ -141,7 +145,7 @@ class GridQueries:
         key = member_key(argument_id(member_id, "memberId")) if member_id is not None else phone_key(checked or "")
         c = views.Conditions()
         c.add("person = ?", key)
-        views.scope_condition(c, info.context.actor, "organization_id")
+        views.grid_condition(c, info.context.actor, "organization_id", "grid_id")
         if not include_ended:
             c.add("ended_on IS NULL")
         rows = await info.context.pool.fetch(

@@ -71,7 +71,9 @@ def staff(r: asyncpg.Record) -> GridStaff:
 
 
 async def _readable(info: Info, row: asyncpg.Record) -> bool:
-    return await load_organization(info, row["organization_id"]) is not None
+    """Whether the actor covers the grid ``row`` (``Actor.covers_grid``: a grid-scoped token its own)."""
+    community = await info.context.loaders.organization.load(row["organization_id"])
+    return community is not None and info.context.actor.covers_grid(row["id"], community["path"])
 
 
 @strawberry.type(description="A unit grid (网格) of one community: its 15-digit code, size, boundary and staff.")
