@@ -80,7 +80,7 @@ async def transfer_accepted(conn: asyncpg.Connection, e: RecordedEvent) -> None:
 
 _EXIT_DATE = {"Member.DeathRecorded": "died_on", "Member.WithdrawalRecorded": "withdrew_on",
               "Member.Expelled": "decided_on", "Member.RemovalApproved": "approved_on",
-              "Member.TransferredOut": "received_on"}
+              "Member.TransferredOut": "received_on", "Member.IncomingTransferReturned": "returned_on"}
 
 
 @projection.on(*EXIT_EVENTS)
@@ -93,6 +93,28 @@ async def exited(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         " last_position = $7 WHERE id = $1",
         e.stream_id, EXIT_EVENTS[e.event_type].value, p[_EXIT_DATE[e.event_type]],
         p.get("decision_reference") or p.get("letter_serial"), e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.TransferRevoked")
+async def transfer_revoked(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    # The previous home again; out of the system the member comes back (the exit is undone).
+    back = e.payload["left_organization_id"] is None
+    await conn.execute(
+        "UPDATE members SET home_organization_id = $2, version = $3, updated_at = $4, last_position = $5"
+        + (", exit_kind = NULL, exited_on = NULL, exit_reference = NULL" if back else "") + " WHERE id = $1",
+        e.stream_id, UUID(e.payload["home_organization_id"]), e.version, e.recorded_at, e.position,
+    )
+
+
+@projection.on("PartyLifeMeeting.Recorded")
+async def meeting_recorded(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    # Attending a meeting is Party life: the six-month review's evidence (domain.members.party_life).
+    # The members' own streams did not change, so their versions stay.
+    await conn.execute(
+        "UPDATE members SET last_party_life_on = greatest(last_party_life_on, $2::text::date)"
+        " WHERE id = ANY($1::uuid[])",
+        [UUID(m) for m in e.payload["attended"]], e.payload["held_on"],
     )
 
 
@@ -146,6 +168,8 @@ async def activity_recorded(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     "Member.TransferLetterReissued",
     "Member.TransferReturned",
     "Member.TransferWithdrawn", "Member.TransferExpired", "Member.TransferReceiptConfirmed",
+    "Member.IncomingTransferRegistered", "Member.TransferApproved", "Member.TransferRejected",
+    "Member.TransferRevocationProposed", "Member.TransferRevocationRejected",
 )
 async def version_only(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     # The row does not change, but its version must follow the stream so that clients

@@ -108,3 +108,65 @@ async def receipt_confirmed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
         conn, e, "RECEIPT_CONFIRMED", "receipt_confirmed_on = $5::text::date",
         e.payload["received_on"],
     )
+
+
+# -- transfers, completed (domain.members.incoming, domain.members.revocation) ------------
+
+
+@projection.on("Member.IncomingTransferRegistered")
+async def incoming_registered(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await conn.execute(
+        """
+        INSERT INTO transfers (id, member_id, from_organization_id, to_organization_id, from_external_name,
+                               from_external_code, from_external_province, from_external_city, scope, state,
+                               letter_serial, issued_on, valid_until, reason, requested_at, requested_position,
+                               updated_at, last_position)
+        VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, 'LETTER_ISSUED', $9, $10::text::date, $11::text::date,
+                $12, $13, $14, $13, $14)
+        """,
+        UUID(p["transfer_id"]), e.stream_id, UUID(p["to_organization_id"]), p["from_name"], p["from_code"],
+        p["from_province"], p["from_city"], p["scope"], p["letter_serial"], p["issued_on"], p["valid_until"],
+        e.reason, e.recorded_at, e.position,
+    )
+
+
+@projection.on("Member.IncomingTransferReturned")
+async def incoming_returned(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _update(conn, e, "RETURNED", "return_reason = $5", e.payload["reason"])
+
+
+async def _set(conn: asyncpg.Connection, e: RecordedEvent, sets: str, *args: object) -> None:
+    """Columns of the transfer, its state unchanged."""
+    await conn.execute(
+        f"UPDATE transfers SET updated_at = $2, last_position = $3, {sets} WHERE id = $1",
+        UUID(e.payload["transfer_id"]), e.recorded_at, e.position, *args,
+    )
+
+
+@projection.on("Member.TransferApproved")
+async def approved(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _set(conn, e, "approved_on = $4::text::date", e.payload["approved_on"])
+
+
+@projection.on("Member.TransferRejected")
+async def rejected(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _update(conn, e, "REJECTED", "rejection_reason = $5", e.payload["reason"])
+
+
+@projection.on("Member.TransferRevocationProposed")
+async def revocation_proposed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    p = e.payload
+    await _set(conn, e, "revocation_proposed_by = $4, revocation_proposed_on = $5::text::date,"
+               " revocation_reason = $6", UUID(p["proposed_by_organization_id"]), p["proposed_on"], p["reason"])
+
+
+@projection.on("Member.TransferRevocationRejected")
+async def revocation_rejected(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _set(conn, e, "revocation_proposed_by = NULL, revocation_proposed_on = NULL, revocation_reason = NULL")
+
+
+@projection.on("Member.TransferRevoked")
+async def revoked(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _update(conn, e, "REVOKED", "revoked_on = $5::text::date, revocation_reason = $6",
+                  e.payload["approved_on"], e.payload["reason"])

@@ -16,8 +16,19 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.members import appraisal as apr
 from domain.members import dues as d
-from domain.members.errors import DuesNotAllowed, ExitNotAllowed, LetterVoided, MemberExited
+from domain.members import mobile as mob
+from domain.members import reporting as rep
+from domain.members import volunteering as vol
+from domain.members.errors import (
+    ApprovalRequired,
+    DuesNotAllowed,
+    ExitNotAllowed,
+    LetterVoided,
+    MemberExited,
+    RevocationNotAllowed,
+)
 from domain.members.exits import (
     ExitKind,
     MemberExit,
@@ -25,6 +36,8 @@ from domain.members.exits import (
     check_exit_date,
     check_reference,
 )
+from domain.members.incoming import IncomingLetter
+from domain.members.revocation import PendingRevocation, TransferApproval
 from domain.members.transfers import ExternalOrganization
 from domain.members.transfers import TransferScope as TransferScope  # re-exported: its home before
 from domain.organizations.aggregate import PARTY_FOUNDED, check_name
@@ -62,6 +75,11 @@ class TransferState(enum.Enum):
     RETURNED = "RETURNED"
     WITHDRAWN = "WITHDRAWN"
     EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"
+    """The level above the sender rejected the request (the approval step, 审批)."""
+    REVOKED = "REVOKED"
+    """A completed transfer found to be wrong, revoked with the level above's approval: the
+    member's previous home is the home again (``domain.members.revocation``)."""
 
 
 OPEN_STATES = frozenset({TransferState.REQUESTED, TransferState.LETTER_ISSUED, TransferState.EXPIRED})
@@ -150,7 +168,8 @@ class Transfer:
     """One transfer of a member's organizational relationship, as the member stream has it."""
 
     id: UUID
-    from_organization_id: UUID
+    from_organization_id: UUID | None
+    """None for a transfer into the system (``from_external``)."""
     to_organization_id: UUID | None
     """None for a transfer out of the system (``to_external``)."""
     scope: TransferScope
@@ -163,6 +182,12 @@ class Transfer:
     valid_until: date | None = None
     accepted_on: date | None = None
     receipt_due_on: date | None = None
+    from_external: ExternalOrganization | None = None
+    """The sender outside the system, for a transfer into it (``domain.members.incoming``)."""
+    approved_on: date | None = None
+    """The level above the sender approved the request (the approval step, 审批)."""
+    revocation: PendingRevocation | None = None
+    """A revocation proposed and waiting for the level above."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +202,8 @@ class TransferRules:
         }
     )
     receipt_due_days: int = 30
+    approval: TransferApproval = field(default_factory=TransferApproval)
+    """Where the approval step before the letter is on (``domain.members.revocation``)."""
 
 
 class Member(Aggregate):
@@ -224,6 +251,10 @@ class Member(Aggregate):
         self.exit: MemberExit | None = None
         self.pending_removal: PendingRemoval | None = None
         self.dues = d.Dues()
+        self.mobile_card: mob.MobileCard | None = None
+        self.reports: dict[int, rep.ResidenceReport] = {}
+        self.volunteering: dict[UUID, vol.VolunteerEntry] = {}
+        self.appraisals: dict[int, apr.Appraisal] = {}
 
     @classmethod
     def create_id(cls, *args: object, **kwargs: object) -> UUID:
@@ -338,6 +369,8 @@ class Member(Aggregate):
         if self.open_transfer_id is not None:
             raise ExitNotAllowed(f"member {self.name} has an open transfer {self.open_transfer_id}:"
                                  " withdraw or finish it first")
+        if self.pending_revocation() is not None:
+            raise ExitNotAllowed(f"a revocation of member {self.name}'s transfer awaits the level above")
 
     def record_death(self, died_on: date, today: date) -> None:
         self._ready_to_exit()
@@ -505,6 +538,148 @@ class Member(Aggregate):
                            home_organization_id: UUID) -> None:
         pass
 
+    # -- mobile members, dual reporting, volunteer hours, appraisal ----------------------
+    # (the rules: domain.members.mobile, .reporting, .volunteering, .appraisal)
+
+    def issue_mobile_card(self, number: str, issued_on: date, inflow_organization_id: UUID | None,
+                          inflow_external: ExternalOrganization | None, today: date) -> None:
+        """Give the member an activity card (流动党员活动证): the home stays the outflow side."""
+        self.ensure_member()
+        mob.check_issue(self.mobile_card, issued_on, self.joined_on, today)
+        if inflow_organization_id == self.home_organization_id:
+            raise InvalidInput("a mobile member takes part in Party life away from home",
+                               field="inflowOrganizationId")
+        ext = inflow_external
+        self._mobile_card_issued(
+            number=number, issued_on=issued_on, outflow_organization_id=self.home_organization_id,
+            inflow_organization_id=inflow_organization_id, inflow_name=ext.name if ext else None,
+            inflow_province=ext.province if ext else None, inflow_city=ext.city if ext else None,
+            inflow_code=ext.code if ext else None, home_organization_id=self.home_organization_id)
+
+    @event("MobileCardIssued")
+    def _mobile_card_issued(self, number: str, issued_on: date, outflow_organization_id: UUID,
+                            inflow_organization_id: UUID | None, inflow_name: str | None,
+                            inflow_province: str | None, inflow_city: str | None, inflow_code: str | None,
+                            home_organization_id: UUID) -> None:
+        external = None if inflow_name is None else ExternalOrganization(
+            name=inflow_name, province=inflow_province or "", city=inflow_city or "", code=inflow_code)
+        self.mobile_card = mob.MobileCard(number, issued_on, outflow_organization_id, inflow_organization_id,
+                                          external)
+
+    def review_mobile_card(self, reviewed_on: date, today: date) -> None:
+        """The card's yearly review (年审)."""
+        self.ensure_member()
+        card = mob.check_review(self.mobile_card, reviewed_on, today)
+        self._mobile_card_reviewed(number=card.number, reviewed_on=reviewed_on,
+                                   home_organization_id=self.home_organization_id)
+
+    @event("MobileCardReviewed")
+    def _mobile_card_reviewed(self, number: str, reviewed_on: date, home_organization_id: UUID) -> None:
+        card = self.mobile_card
+        assert card is not None
+        card.reviewed_years, card.last_reviewed_on = (*card.reviewed_years, reviewed_on.year), reviewed_on
+
+    def close_mobile_card(self, returned_on: date, today: date) -> None:
+        """The mobile member returned: the card is closed (its number is never given again)."""
+        card = mob.check_return(self.mobile_card, returned_on, today)
+        self._mobile_card_closed(number=card.number, returned_on=returned_on,
+                                 home_organization_id=self.home_organization_id)
+
+    @event("MobileCardClosed")
+    def _mobile_card_closed(self, number: str, returned_on: date, home_organization_id: UUID) -> None:
+        assert self.mobile_card is not None
+        self.mobile_card.closed_on = returned_on
+
+    def report_to_residence_community(self, community_id: UUID, reported_on: date, needs: tuple[str, ...],
+                                      rules: rep.ReportingRules, today: date) -> None:
+        """Report to the community where the member lives (双报到), once a year."""
+        self.ensure_member()
+        rep.check_report(self.reports, reported_on, self.joined_on, today)
+        self._residence_reported(
+            year=reported_on.year, community_id=community_id, reported_on=reported_on,
+            needs=list(rep.check_needs(needs)),
+            late=reported_on > rep.deadline_of(reported_on.year, rules.deadline),
+            home_organization_id=self.home_organization_id)
+
+    @event("ResidenceReported")
+    def _residence_reported(self, year: int, community_id: UUID, reported_on: date, needs: list[str],
+                            late: bool, home_organization_id: UUID) -> None:
+        self.reports[year] = rep.ResidenceReport(year, community_id, reported_on, tuple(needs), late)
+
+    def log_volunteer_hours(self, entry_id: UUID, activity: str, on: date, hours: Decimal, today: date, *,
+                            confirmed: bool) -> None:
+        """An entry the member logs (pending) or the community logs (``confirmed``: counts at once)."""
+        self.ensure_member()
+        activity = vol.check_activity(activity)
+        vol.check_entry(self.volunteering, entry_id, on, self.joined_on, today)
+        if confirmed:
+            self._volunteer_hours_confirmed(entry_id=entry_id, activity=activity, on=on, hours=hours,
+                                            source=vol.COMMUNITY_SOURCE, reference=None,
+                                            home_organization_id=self.home_organization_id)
+            return
+        self._volunteer_hours_logged(entry_id=entry_id, activity=activity, on=on, hours=hours,
+                                     home_organization_id=self.home_organization_id)
+
+    def contribute_volunteer_hours(self, entry_id: UUID, activity: str, on: date, hours: Decimal, source: str,
+                                   reference: str | None, today: date) -> None:
+        """Confirmed hours another area contributes (the contract: ``domain.members.volunteering``)."""
+        self.ensure_member()
+        activity, (source, reference) = vol.check_activity(activity), vol.check_source(source, reference)
+        vol.check_entry(self.volunteering, entry_id, on, self.joined_on, today)
+        self._volunteer_hours_confirmed(entry_id=entry_id, activity=activity, on=on, hours=vol.parse_hours(hours),
+                                        source=source, reference=reference,
+                                        home_organization_id=self.home_organization_id)
+
+    @event("VolunteerHoursLogged")
+    def _volunteer_hours_logged(self, entry_id: UUID, activity: str, on: date, hours: Decimal,
+                                home_organization_id: UUID) -> None:
+        self.volunteering[entry_id] = vol.VolunteerEntry(entry_id, activity, on, hours, vol.VolunteerState.PENDING)
+
+    def confirm_volunteer_hours(self, entry_id: UUID) -> None:
+        self.ensure_member()
+        entry = vol.pending_entry(self.volunteering, entry_id)
+        self._volunteer_hours_confirmed(entry_id=entry_id, activity=entry.activity, on=entry.on, hours=entry.hours,
+                                        source=vol.MEMBER_SOURCE, reference=None,
+                                        home_organization_id=self.home_organization_id)
+
+    @event("VolunteerHoursConfirmed")
+    def _volunteer_hours_confirmed(self, entry_id: UUID, activity: str, on: date, hours: Decimal, source: str,
+                                   reference: str | None, home_organization_id: UUID) -> None:
+        self.volunteering[entry_id] = vol.VolunteerEntry(entry_id, activity, on, hours,
+                                                         vol.VolunteerState.CONFIRMED)
+
+    def reject_volunteer_hours(self, entry_id: UUID, reason: str) -> None:
+        self.ensure_member()
+        vol.pending_entry(self.volunteering, entry_id)
+        self._volunteer_hours_rejected(entry_id=entry_id, reason=reason,
+                                       home_organization_id=self.home_organization_id)
+
+    @event("VolunteerHoursRejected")
+    def _volunteer_hours_rejected(self, entry_id: UUID, reason: str, home_organization_id: UUID) -> None:
+        self.volunteering[entry_id].state = vol.VolunteerState.REJECTED
+
+    def in_service(self, year: int) -> bool:
+        """In service (在职) that year: the year's dues were assessed as EMPLOYED (``reporting``)."""
+        found = self.dues.assessments.get(year)
+        return found is not None and found.category is d.DuesCategory.EMPLOYED
+
+    def appraise(self, year: int, rating: apr.AppraisalRating, appraised_on: date, rules: vol.VolunteerRules,
+                 today: date) -> None:
+        """The branch's yearly rating (民主评议党员), refused where a rule of ``appraisal`` forbids it."""
+        self.ensure_member()
+        total = vol.year_total(self.volunteering, year)
+        apr.check_appraisal(self.appraisals, year, rating, appraised_on, self.joined_on, today,
+                            in_service=self.in_service(year), reported=year in self.reports, total=total,
+                            rules=rules)
+        self._appraised(year=year, rating=rating, appraised_on=appraised_on, volunteer_hours=total.hours,
+                        volunteer_projects=total.projects, reported=year in self.reports,
+                        in_service=self.in_service(year), home_organization_id=self.home_organization_id)
+
+    @event("Appraised")
+    def _appraised(self, year: int, rating: apr.AppraisalRating, appraised_on: date, volunteer_hours: Decimal,
+                   volunteer_projects: int, reported: bool, in_service: bool, home_organization_id: UUID) -> None:
+        self.appraisals[year] = apr.Appraisal(year, rating, appraised_on)
+
     # -- transfers ----------------------------------------------------------------------
 
     def transfer(self, transfer_id: UUID) -> Transfer:
@@ -532,6 +707,8 @@ class Member(Aggregate):
             )
         if self.pending_removal is not None:
             raise TransferNotAllowed(f"the removal of member {self.name} awaits the level above's decision")
+        if self.pending_revocation() is not None:
+            raise TransferNotAllowed(f"a revocation of member {self.name}'s transfer awaits the level above")
         if to_organization_id == self.home_organization_id:
             raise InvalidInput("the member already belongs there", field="toOrganizationId")
         new_id = transfer_id or uuid4()
@@ -573,11 +750,15 @@ class Member(Aggregate):
 
     def issue_transfer_letter(
         self, transfer_id: UUID, serial: str, issued_on: date, rules: TransferRules,
-        validity_days: int | None = None,
+        validity_days: int | None = None, district_id: UUID | None = None,
     ) -> None:
         """Issue the letter: valid for the scope's days, or fewer, never more (the cap is the
-        scope's own, not the largest configured value)."""
+        scope's own, not the largest configured value). Where the sender's district
+        (``district_id``) has the approval step on, only once the level above approved."""
         t = self._step(transfer_id, {TransferState.REQUESTED}, "issue a letter for")
+        if rules.approval.required(district_id) and t.approved_on is None:
+            raise ApprovalRequired(f"the transfer of member {self.name} needs the level above's approval"
+                                   " (approveMemberTransfer) before its letter", field="transferId")
         cap = rules.validity_days[t.scope]
         days = validity_days if validity_days is not None else cap
         if not 1 <= days <= cap:
@@ -604,7 +785,7 @@ class Member(Aggregate):
         """Re-issue a lost letter (补转): the old serial is voided (it can no longer be
         accepted), a new letter with a new serial and a fresh validity is issued."""
         t = self._step(transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED}, "re-issue the letter of")
-        assert t.letter_serial is not None
+        assert t.letter_serial is not None and t.from_organization_id is not None
         if len(t.voided_serials) >= MAX_LETTER_REISSUES:
             raise InvalidInput(f"a transfer's letter is re-issued at most {MAX_LETTER_REISSUES} times: "
                                "withdraw the transfer and request a new one", field="transferId")
@@ -672,7 +853,7 @@ class Member(Aggregate):
 
     @event("TransferAccepted")
     def _transfer_accepted(
-        self, transfer_id: UUID, from_organization_id: UUID, to_organization_id: UUID,
+        self, transfer_id: UUID, from_organization_id: UUID | None, to_organization_id: UUID,
         accepted_on: date, receipt_due_on: date, late_justification: str | None,
     ) -> None:
         t = self.transfers[transfer_id]
@@ -680,12 +861,20 @@ class Member(Aggregate):
         self.home_organization_id = to_organization_id
         self.open_transfer_id = None
 
-    def return_transfer(self, transfer_id: UUID, reason: str) -> None:
+    def return_transfer(self, transfer_id: UUID, reason: str, today: date | None = None) -> None:
+        """Return the letter (退回). An incoming letter from outside the system goes back
+        there and the member with it (``Member.IncomingTransferReturned``: an exit)."""
         if not reason.strip():
             raise InvalidInput("a return needs a stated reason", field="reason")
-        self._step(
+        t = self._step(
             transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED}, "return"
         )
+        if t.from_external is not None:
+            assert t.letter_serial is not None and today is not None
+            self._incoming_transfer_returned(transfer_id=transfer_id, reason=reason.strip(),
+                                             returned_on=today, letter_serial=t.letter_serial,
+                                             home_organization_id=self.home_organization_id)
+            return
         self._transfer_returned(transfer_id=transfer_id, reason=reason.strip())
 
     @event("TransferReturned")
@@ -694,7 +883,9 @@ class Member(Aggregate):
         self.open_transfer_id = None
 
     def withdraw_transfer(self, transfer_id: UUID) -> None:
-        self._step(transfer_id, set(OPEN_STATES), "withdraw")
+        if self._step(transfer_id, set(OPEN_STATES), "withdraw").from_external is not None:
+            raise TransferNotAllowed("an incoming letter from outside the system is accepted or returned,"
+                                     " not withdrawn")
         self._transfer_withdrawn(transfer_id=transfer_id)
 
     @event("TransferWithdrawn")
@@ -738,7 +929,7 @@ class Member(Aggregate):
     def _transfer_out(self, transfer_id: UUID, received_on: date, today: date) -> None:
         t = self._step(transfer_id, {TransferState.LETTER_ISSUED, TransferState.EXPIRED},
                        "record the receipt of")
-        assert t.issued_on is not None and t.letter_serial is not None
+        assert t.issued_on is not None and t.letter_serial is not None and t.from_organization_id is not None
         if received_on > today:
             raise InvalidInput("the receipt date lies in the future", field="receivedOn")
         if received_on < t.issued_on:
@@ -752,6 +943,135 @@ class Member(Aggregate):
         self.transfers[transfer_id].state = TransferState.RECEIPT_CONFIRMED
         self.open_transfer_id = None
         self.exit, self.pending_removal = MemberExit(ExitKind.TRANSFERRED_OUT, received_on, letter_serial), None
+
+
+    # -- transfers into the system (domain.members.incoming) ------------------------------
+
+    def register_incoming_transfer(self, transfer_id: UUID, from_external: ExternalOrganization,
+                                   scope: TransferScope, letter: IncomingLetter) -> None:
+        """Right after registration from the letter: the transfer from outside, lettered by
+        its sender, open until the receiver (the home) accepts or returns it."""
+        self._incoming_transfer_registered(
+            transfer_id=transfer_id, to_organization_id=self.home_organization_id, from_name=from_external.name,
+            from_code=from_external.code, from_province=from_external.province, from_city=from_external.city,
+            scope=scope, letter_serial=letter.serial, issued_on=letter.issued_on, valid_until=letter.valid_until,
+        )
+
+    @event("IncomingTransferRegistered")
+    def _incoming_transfer_registered(
+        self, transfer_id: UUID, to_organization_id: UUID, from_name: str, from_code: str | None,
+        from_province: str, from_city: str, scope: TransferScope, letter_serial: str, issued_on: date,
+        valid_until: date,
+    ) -> None:
+        external = ExternalOrganization(name=from_name, province=from_province, city=from_city, code=from_code)
+        self.transfers[transfer_id] = Transfer(
+            transfer_id, None, to_organization_id, scope, state=TransferState.LETTER_ISSUED,
+            issued_on=issued_on, letter_serial=letter_serial, valid_until=valid_until, from_external=external)
+        self.open_transfer_id = transfer_id
+
+    @event("IncomingTransferReturned")
+    def _incoming_transfer_returned(self, transfer_id: UUID, reason: str, returned_on: date, letter_serial: str,
+                                    home_organization_id: UUID) -> None:
+        self.transfers[transfer_id].state = TransferState.RETURNED
+        self.open_transfer_id = None
+        self.exit = MemberExit(ExitKind.TRANSFERRED_OUT, returned_on, letter_serial)
+
+    # -- the approval step before the letter (domain.members.revocation) ----------------
+
+    def _requested(self, transfer_id: UUID, action: str) -> Transfer:
+        self.ensure_member()
+        t = self._step(transfer_id, {TransferState.REQUESTED}, action)
+        if t.approved_on is not None:
+            raise TransferNotAllowed(f"the transfer was approved on {t.approved_on.isoformat()} already")
+        return t
+
+    def approve_transfer(self, transfer_id: UUID, approved_on: date) -> None:
+        """The level above the sender approves the requested transfer (审批)."""
+        self._requested(transfer_id, "approve")
+        self._transfer_approved(transfer_id=transfer_id, approved_on=approved_on)
+
+    @event("TransferApproved")
+    def _transfer_approved(self, transfer_id: UUID, approved_on: date) -> None:
+        self.transfers[transfer_id].approved_on = approved_on
+
+    def reject_transfer(self, transfer_id: UUID, reason: str) -> None:
+        """The level above the sender rejects the request, with a reason: the transfer ends."""
+        self._requested(transfer_id, "reject")
+        self._transfer_rejected(transfer_id=transfer_id, reason=reason)
+
+    @event("TransferRejected")
+    def _transfer_rejected(self, transfer_id: UUID, reason: str) -> None:
+        self.transfers[transfer_id].state = TransferState.REJECTED
+        self.open_transfer_id = None
+
+    # -- revocation of a completed transfer (domain.members.revocation) ------------------
+
+    def pending_revocation(self) -> Transfer | None:
+        return next((t for t in self.transfers.values() if t.revocation is not None), None)
+
+    def _revocable(self, transfer_id: UUID) -> Transfer:
+        t = self.transfer(transfer_id)
+        left_by_it = (self.exit is not None and self.exit.kind is ExitKind.TRANSFERRED_OUT
+                      and t.to_external is not None and t.state is TransferState.RECEIPT_CONFIRMED)
+        if not left_by_it:
+            self.ensure_member()
+        if t.from_external is not None:
+            raise RevocationNotAllowed("a transfer into the system is not revoked: record the member's"
+                                       " transfer out instead", field="transferId")
+        if t.state not in (TransferState.ACCEPTED, TransferState.RECEIPT_CONFIRMED):
+            raise RevocationNotAllowed(f"only a completed transfer is revoked, not one that is {t.state.value}",
+                                       field="transferId")
+        if next(reversed(self.transfers)) != transfer_id or self.open_transfer_id is not None:
+            raise RevocationNotAllowed(f"only member {self.name}'s latest transfer is revoked, with none open",
+                                       field="transferId")
+        return t
+
+    def propose_revocation(self, transfer_id: UUID, proposed_by: UUID, proposed_on: date, reason: str) -> None:
+        """The sending or the receiving side proposes to revoke a completed transfer."""
+        t = self._revocable(transfer_id)
+        if t.revocation is not None:
+            raise RevocationNotAllowed(f"a revocation was proposed on {t.revocation.proposed_on.isoformat()}"
+                                       " already", field="transferId")
+        if self.pending_removal is not None:
+            raise RevocationNotAllowed(f"the removal of member {self.name} awaits the level above's decision")
+        self._transfer_revocation_proposed(transfer_id=transfer_id, proposed_by_organization_id=proposed_by,
+                                           proposed_on=proposed_on, reason=reason)
+
+    @event("TransferRevocationProposed")
+    def _transfer_revocation_proposed(self, transfer_id: UUID, proposed_by_organization_id: UUID,
+                                      proposed_on: date, reason: str) -> None:
+        self.transfers[transfer_id].revocation = PendingRevocation(proposed_by_organization_id, proposed_on, reason)
+
+    def _proposed(self, transfer_id: UUID) -> tuple[Transfer, PendingRevocation]:
+        t = self._revocable(transfer_id)
+        if t.revocation is None:
+            raise RevocationNotAllowed("no revocation of this transfer awaits a decision", field="transferId")
+        return t, t.revocation
+
+    def approve_revocation(self, transfer_id: UUID, approved_on: date) -> None:
+        """The level above approves: the previous home is the member's home again."""
+        t, pending = self._proposed(transfer_id)
+        assert t.from_organization_id is not None
+        self._transfer_revoked(transfer_id=transfer_id, home_organization_id=t.from_organization_id,
+                               left_organization_id=t.to_organization_id, approved_on=approved_on,
+                               reason=pending.reason)
+
+    @event("TransferRevoked")
+    def _transfer_revoked(self, transfer_id: UUID, home_organization_id: UUID, left_organization_id: UUID | None,
+                          approved_on: date, reason: str) -> None:
+        t = self.transfers[transfer_id]
+        t.state, t.revocation = TransferState.REVOKED, None
+        self.home_organization_id = home_organization_id
+        if left_organization_id is None:  # out of the system: the member comes back
+            self.exit = None
+
+    def reject_revocation(self, transfer_id: UUID, reason: str) -> None:
+        self._proposed(transfer_id)
+        self._transfer_revocation_rejected(transfer_id=transfer_id, reason=reason)
+
+    @event("TransferRevocationRejected")
+    def _transfer_revocation_rejected(self, transfer_id: UUID, reason: str) -> None:
+        self.transfers[transfer_id].revocation = None
 
 
 declare_erasure("Member.PersonalDataErased")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.shared.errors import DomainError
+from domain.shared.errors import AlreadyExists, DomainError
 
 
 class MemberExited(DomainError):
@@ -39,3 +39,63 @@ class DuesLate(DomainError):
     recorded reason (``lateReason``)."""
 
     code = "DUES_LATE"
+
+
+class MobileCardNotAllowed(DomainError):
+    """The mobile card's step does not fit: a card is open already (issue), or none is open
+    (review, return), or the card was reviewed for that year already."""
+
+    code = "MOBILE_CARD_NOT_ALLOWED"
+
+
+class MobileCardNumberTaken(AlreadyExists):
+    """The activity card number (流动党员活动证) is held by another card: numbers the county
+    organization department gives are never reused, not even a closed card's."""
+
+    code = "MOBILE_CARD_NUMBER_TAKEN"
+
+    @classmethod
+    def claimed(cls, scope: str, key: str) -> str:
+        return f"activity card number {key} is another card's (numbers are never reused)"
+
+
+class ReportNotAllowed(DomainError):
+    """The report where the member lives (双报到) does not fit: the member reported for that
+    year already, or the community named is not a community of the tree."""
+
+    code = "REPORT_NOT_ALLOWED"
+
+
+class VolunteerHoursNotAllowed(DomainError):
+    """The volunteer entry's step does not fit: no such entry, not pending (confirm,
+    reject), an entry id used already, or the year's entries are full."""
+
+    code = "VOLUNTEER_HOURS_NOT_ALLOWED"
+
+
+class AppraisalNotAllowed(DomainError):
+    """The rating is refused by a rule of the yearly appraisal (民主评议党员): the member did not
+    report where they live (in service), is below the volunteer minimum, or was rated for the
+    year already. The message names the rule and the figures; ``rule`` holds the rule."""
+
+    code = "APPRAISAL_NOT_ALLOWED"
+
+    def __init__(self, message: str, *, rule: str, field: str | None = "rating") -> None:
+        super().__init__(f"{rule}: {message}", field=field)
+        self.rule = rule
+
+
+class ApprovalRequired(DomainError):
+    """The sending organization's district has the approval step (审批) on
+    (``GRASSROOTS_TRANSFER_APPROVAL``): the level above the sender approves the transfer
+    (``approveMemberTransfer``) before its letter is issued."""
+
+    code = "APPROVAL_REQUIRED"
+
+
+class RevocationNotAllowed(DomainError):
+    """The revocation's step does not fit the transfer: not completed, not the member's
+    latest, one pending already, none pending to approve or reject, or a member who has
+    exited (other than out of the system by this very transfer)."""
+
+    code = "REVOCATION_NOT_ALLOWED"

@@ -47,6 +47,7 @@ EXIT_EVENTS = {
     "Member.Expelled": ExitKind.EXPULSION,
     "Member.WithdrawalRecorded": ExitKind.WITHDRAWAL,
     "Member.TransferredOut": ExitKind.TRANSFERRED_OUT,
+    "Member.IncomingTransferReturned": ExitKind.TRANSFERRED_OUT,  # domain.members.incoming
 }
 """The events with which a member exits, and the kind of exit each records."""
 

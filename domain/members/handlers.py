@@ -39,7 +39,7 @@ from domain.organizations.aggregate import Organization
 from domain.organizations.handlers import HOME
 from domain.shared import events as ev
 from domain.shared.commands import optional_reason, required_reason
-from domain.shared.errors import InvalidInput
+from domain.shared.errors import InvalidInput, TransferNotAllowed
 from domain.shared.handling import Decision, Handler, Unit, changed
 from domain.shared.ports import Claim, Release
 
@@ -146,13 +146,19 @@ async def request_member_transfer(cmd: RequestMemberTransfer, unit: Unit) -> Dec
 
 async def _step(unit: Unit, cmd: TransferStep) -> Member:
     """The member of a transfer step, authorized against the side that takes the step."""
+    return (await _step_at(unit, cmd))[0]
+
+
+async def _step_at(unit: Unit, cmd: TransferStep) -> tuple[Member, list[UUID]]:
+    """The member of a transfer step and the path of the side that takes it."""
     member = await unit.load(Member, cmd.member_id, "member")
     t = member.transfer(cmd.transfer_id)
-    # Out of the system there is no receiving side in the tree: the sender records its steps.
-    receiver = t.to_organization_id if cmd.receiving_side else None
-    await unit.authorize(receiver or t.from_organization_id)
+    # Out of the system there is no receiving side in the tree: the sender records its steps;
+    # into it, no sending side: the receiver records them (``domain.members.incoming``).
+    receiver = t.to_organization_id if cmd.receiving_side or t.from_external is not None else None
+    path = await unit.authorize(receiver or t.from_organization_id)
     unit.expect(member)
-    return member
+    return member, path
 
 
 def _stepped(member: Member, cmd: TransferStep, **kwargs: object) -> Decision:
@@ -162,10 +168,11 @@ def _stepped(member: Member, cmd: TransferStep, **kwargs: object) -> Decision:
 async def issue_transfer_letter(cmd: IssueTransferLetter, unit: Unit) -> Decision:
     """The serial comes from the issuer's letter register, appended with the letter: a
     refused or failed issue draws none (``domain.members.letters``)."""
-    member = await _step(unit, cmd)
+    member, path = await _step_at(unit, cmd)
     register, serial = await _draw_serial(unit, member, cmd)
+    # The approval step (审批) is on or off per district: the sender's tree's root.
     member.issue_transfer_letter(cmd.transfer_id, serial, unit.today(), unit.need(TransferRules),
-                                 cmd.validity_days)
+                                 cmd.validity_days, district_id=path[0] if path else None)
     # The register's events first: a reader of the log meets the serial before the letter.
     events = [*ev.to_new_events(register), *ev.to_new_events(member)]
     return Decision(member.id, events, result={"transfer_id": str(cmd.transfer_id)})
@@ -175,6 +182,8 @@ async def _draw_serial(unit: Unit, member: Member, cmd: TransferStep) -> tuple[L
     """The next serial of the issuer's register for this year (opened by its first letter)."""
     today = unit.today()
     issuer = member.transfer(cmd.transfer_id).from_organization_id
+    if issuer is None:
+        raise TransferNotAllowed("the letter was issued outside the system: only its sender re-issues it")
     register = await unit.find(LetterRegister, register_id(issuer, today.year))
     if register is None:
         register = LetterRegister(organization_id=issuer, year=today.year)
@@ -210,8 +219,15 @@ async def accept_member_transfer(cmd: AcceptMemberTransfer, unit: Unit) -> Decis
 async def return_member_transfer(cmd: ReturnMemberTransfer, unit: Unit) -> Decision:
     reason = required_reason(cmd.reason)
     member = await _step(unit, cmd)
-    member.return_transfer(cmd.transfer_id, reason)
-    return _stepped(member, cmd, reason=reason)
+    incoming = member.transfer(cmd.transfer_id).from_external is not None
+    id_number = member.id_number
+    member.return_transfer(cmd.transfer_id, reason, unit.today())
+    # An incoming letter returned takes the member out of the tree again and frees the ID
+    # number for a corrected letter (``domain.members.incoming``).
+    releases = [Release(HOME, str(member.id))] if incoming else []
+    if incoming and id_number is not None:
+        releases.append(Release(ID_NUMBER, id_number_key(id_number)))
+    return _stepped(member, cmd, reason=reason, releases=releases)
 
 
 async def withdraw_member_transfer(cmd: WithdrawMemberTransfer, unit: Unit) -> Decision:

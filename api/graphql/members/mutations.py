@@ -13,7 +13,13 @@ from api import views
 from api.graphql.core import errors as e
 from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
-from api.graphql.members.errors import LetterExpired, LetterVoided, MemberExited, TransferNotAllowed
+from api.graphql.members.errors import (
+    ApprovalRequired,
+    LetterExpired,
+    LetterVoided,
+    MemberExited,
+    TransferNotAllowed,
+)
 from api.graphql.members.queries import load_member, load_transfer
 from api.graphql.members.types import Member, Transfer
 from api.graphql.organizations.errors import OrganizationDissolved
@@ -66,7 +72,7 @@ RequestResult = result_union("RequestMemberTransferResult", TransferPayload, Tra
                        OrganizationDissolved, MemberExited)
 
 
-IssueResult = result_union("IssueTransferLetterResult", TransferPayload, TransferNotAllowed)
+IssueResult = result_union("IssueTransferLetterResult", TransferPayload, TransferNotAllowed, ApprovalRequired)
 
 
 AcceptResult = result_union("AcceptMemberTransferResult", TransferPayload, TransferNotAllowed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from uuid import UUID
 
 import strawberry
@@ -10,10 +11,11 @@ from api import views
 from api.graphql.core.bounds import NAME_SEARCH, name_search
 from api.graphql.core.context import Info
 from api.graphql.core.relay import Connection, argument_id, connection, subtree_condition
+from api.graphql.members.engagement_filters import engagement_conditions
 from api.graphql.members.types import Member, Transfer, load_member
 from domain.members.aggregate import Standing, TransferState
 from domain.members.dues import review_cutoff
-from domain.shared.permissions import may_read
+from domain.shared.permissions import may_read, reads_by_scope
 
 
 @strawberry.input(description="Narrow a list of members.")
@@ -30,6 +32,28 @@ class MemberFilter:
     flagged_for_review: bool | None = strawberry.field(
         default=None, description="Members with the six-month review flag (`reviewFlag`) as of today (true), or"
                                   " without it (false).")
+    mobile: bool | None = strawberry.field(
+        default=None, description="Members holding an open activity card (流动党员, `mobileCard`) (true), or not"
+                                  " (false).")
+    year: int | None = strawberry.field(
+        default=None, description="The year `reported`, `inService` and `belowVolunteerMinimum` look at; defaults"
+                                  " to the current year.")
+    reported: bool | None = strawberry.field(
+        default=None, description="Members who reported where they live (双报到) in `year` (true), or who did not"
+                                  " (false: with `inService: true`, the in-service members still to report).")
+    in_service: bool | None = strawberry.field(
+        default=None, description="Members in service in `year`: their dues for it were assessed as EMPLOYED (true),"
+                                  " or not (false).")
+    below_volunteer_minimum: bool | None = strawberry.field(
+        default=None, description="Members whose confirmed volunteer hours or projects in `year` are below the"
+                                  " minimum (`GRASSROOTS_VOLUNTEER_MIN_HOURS`, `..._MIN_PROJECTS`) (true), or not"
+                                  " (false).")
+    dues_in_arrears: bool | None = strawberry.field(
+        default=None, description="Members whose dues are paid through a month before last month, or not known to"
+                                  " be paid at all (true), or who are paid through last month or later (false).")
+
+
+MAX_WAITING_DAYS = 3650
 
 
 @strawberry.input(description="Narrow a list of transfers.")
@@ -47,6 +71,26 @@ class TransferFilter:
     pocket: bool | None = strawberry.field(
         default=None, description="Pocket members: letter issued, never accepted, past validity."
     )
+    expiring_soon: bool | None = strawberry.field(
+        default=None, description="Letters issued, not accepted, expiring within"
+                                  " `GRASSROOTS_TRANSFER_EXPIRING_DAYS` days, today included (true), or the rest"
+                                  " (false).")
+    waiting_longer_than: int | None = strawberry.field(
+        default=None, description="Letters waiting for the receiver (issued or expired, neither accepted nor"
+                                  " returned) issued more than this many days ago (0–3650).")
+
+
+def due_lists(c: views.Conditions, f: TransferFilter, today: date, expiring_days: int) -> None:
+    """The due and overdue lists of transfers (``Transfer.expiringSoon``: the same rule)."""
+    if f.expiring_soon is not None:
+        sql = "(state = 'LETTER_ISSUED' AND valid_until BETWEEN ? AND ?)"
+        c.add(sql if f.expiring_soon else f"NOT coalesce({sql}, false)", today,
+              today + timedelta(days=expiring_days))
+    if f.waiting_longer_than is not None:
+        if not 0 <= f.waiting_longer_than <= MAX_WAITING_DAYS:
+            raise ValueError(f"waitingLongerThan is 0–{MAX_WAITING_DAYS} days")
+        c.add("state IN ('LETTER_ISSUED', 'EXPIRED') AND issued_on < ?",
+              today - timedelta(days=f.waiting_longer_than))
 
 
 def _member(r) -> Member:  # type: ignore[no-untyped-def]
@@ -95,6 +139,7 @@ class MemberQueries:
         if f.flagged_for_review is not None:  # the rule of Member.reviewFlag (domain.members.dues)
             cutoff = review_cutoff(info.context.today(), info.context.settings.members.review_months)
             c.add("last_active_month < ?" if f.flagged_for_review else "last_active_month >= ?", cutoff)
+        engagement_conditions(c, f, info)
         page = await views.page(info.context.pool, "SELECT * FROM members", c, ("name", "id"),
                                 views.decode_cursor(after, 2), info.context.page_size(first))
         return connection(page, _member, lambda r: (r["name"], str(r["id"])))
@@ -111,6 +156,8 @@ class MemberQueries:
         f = filter or TransferFilter()
         c = views.Conditions()
         actor = info.context.actor
+        if not reads_by_scope(actor):  # a shop operator's or a grid-scoped token: none (fails closed)
+            c.add("false")
         if actor.scope is not None:
             c.add("(from_organization_id IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid])"
                   " OR to_organization_id IN (SELECT id FROM organizations WHERE path @> ARRAY[?::uuid]))",
@@ -128,6 +175,7 @@ class MemberQueries:
                 c.add(sql, value)
             elif flag is False:
                 c.add(f"NOT coalesce({sql}, false)", value)
+        due_lists(c, f, today, info.context.settings.transfer_expiring_days)
         page = await views.page(info.context.pool, "SELECT * FROM transfers", c,
                                 ("requested_position",), views.decode_cursor(after, 1),
                                 info.context.page_size(first), descending=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from api.graphql.members.dues_types import DuesPayment, DuesYear, ReviewFlag, pa
 from api.graphql.organizations.types import Organization, organization_or_none
 from domain.members.aggregate import Gender, Standing, TransferScope, TransferState
 from domain.members.exits import ExitKind
-from domain.shared.permissions import may_read
+from domain.shared.permissions import may_read, own_member, within_scope
 from domain.shared.privacy import visible
 from eventstore.postgres import EVENT_COLUMNS
 
@@ -59,6 +59,18 @@ class ExternalOrganization:
     city: str = strawberry.field(description="Its city.")
 
 
+@strawberry.type(description="A revocation of a completed transfer that one side proposed, waiting for the level"
+                             " above both sides (`approveTransferRevocation` or `rejectTransferRevocation`).")
+class PendingRevocation:
+    proposed_on: date = strawberry.field(description="The date it was proposed.")
+    reason: str = strawberry.field(description="Why the transfer is wrong, as the proposing side stated it.")
+    proposed_by: strawberry.Private[UUID]
+
+    @strawberry.field(description="The side that proposed it (the sending or the receiving organization).")
+    def proposed_by_organization(self, info: Info) -> Organization | None:
+        return via_loader(info.context.loaders.organization, self.proposed_by, organization_or_none)
+
+
 @strawberry.type(description="A removal (除名) the branch general meeting decided, waiting for the level"
                              " above to approve or reject it.")
 class PendingRemoval:
@@ -95,6 +107,9 @@ async def load_member(info: Info, mid: UUID, *, fresh: bool = False) -> Member |
         return None
     home = await info.context.loaders.organization.load(row["home_organization_id"])
     if home is not None and may_read(info.context.actor, home["path"]):
+        return Member(id=strawberry.ID(str(row["id"])), row=row)
+    # A member's own token (MEMBER) reads the member's own record, within its scope.
+    if home is not None and own_member(info.context.actor) == mid and within_scope(info.context.actor, home["path"]):
         return Member(id=strawberry.ID(str(row["id"])), row=row)
     # The receiving side of an open transfer may see the member it is about to accept.
     for t in await info.context.loaders.transfers_of_member.load(mid):
@@ -248,6 +263,15 @@ class Transfer(Node):
     requested_at: datetime = strawberry.field(description="When the transfer was requested.")
     voided_serials: list[str] = strawberry.field(
         description="Serials of letters reported lost and re-issued (补转), oldest first: never accepted.")
+    approved_on: date | None = strawberry.field(
+        description="The date the level above the sender approved the request (the approval step, 审批).")
+    rejection_reason: str | None = strawberry.field(
+        description="Why the level above the sender rejected the request (state `REJECTED`).")
+    revoked_on: date | None = strawberry.field(
+        description="The date the level above approved the transfer's revocation (state `REVOKED`): the"
+                    " previous home is the member's home again.")
+    revocation_reason: str | None = strawberry.field(
+        description="Why the transfer was revoked (or is proposed to be: `pendingRevocation`).")
 
     def __init__(self, *, id: strawberry.ID, row: asyncpg.Record) -> None:
         self.id, self.row = id, row
@@ -264,16 +288,49 @@ class Transfer(Node):
         self.return_reason = row["return_reason"]
         self.requested_at = row["requested_at"]
         self.voided_serials = list(row["voided_serials"])
+        self.approved_on = row["approved_on"]
+        self.rejection_reason = row["rejection_reason"]
+        self.revoked_on = row["revoked_on"]
+        self.revocation_reason = row["revocation_reason"]
 
     @strawberry.field(description="The member being transferred, while the member lies within your "
                                   "scope (the sending side loses sight of the member once accepted).")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.row["member_id"])
 
-    @strawberry.field(description="The sending organization.")
+    @strawberry.field(description="The sending organization; null for a transfer into the system"
+                                  " (`fromExternal`).")
     def from_organization(self, info: Info) -> Organization | None:
+        if self.row["from_organization_id"] is None:
+            return None
         return via_loader(info.context.loaders.organization, self.row["from_organization_id"],
                           organization_or_none)
+
+    @strawberry.field(description="The sending organization outside the system, for a transfer into it"
+                                  " (`registerIncomingTransfer`); null inside the tree.")
+    def from_external(self) -> ExternalOrganization | None:
+        r = self.row
+        if r["from_external_name"] is None:
+            return None
+        return ExternalOrganization(name=r["from_external_name"], code=r["from_external_code"],
+                                    province=r["from_external_province"], city=r["from_external_city"])
+
+    @strawberry.field(description="A revocation proposed and waiting for the level above; null if none.")
+    def pending_revocation(self) -> PendingRevocation | None:
+        r = self.row
+        if r["revocation_proposed_on"] is None or r["state"] == "REVOKED":  # kept: who proposed it, when
+            return None
+        return PendingRevocation(proposed_on=r["revocation_proposed_on"], reason=r["revocation_reason"],
+                                 proposed_by=r["revocation_proposed_by"])
+
+    @strawberry.field(description="The letter is issued and expires within `GRASSROOTS_TRANSFER_EXPIRING_DAYS`"
+                                  " days (today included), not yet accepted.")
+    def expiring_soon(self, info: Info) -> bool:
+        until = self.row["valid_until"]
+        today = info.context.today()
+        days = info.context.settings.transfer_expiring_days
+        return (self.row["state"] == "LETTER_ISSUED" and until is not None
+                and today <= until <= today + timedelta(days=days))
 
     @strawberry.field(description="The receiving organization; null for a transfer out of the system"
                                   " (`toExternal`).")
@@ -301,7 +358,7 @@ class Transfer(Node):
             batch(loaders.member, {t.row["member_id"] for t in nodes}, pending)
         orgs = set()
         if "fromOrganization" in fields:
-            orgs |= {t.row["from_organization_id"] for t in nodes}
+            orgs |= {t.row["from_organization_id"] for t in nodes if t.row["from_organization_id"] is not None}
         if "toOrganization" in fields:
             orgs |= {t.row["to_organization_id"] for t in nodes if t.row["to_organization_id"] is not None}
         if orgs:
