@@ -45,6 +45,11 @@ CSV_COLUMNS = (
     "fund_kind", "stream_type", "event_type", "movement", "amount", "balance_after",
     "project_id", "payment_id", "reference", "actor", "actor_roles", "reason",
     "correlation_id", "event_id",
+    # Funds part two (issue 15), after the first columns so that readers by position keep working:
+    # a money line's source (DONATION, RED_FUND_GRANT, CARRIED_OVER, ...) and the other fund of a
+    # grant or carry-over; an inspection finding's id, category and deadline (on its finding,
+    # rectification, verification and rejection rows); a period disclosure's period and digest.
+    "source", "counterpart_fund_id", "finding_id", "finding_category", "rectify_by", "period", "digest",
 )
 FORMATS = ("csv", "jsonl")
 EXPORTERS = frozenset({Role.AUDITOR}) | OpenInspection.allowed
@@ -73,15 +78,17 @@ class Selection:
             raise ExportError("the period's start lies after its end")
 
     async def streams(self, conn: asyncpg.Connection) -> list[UUID]:
-        """The streams an evidence file holds whole: the fund's, or every fund's and
-        inspection's of the subtree (from the read models, so the list is the server's
-        word; each stream in it is proved complete)."""
+        """The streams an evidence file holds whole: the fund's, or every fund's,
+        inspection's and dues account's of the subtree (from the read models, so the list
+        is the server's word; each stream in it is proved complete)."""
         if self.fund_id is not None:
             return [self.fund_id]
         rows = await conn.fetch(
             "SELECT f.id FROM funds f JOIN organizations o ON o.id = f.organization_id"
             " WHERE o.path @> ARRAY[$1::uuid] UNION SELECT i.id FROM inspections i"
             " JOIN organizations o ON o.id = i.organization_id WHERE o.path @> ARRAY[$1::uuid]"
+            " UNION SELECT a.id FROM dues_accounts a"
+            " JOIN organizations o ON o.id = a.organization_id WHERE o.path @> ARRAY[$1::uuid]"
             " ORDER BY 1", self.organization_id)
         return [r[0] for r in rows]
 
@@ -96,7 +103,9 @@ class Selection:
             parts = ["e.stream_id IN (SELECT f.id FROM funds f JOIN organizations o"
                      " ON o.id = f.organization_id WHERE o.path @> ARRAY[$1::uuid]"
                      " UNION ALL SELECT i.id FROM inspections i JOIN organizations o"
-                     " ON o.id = i.organization_id WHERE o.path @> ARRAY[$1::uuid])"]
+                     " ON o.id = i.organization_id WHERE o.path @> ARRAY[$1::uuid]"
+                     " UNION ALL SELECT a.id FROM dues_accounts a JOIN organizations o"
+                     " ON o.id = a.organization_id WHERE o.path @> ARRAY[$1::uuid])"]
         day = _DAY
         if self.from_date is not None:
             args.append(self.from_date)
@@ -163,7 +172,8 @@ async def csv_lines(conn: asyncpg.Connection, selection: Selection,
     sql = (
         f"SELECT {_EVENT_COLUMNS}, m.business_date, f.organization_id AS fund_organization_id,"
         " f.id AS fund_id, f.year, f.kind, m.movement, m.amount, m.balance_after,"
-        " m.project_id AS movement_project_id, m.payment_id, m.reference "
+        " m.project_id AS movement_project_id, m.payment_id, m.reference, m.source,"
+        " m.counterpart_fund_id "
         f"{_FROM} WHERE {where} ORDER BY e.position"
     )
     async with conn.transaction(readonly=True):
@@ -178,7 +188,9 @@ async def csv_lines(conn: asyncpg.Connection, selection: Selection,
                 doc["type"], r["movement"], r["amount"], r["balance_after"], project_id,
                 r["payment_id"], _text(r["reference"]), _text(doc["actor"]),
                 " ".join(doc["actorRoles"]), _text(doc["reason"]), doc["correlationId"],
-                doc["eventId"],
+                doc["eventId"], r["source"], r["counterpart_fund_id"], _payload_id(event, "finding_id"),
+                _payload_id(event, "category") if event.stream_type == "Inspection" else None,
+                _payload_id(event, "rectify_by"), _payload_id(event, "period"), _payload_id(event, "digest"),
             ])
 
 

@@ -80,5 +80,5 @@ async def record(conn: asyncpg.Connection, e: RecordedEvent) -> None:
 for _type in ("Opened", "Allocated", "ProjectProposed", "ProjectDecisionRecorded",
               "ProjectApproved", "ProjectRejected", "ProjectCancelled", "PaymentRecorded",
               "PaymentReversed", "ProjectAccepted", "DisclosurePublished", "YearClosed",
-              "ProjectCarriedOut", "ProjectCarriedIn", "GrantMade", "GrantReceived"):
+              "ProjectCarriedOut", "ProjectCarriedIn", "GrantMade", "GrantReceived", "PeriodDisclosed"):
     projection.on(f"Fund.{_type}")(record)

@@ -48,7 +48,8 @@ async def opened(conn: asyncpg.Connection, e: RecordedEvent) -> None:
 
 @projection.on("Fund.Allocated")
 async def allocated(conn: asyncpg.Connection, e: RecordedEvent) -> None:
-    await _fund(conn, e, "allocated = allocated + $4::numeric", e.payload["amount"])
+    await _fund(conn, e, "allocated = allocated + $4::numeric, dues_balance = dues_balance + $5::numeric",
+                e.payload["amount"], e.payload["dues"])
 
 
 @projection.on("Fund.ProjectProposed")
@@ -102,15 +103,16 @@ async def cancelled(conn: asyncpg.Connection, e: RecordedEvent) -> None:
 async def payment_recorded(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     amount = e.payload["amount"]
     await _project(conn, e, "paid = paid + $4::numeric", amount)
-    await _fund(conn, e, "paid = paid + $4::numeric, committed = committed - $4::numeric", amount)
+    await _fund(conn, e, "paid = paid + $4::numeric, committed = committed - $4::numeric,"
+                " dues_balance = dues_balance - $5::numeric", amount, e.payload["from_dues"])
 
 
 @projection.on("Fund.PaymentReversed")
 async def payment_reversed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     p = e.payload
     await _project(conn, e, "paid = paid - $4::numeric", p["amount"])
-    await _fund(conn, e, "paid = paid - $4::numeric, committed = committed + $5::numeric",
-                p["amount"], p["recommitted"])
+    await _fund(conn, e, "paid = paid - $4::numeric, committed = committed + $5::numeric,"
+                " dues_balance = dues_balance + $6::numeric", p["amount"], p["recommitted"], p["from_dues"])
 
 
 @projection.on("Fund.ProjectAccepted")
@@ -126,6 +128,11 @@ async def disclosure_published(conn: asyncpg.Connection, e: RecordedEvent) -> No
     await _project(conn, e, "state = 'DISCLOSED', disclosed_on = $4::text::date, disclosure = $5",
                    p["published_on"], p["summary"])
     await _fund(conn, e, "committed = committed - $4::numeric", p["released"])
+
+
+@projection.on("Fund.PeriodDisclosed")
+async def period_disclosed(conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    await _fund(conn, e)  # moves no money; the fund's version moves on (fund_disclosures has the rest)
 
 
 @projection.on("Fund.YearClosed")
@@ -163,9 +170,11 @@ async def project_carried_in(conn: asyncpg.Connection, e: RecordedEvent) -> None
 @projection.on("Fund.GrantMade")
 async def grant_made(conn: asyncpg.Connection, e: RecordedEvent) -> None:
     """Money left the red fund for another ledger (counted with what a close moves out)."""
-    await _fund(conn, e, "moved_out = moved_out + $4::numeric", e.payload["amount"])
+    await _fund(conn, e, "moved_out = moved_out + $4::numeric, dues_balance = dues_balance - $5::numeric",
+                e.payload["amount"], e.payload["from_dues"])
 
 
 @projection.on("Fund.GrantReceived")
 async def grant_received(conn: asyncpg.Connection, e: RecordedEvent) -> None:
-    await _fund(conn, e, "allocated = allocated + $4::numeric", e.payload["amount"])
+    await _fund(conn, e, "allocated = allocated + $4::numeric, dues_balance = dues_balance + $5::numeric",
+                e.payload["amount"], e.payload["from_dues"])

@@ -21,6 +21,7 @@ from api.append_keys import install_append_keys
 from api.audit import fund_as_of, fund_balance_on
 from api.cli.common import err, load_settings, with_database
 from api.cli.demo import load_demo
+from api.cli.disclosure import disclosure_commands
 from api.config import ConfigError
 from api.export import ExportError, Selection, lines
 from domain.shared.errors import AlreadyExists
@@ -177,4 +178,5 @@ def demo() -> None:
 def register(app: typer.Typer) -> None:
     app.command()(demo)
     app.command()(export)
+    disclosure_commands(fund_app)  # fund disclosure, fund disclosure-verify
     app.add_typer(fund_app, name="fund")

@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.funds.dues_money import DuesMoneyRules, PaymentUse, check_use, drawn_on_dues
 from domain.funds.errors import ProjectsStillOpen, VoucherAlreadyUsed
 from domain.shared.errors import (
     AmountExceedsApproval,
@@ -169,6 +170,8 @@ class Payment:
     amount: Decimal
     paid_on: date
     reversed: bool = False
+    from_dues: Decimal = ZERO
+    """The part paid from dues money (``domain.funds.dues_money``), given back by a reversal."""
 
 
 class Fund(Aggregate):
@@ -193,6 +196,10 @@ class Fund(Aggregate):
         self.dated: dict[date, Decimal] = {}
         """Net money movement per business date (at most one entry per day of the year)."""
         self.vouchers: dict[str, UUID] = {}
+        self.dues = ZERO
+        """Dues money received less what payments and grants drew on it (``dues_available``)."""
+        self.grants_from_dues: dict[UUID, Decimal] = {}
+        """Grant id → the part of that grant (from this red fund) that was dues money."""
         """Voucher key (``voucher_key``) → the payment that used it; reversals keep theirs."""
 
     @classmethod
@@ -201,6 +208,13 @@ class Fund(Aggregate):
         return fund_id(organization_id, year, kind)
 
     # -- figures ------------------------------------------------------------------------
+
+    @property
+    def dues_available(self) -> Decimal:
+        """The part of the balance that is dues money, spent last and only on its uses
+        (``domain.funds.dues_money``); never more than the balance (a year's close or a
+        carried-out project takes the balance down and the dues money with it)."""
+        return max(ZERO, min(self.dues, self.balance))
 
     @property
     def balance(self) -> Decimal:
@@ -273,16 +287,50 @@ class Fund(Aggregate):
         self._allocated(
             allocation_id=allocation_id, amount=amount, source=source, effective_on=effective_on,
             document_no=check_text(document_no, "documentNo", MAX_REFERENCE), carried_from=None,
+            dues=amount if source is AllocationSource.DUES_ALLOCATION else ZERO,
         )
         return allocation_id
 
-    @event("Allocated")
+    class Allocated(Aggregate.Event):
+        """Money was allocated; ``dues`` (v2) is the part of it that is dues money: all of a
+        dues allocation, the dues part of last year's balance for a carry-over
+        (``domain.funds.dues_money``)."""
+
+        allocation_id: UUID
+        amount: Decimal
+        source: AllocationSource
+        effective_on: date
+        document_no: str
+        carried_from: UUID | None
+        dues: Decimal
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            # Before dues money was told apart: a dues allocation was dues money, a carry-over none.
+            state["dues"] = state["amount"] if state["source"] == "DUES_ALLOCATION" else "0.00"
+
+    @event(Allocated)
     def _allocated(
         self, allocation_id: UUID, amount: Decimal, source: AllocationSource, effective_on: date,
-        document_no: str, carried_from: UUID | None,
+        document_no: str, carried_from: UUID | None, dues: Decimal,
     ) -> None:
         self.allocated += amount
         self._dated(effective_on, amount)
+        self.dues += dues
+
+    def allocate_dues(self, allocation_id: UUID, amount: Decimal, allocated_on: date, document_no: str) -> None:
+        """Receive dues allocated by an organization's dues account (党费划拨: its
+        ``DuesAccount.AllocatedToRedFund`` is appended with this): a red fund's
+        ``DUES_ALLOCATION``, dues money from then on."""
+        self._ensure_open()
+        if self.kind is not FundKind.RED_FUND:
+            raise InvalidInput(f"dues are allocated to a red fund, not a {self.kind.value}", field="fundId")
+        self._in_year(allocated_on, "allocatedOn")
+        self._check_total(amount)
+        self._allocated(allocation_id=allocation_id, amount=amount, source=AllocationSource.DUES_ALLOCATION,
+                        effective_on=allocated_on, document_no=check_text(document_no, "documentNo", MAX_REFERENCE),
+                        carried_from=None, dues=amount)
 
     # -- projects -----------------------------------------------------------------------
 
@@ -398,8 +446,12 @@ class Fund(Aggregate):
     # -- payments -----------------------------------------------------------------------
 
     def record_payment(
-        self, project_id: UUID, amount: Decimal, paid_on: date, payee: str, voucher_no: str
+        self, project_id: UUID, amount: Decimal, paid_on: date, payee: str, voucher_no: str,
+        use: PaymentUse | None = None, dues_rules: DuesMoneyRules | None = None,
     ) -> UUID:
+        """Pay from an approved project. A payment the fund's other money does not cover
+        draws on dues money for the rest, and must then be for a use dues money pays for
+        (``DuesMoneyRestricted``, naming the rule: ``domain.funds.dues_money``)."""
         p = self._step(project_id, {ProjectState.APPROVED, ProjectState.ACCEPTED}, "paid")
         self._in_year(paid_on, "paidOn")
         if p.paid + amount > p.approved_amount:
@@ -423,19 +475,41 @@ class Fund(Aggregate):
         if voucher_key(voucher_no) in self.vouchers:
             raise VoucherAlreadyUsed(f"voucher {voucher_no} already paid a payment of this fund",
                                      field="voucherNo")
+        from_dues = drawn_on_dues(amount, self.balance, self.dues_available)
+        check_use(dues_rules or DuesMoneyRules(), use, from_dues)
         payment_id = uuid4()
         self._payment_recorded(
             payment_id=payment_id, project_id=project_id, amount=amount, paid_on=paid_on,
-            payee=check_text(payee, "payee", MAX_PAYEE), voucher_no=voucher_no,
+            payee=check_text(payee, "payee", MAX_PAYEE), voucher_no=voucher_no, use=use, from_dues=from_dues,
         )
         return payment_id
 
-    @event("PaymentRecorded")
+    class PaymentRecorded(Aggregate.Event):
+        """A payment was made; ``use`` (v2) is what it paid for where given, ``from_dues`` (v2)
+        the part of it paid from dues money (``domain.funds.dues_money``)."""
+
+        payment_id: UUID
+        project_id: UUID
+        amount: Decimal
+        paid_on: date
+        payee: str
+        voucher_no: str
+        use: PaymentUse | None
+        from_dues: Decimal
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["use"] = None  # paid before payments named their use
+            state["from_dues"] = "0.00"  # and before dues money was told apart
+
+    @event(PaymentRecorded)
     def _payment_recorded(
         self, payment_id: UUID, project_id: UUID, amount: Decimal, paid_on: date, payee: str,
-        voucher_no: str,
+        voucher_no: str, use: PaymentUse | None, from_dues: Decimal,
     ) -> None:
-        self.payments[payment_id] = Payment(payment_id, project_id, amount, paid_on)
+        self.payments[payment_id] = Payment(payment_id, project_id, amount, paid_on, from_dues=from_dues)
+        self.dues -= from_dues
         self.vouchers.setdefault(voucher_key(voucher_no), payment_id)
         self._dated(paid_on, -amount)
         self.projects[project_id].paid += amount
@@ -459,15 +533,31 @@ class Fund(Aggregate):
         still_open = project.state in (ProjectState.APPROVED, ProjectState.ACCEPTED)
         self._payment_reversed(
             payment_id=payment_id, project_id=pay.project_id, amount=pay.amount,
-            reversed_on=reversed_on, recommitted=pay.amount if still_open else ZERO,
+            reversed_on=reversed_on, recommitted=pay.amount if still_open else ZERO, from_dues=pay.from_dues,
         )
 
-    @event("PaymentReversed")
+    class PaymentReversed(Aggregate.Event):
+        """A payment was reversed; ``from_dues`` (v2) is the part that returns to dues money."""
+
+        payment_id: UUID
+        project_id: UUID
+        amount: Decimal
+        reversed_on: date
+        recommitted: Decimal
+        from_dues: Decimal
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["from_dues"] = "0.00"  # its payment drew on no dues money (v1)
+
+    @event(PaymentReversed)
     def _payment_reversed(
         self, payment_id: UUID, project_id: UUID, amount: Decimal, reversed_on: date,
-        recommitted: Decimal,
+        recommitted: Decimal, from_dues: Decimal,
     ) -> None:
         self.payments[payment_id].reversed = True
+        self.dues += from_dues
         self._dated(reversed_on, amount)
         self.projects[project_id].paid -= amount
         self.paid -= amount
@@ -503,6 +593,35 @@ class Fund(Aggregate):
     ) -> None:
         self.projects[project_id].state = ProjectState.DISCLOSED
 
+    def record_period_disclosure(self, period: str, period_from: date, period_to: date, digest: str,
+                                 covers_version: int, published_on: date, place: str,
+                                 opening_balance: Decimal, closing_balance: Decimal) -> None:
+        """The period's table (``domain.funds.disclosure``) was published (公示); moves no money,
+        so a closed year takes it too (the year's own table is published after its close)."""
+        self._period_disclosed(period=period, period_from=period_from, period_to=period_to, digest=digest,
+                               covers_version=covers_version, published_on=published_on, place=place,
+                               opening_balance=opening_balance, closing_balance=closing_balance)
+
+    class PeriodDisclosed(Aggregate.Event):
+        """A period's table was published: ``digest`` is the SHA-256 of its canonical form
+        (``grassroots-disclosure/1``), computed from this fund's events 1..``covers_version``."""
+
+        period: str
+        period_from: date
+        period_to: date
+        digest: str
+        covers_version: int
+        published_on: date
+        place: str
+        opening_balance: Decimal
+        closing_balance: Decimal
+
+    @event(PeriodDisclosed)
+    def _period_disclosed(self, period: str, period_from: date, period_to: date, digest: str,
+                          covers_version: int, published_on: date, place: str, opening_balance: Decimal,
+                          closing_balance: Decimal) -> None:
+        pass
+
     # -- grants from a red fund ---------------------------------------------------------
 
     def make_grant(self, amount: Decimal, granted_on: date, to_fund_id: UUID, project_id: UUID | None,
@@ -524,18 +643,43 @@ class Fund(Aggregate):
                 f"on {granted_on.isoformat()} (or a later date) the red fund holds only {fmt(lowest)}; "
                 "a grant cannot precede the money it gives", field="grantedOn")
         grant_id = uuid4()
+        # Dues money is spent last here too, and travels as dues money (domain.funds.dues_money).
         self._grant_made(grant_id=grant_id, amount=amount, granted_on=granted_on, to_fund_id=to_fund_id,
-                         project_id=project_id, document_no=check_text(document_no, "documentNo", MAX_REFERENCE))
+                         project_id=project_id, document_no=check_text(document_no, "documentNo", MAX_REFERENCE),
+                         from_dues=drawn_on_dues(amount, self.balance, self.dues_available))
         return grant_id
 
-    @event("GrantMade")
+    class GrantMade(Aggregate.Event):
+        """Money left this red fund for another fund; ``from_dues`` (v2) is the part of it that
+        is dues money and stays dues money there."""
+
+        grant_id: UUID
+        amount: Decimal
+        granted_on: date
+        to_fund_id: UUID
+        project_id: UUID | None
+        document_no: str
+        from_dues: Decimal
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["from_dues"] = "0.00"  # granted before dues money was told apart
+
+    @event(GrantMade)
     def _grant_made(self, grant_id: UUID, amount: Decimal, granted_on: date, to_fund_id: UUID,
-                    project_id: UUID | None, document_no: str) -> None:
+                    project_id: UUID | None, document_no: str, from_dues: Decimal) -> None:
         self.paid_out_at_close += amount  # money moved out to another ledger, as a carry-out is
         self._dated(granted_on, -amount)
+        self.dues -= from_dues
+        self.grants_from_dues[grant_id] = from_dues
+
+    def grant_from_dues(self, grant_id: UUID) -> Decimal:
+        """The part of this red fund's grant ``grant_id`` that was dues money."""
+        return self.grants_from_dues.get(grant_id, ZERO)
 
     def receive_grant(self, grant_id: UUID, amount: Decimal, granted_on: date, from_fund_id: UUID,
-                      project_id: UUID | None, document_no: str) -> None:
+                      project_id: UUID | None, document_no: str, from_dues: Decimal = ZERO) -> None:
         """Receive a red fund's grant, for the fund or straight for one of its open projects."""
         self._ensure_open()
         self._in_year(granted_on, "grantedOn")
@@ -547,13 +691,31 @@ class Fund(Aggregate):
             if p.state in (ProjectState.REJECTED, ProjectState.CANCELLED, ProjectState.DISCLOSED):
                 raise ProjectNotAllowed(f"a {p.state.value} project receives no grant", field="toProjectId")
         self._grant_received(grant_id=grant_id, amount=amount, granted_on=granted_on,
-                             from_fund_id=from_fund_id, project_id=project_id, document_no=document_no)
+                             from_fund_id=from_fund_id, project_id=project_id, document_no=document_no,
+                             from_dues=from_dues)
 
-    @event("GrantReceived")
+    class GrantReceived(Aggregate.Event):
+        """A red fund's grant arrived; ``from_dues`` (v2) is the part that is dues money."""
+
+        grant_id: UUID
+        amount: Decimal
+        granted_on: date
+        from_fund_id: UUID
+        project_id: UUID | None
+        document_no: str
+        from_dues: Decimal
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["from_dues"] = "0.00"  # granted before dues money was told apart
+
+    @event(GrantReceived)
     def _grant_received(self, grant_id: UUID, amount: Decimal, granted_on: date, from_fund_id: UUID,
-                        project_id: UUID | None, document_no: str) -> None:
+                        project_id: UUID | None, document_no: str, from_dues: Decimal) -> None:
         self.allocated += amount
         self._dated(granted_on, amount)
+        self.dues += from_dues
 
     # -- year end -----------------------------------------------------------------------
 
@@ -586,11 +748,11 @@ class Fund(Aggregate):
         for c in moved:
             self._project_carried_out(project_id=c.id, amount=c.commitment, carried_on=closed_on,
                                       next_fund_id=following)
-        balance = self.balance
+        balance, dues = self.balance, self.dues_available
         next_id = following if disposition is YearEnd.CARRY_OVER and balance > 0 else None
         self._year_closed(closed_on=closed_on, disposition=disposition, balance=balance,
                           next_fund_id=next_id)
-        return YearClose(balance, next_id, following if moved or next_id else None, moved)
+        return YearClose(balance, next_id, following if moved or next_id else None, moved, dues)
 
     @event("ProjectCarriedOut")
     def _project_carried_out(self, project_id: UUID, amount: Decimal, carried_on: date,
@@ -609,14 +771,15 @@ class Fund(Aggregate):
         self._dated(closed_on, -balance)
         self.closed = True
 
-    def carry_in(self, amount: Decimal, from_fund: UUID) -> None:
-        """Receive last year's balance (recorded with the closing, atomically)."""
+    def carry_in(self, amount: Decimal, from_fund: UUID, dues: Decimal = ZERO) -> None:
+        """Receive last year's balance (recorded with the closing, atomically); ``dues`` of
+        it stays dues money (a carried project's commitment is spent first: not dues)."""
         self._ensure_open()
         self._check_total(amount)
         self._allocated(
             allocation_id=uuid4(), amount=amount, source=AllocationSource.CARRIED_OVER,
             effective_on=date(self.year, 1, 1), document_no=f"carry-over {self.year - 1}",
-            carried_from=from_fund,
+            carried_from=from_fund, dues=min(dues, amount),
         )
 
     def carry_in_project(self, project: CarriedProject, from_fund: UUID) -> None:
@@ -675,6 +838,8 @@ class YearClose:
     following: UUID | None
     """Next year's fund if anything (balance or projects) went there."""
     carried: list[CarriedProject]
+    dues: Decimal = ZERO
+    """The part of ``balance`` that was dues money (it stays dues money when carried over)."""
 
 
 def voucher_key(voucher_no: str) -> str:

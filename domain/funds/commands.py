@@ -8,6 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
+from domain.funds.dues_money import PaymentUse
 from domain.shared.commands import Command
 from domain.shared.money import fmt, parse_money
 from domain.shared.permissions import ABOVE, FINANCE, LOCAL
@@ -136,6 +137,8 @@ class RecordPayment(ProjectCommand):
     paid_on: date
     payee: str
     voucher_no: str
+    use: PaymentUse | None = None
+    """What the payment pays for; required when it draws on dues money (``domain.funds.dues_money``)."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ ones belong here.
 
 from __future__ import annotations
 
-from domain.shared.errors import AlreadyExists, ProjectNotAllowed
+from domain.shared.errors import AlreadyExists, ForbiddenPurpose, InsufficientFunds, ProjectNotAllowed
 
 
 class VoucherAlreadyUsed(AlreadyExists):
@@ -31,3 +31,20 @@ class ProjectsStillOpen(ProjectNotAllowed):
         super().__init__(message, field=field)
         self.projects = projects
         """(id, title) of each open project, in the order they were proposed."""
+
+
+class DuesMoneyRestricted(ForbiddenPurpose):
+    """A payment would draw on dues money (党费) for a use dues money does not pay for, or
+    without naming its use: dues money pays only for the configured uses (by default
+    training, study materials, commendations, hardship support and disaster relief). The
+    message names the rule (``dues-money-uses``); see ``domain.funds.dues_money``."""
+
+    code = "DUES_MONEY_RESTRICTED"
+
+
+class DuesNotAvailable(InsufficientFunds):
+    """An organization cannot remit or allocate more dues than it holds for the year: what it
+    collected from its own members, plus what was remitted to it, less what it already
+    remitted and allocated. The message gives each figure."""
+
+    code = "DUES_NOT_AVAILABLE"

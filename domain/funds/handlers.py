@@ -27,6 +27,7 @@ from domain.funds.commands import (
     RejectProject,
     ReversePayment,
 )
+from domain.funds.dues_money import DuesMoneyRules
 from domain.funds.errors import VoucherAlreadyUsed
 from domain.funds.kinds import FundKinds
 from domain.funds.screening import PurposeScreen
@@ -54,6 +55,8 @@ class FundRules:
     """What closing a year does unless the command says (for kinds that carry over)."""
     kinds: FundKinds = field(default_factory=FundKinds)
     """The fund kinds in use, what each pays for and whether it carries over."""
+    dues_money: DuesMoneyRules = field(default_factory=DuesMoneyRules)
+    """What dues money pays for (``domain.funds.dues_money``)."""
 
 
 async def fund_of(unit: Unit, cmd: FundCommand) -> Fund:
@@ -109,7 +112,7 @@ async def close_fiscal_year(cmd: CloseFiscalYear, unit: Unit) -> Decision:
         if following is None:
             following = Fund(organization_id=fund.organization_id, year=fund.year + 1, kind=fund.kind)
         if closing.next_fund_id is not None:
-            following.carry_in(closing.balance, fund.id)
+            following.carry_in(closing.balance, fund.id, closing.dues)
         for project in closing.carried:
             following.carry_in_project(project, fund.id)
         events += ev.to_new_events(following)
@@ -137,7 +140,8 @@ async def grant_from_red_fund(cmd: GrantFromRedFund, unit: Unit) -> Decision:
     if path is None or red.organization_id not in path:
         raise NotAuthorized("a red fund grants only to funds of its own organization's subtree", field="toFundId")
     grant = red.make_grant(money, cmd.granted_on, target.id, cmd.project_id, cmd.document_no)
-    target.receive_grant(grant, money, cmd.granted_on, red.id, cmd.project_id, cmd.document_no.strip())
+    target.receive_grant(grant, money, cmd.granted_on, red.id, cmd.project_id, cmd.document_no.strip(),
+                         from_dues=red.grant_from_dues(grant))
     result = {"grant_id": str(grant), "to_fund_id": str(target.id),
               "project_id": str(cmd.project_id) if cmd.project_id else None}
     return Decision(red.id, ev.to_new_events(red) + ev.to_new_events(target), result=result, reason=reason)
@@ -178,7 +182,8 @@ async def record_payment(cmd: RecordPayment, unit: Unit) -> Decision:
     money = parse_money(cmd.amount, "amount")
     check_not_ahead(cmd.paid_on, unit.today(), "paidOn", "a payment")
     fund = await fund_of(unit, cmd)
-    payment = fund.record_payment(cmd.project_id, money, cmd.paid_on, cmd.payee, cmd.voucher_no)
+    payment = fund.record_payment(cmd.project_id, money, cmd.paid_on, cmd.payee, cmd.voucher_no, cmd.use,
+                                  unit.need(FundRules).dues_money)
     claim = Claim(VOUCHER, f"{fund.id}/{voucher_key(cmd.voucher_no)}", payment)
     return changed(fund, claims=[claim], claim_errors={VOUCHER: VoucherAlreadyUsed},
                    claim_fields={VOUCHER: "voucherNo"},

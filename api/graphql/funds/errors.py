@@ -20,5 +20,14 @@ ProjectsStillOpen = error_type("ProjectsStillOpen", "The year cannot close: proj
                                " into next year are still open (proposed or decided, or fully paid and not yet"
                                " disclosed); the message names every one. Approved, not fully paid projects do not"
                                " block: the close carries them.", fe.ProjectsStillOpen)
+DuesMoneyRestricted = error_type(
+    "DuesMoneyRestricted", "The payment would draw on dues money (党费) for a use dues money does not pay for, or"
+    " without naming its use: rule dues-money-uses (党费使用范围), named in the message. Dues money pays only for"
+    " the configured uses (GRASSROOTS_DUES_MONEY_USES) and is spent after the fund's other money.",
+    fe.DuesMoneyRestricted)
+DuesNotAvailable = error_type(
+    "DuesNotAvailable", "An organization cannot remit or allocate more of a year's dues than it holds: collected"
+    " from its own members plus remitted to it, less what it remitted and allocated (the message gives each).",
+    fe.DuesNotAvailable)
 ERRORS = (ForbiddenPurpose, InsufficientFunds, AmountExceedsApproval, ProjectNotAllowed, FundClosed,
-          VoucherAlreadyUsed, ProjectsStillOpen)
+          VoucherAlreadyUsed, ProjectsStillOpen, DuesMoneyRestricted, DuesNotAvailable)

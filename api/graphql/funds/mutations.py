@@ -16,6 +16,7 @@ from api.graphql.core.context import Info
 from api.graphql.core.scalars import Money
 from api.graphql.funds.errors import (
     AmountExceedsApproval,
+    DuesMoneyRestricted,
     ForbiddenPurpose,
     FundClosed,
     InsufficientFunds,
@@ -42,6 +43,7 @@ from domain.funds.commands import (
     RejectProject,
     ReversePayment,
 )
+from domain.funds.dues_money import PaymentUse
 from domain.shared.commands import Command, Outcome
 from domain.shared.errors import InvalidInput, NotFound
 
@@ -128,7 +130,7 @@ ApproveResult = result_union("ApproveProjectResult", ProjectPayload, ProjectNotA
 
 
 PaymentResult = result_union("RecordPaymentResult", ProjectPayload, ProjectNotAllowed,
-                             AmountExceedsApproval, *_MONEY, VoucherAlreadyUsed)
+                             AmountExceedsApproval, *_MONEY, VoucherAlreadyUsed, DuesMoneyRestricted)
 
 
 GrantResult = result_union("GrantFromRedFundResult", GrantPayload, ProjectNotAllowed, *_MONEY)
@@ -247,6 +249,9 @@ class RecordPaymentInput:
     paid_on: date = strawberry.field(description="Payment date, within the fund's year and not ahead of today.")
     payee: str = strawberry.field(description="Who was paid: 1–200 characters.")
     voucher_no: str = strawberry.field(description="Accounting voucher number: 1–80 characters.")
+    use: PaymentUse | None = strawberry.field(default=None, description=(
+        "What it pays for. Required when the payment draws on dues money (the fund's other money is spent first):"
+        " then it must be a use dues money pays for, else DuesMoneyRestricted."))
     idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
     expected_version: int | None = strawberry.field(default=None, description=_VERSION)
 
@@ -391,7 +396,7 @@ class FundMutations:
     @strawberry.mutation(description="Record a payment, up to the approved amount.")
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> PaymentResult:
         return await _project_step(info, input, RecordPayment, amount=input.amount, paid_on=input.paid_on,
-                                   payee=input.payee, voucher_no=input.voucher_no)
+                                   payee=input.payee, voucher_no=input.voucher_no, use=input.use)
 
     @strawberry.mutation(description="Reverse a payment made in error (the payment stays in the ledger).")
     async def reverse_payment(self, info: Info, input: ReversePaymentInput) -> ReverseResult:

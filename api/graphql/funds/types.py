@@ -18,6 +18,7 @@ from api.graphql.core.scalars import Money
 from api.graphql.organizations.queries import load_organization
 from api.graphql.organizations.types import Organization
 from domain.funds.aggregate import AllocationSource, FundKind, ProjectState, SpendingCategory, YearEnd
+from domain.funds.dues_money import PaymentUse
 from domain.shared.money import fmt
 
 strawberry.enum(FundKind, description="What a fund's money is for: the community service fund, a pooled red fund,"
@@ -35,6 +36,9 @@ strawberry.enum(ProjectState, description="Where a project stands.")
 
 
 strawberry.enum(YearEnd, description="What closing a year does with the balance.")
+strawberry.enum(PaymentUse, description="What a payment pays for. A payment that draws on dues money (党费) must name"
+                                        " one of the uses dues money pays for (by default TRAINING, STUDY_MATERIALS,"
+                                        " COMMENDATION, HARDSHIP_SUPPORT, DISASTER_RELIEF).")
 
 
 @strawberry.enum(description="Whether a fund's fiscal year is open or closed.")
@@ -224,6 +228,13 @@ class Fund(Node):
     closed_on: date | None = strawberry.field(description="When the year was closed.")
     next_fund_id: strawberry.ID | None = strawberry.field(description="The fund that received the carry-over.")
     version: int = strawberry.field(description="Stream version; pass as expectedVersion.")
+
+    @strawberry.field(description="The part of the balance that is dues money (党费: dues allocations, and grants"
+                                  " drawn on them). It is spent last, and only by payments whose `use` is one"
+                                  " that dues money pays for (GRASSROOTS_DUES_MONEY_USES; else DuesMoneyRestricted).")
+    def dues_available(self) -> Money:
+        dues, balance = self.row["dues_balance"], self.row["balance"]
+        return Money(fmt(max(Decimal("0.00"), min(dues, balance))))
 
     @strawberry.field(description="The organization the fund belongs to.")
     async def organization(self, info: Info) -> Organization | None:

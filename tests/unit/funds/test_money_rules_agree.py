@@ -47,6 +47,7 @@ from domain.funds.aggregate import (
     YearEnd,
     fund_id,
 )
+from domain.funds.dues_money import PaymentUse
 from domain.funds.ledger import BALANCE_ON_FIELDS, FOLD_FIELDS, FundFigures, balance_on
 from domain.shared import events as ev
 from domain.shared.commands import Request
@@ -436,7 +437,8 @@ class Scenario:
                    and on <= self.now())  # a payment made, not a plan
         await self.attempt("pay", lambda: self.commands.record_payment(
             self.req(), fid, p.id, str(amount), on, "服务公司",
-            f"PZ-{on.isoformat()}-{self.tally['pay']}"), allowed)  # one voucher per payment
+            f"PZ-{on.isoformat()}-{self.tally['pay']}",  # one voucher per payment
+            PaymentUse.TRAINING), allowed)  # a use dues money pays for: the dues rule is tested on its own
 
     async def reverse(self, fid: UUID, payment_id: UUID, on: date) -> None:
         await self.attempt("reverse", lambda: self.commands.reverse_payment(
