@@ -8,7 +8,7 @@ list of areas.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import asyncpg
 import strawberry
@@ -46,8 +46,19 @@ Unavailable = error_type(
     "Unavailable", "The database connection failed while the mutation ran: its outcome is unknown (it may have"
     " been recorded). Repeating it with the same idempotency key is safe: it is recorded at most once.")
 
-COMMON = (ValidationError, NotAuthorized, NotFound, VersionConflict, IdempotencyKeyReused, Unavailable)
-"""Every mutation may answer these."""
+OrganizationDissolved = error_type("OrganizationDissolved", "The organization was dissolved.",
+                                   de.OrganizationDissolved)
+NotAllowed = error_type(
+    "NotAllowed", "The state of an object the mutation names does not allow it; `code` is the precise reason (the"
+    " stable code of a failure this mutation has no type of its own for, e.g. GRID_NOT_ALLOWED).")
+
+COMMON = (ValidationError, NotAuthorized, NotFound, VersionConflict, IdempotencyKeyReused, Unavailable,
+          OrganizationDissolved, NotAllowed)
+"""Every mutation may answer these (``common.result_union`` adds them to every result union; a test keeps
+every mutation of the schema so): malformed input, roles and scope, ids, concurrency, idempotency, outages,
+and the states any command may meet in what it names: a dissolved organization (every command acts in
+one), and ``NotAllowed``, which answers a domain error whose own type the field's union lacks
+(``answer``), so a client always gets a typed error with the error's stable code."""
 SHARED = (*COMMON, AlreadyExists)
 
 _BY_CLASS: dict[type[de.DomainError], type] = {}
@@ -76,6 +87,30 @@ def to_graphql(exc: de.DomainError) -> object:
         if found is not None:
             return found(code=exc.code, message=exc.message, field=exc.field)
     raise LookupError(f"no GraphQL error type answers {type(exc).__name__}: is its area listed?")
+
+
+def answering(error: type[de.DomainError]) -> type | None:
+    """The GraphQL error type that answers the domain error class ``error`` (None: none does)."""
+    return next((t for cls in error.__mro__ if (t := _BY_CLASS.get(cls)) is not None), None)
+
+
+def answer(exc: de.DomainError, members: Collection[type] | None) -> tuple[object, bool]:
+    """The typed error answering ``exc`` among ``members`` (a field's result union; None: any type),
+    and whether it is the error's own type.
+
+    The own type if the union has it, else the type of the nearest base class the union has
+    (``GridCodeTaken`` → ``AlreadyExists``), else ``NotAllowed``, all with ``exc``'s own code,
+    message and field: a union that lacks an error its command can raise is a bug to fix (the
+    caller logs it), but the client still gets a typed error, never an internal one.
+    """
+    own = answering(type(exc))
+    if own is not None and (members is None or own in members):
+        return own(code=exc.code, message=exc.message, field=exc.field), True
+    if members is None:
+        raise LookupError(f"no GraphQL error type answers {type(exc).__name__}: is its area listed?")
+    listed = [t for cls in type(exc).__mro__ if (t := _BY_CLASS.get(cls)) is not None and t in members]
+    nearest = listed[0] if listed else NotAllowed
+    return nearest(code=exc.code, message=exc.message, field=exc.field), False
 
 
 # --- Database outages ---------------------------------------------------------------
