@@ -1,7 +1,8 @@
 """The Starlette application, wired at start-up.
 
 Routes: /graphql (HTTP and graphql-transport-ws subscriptions), /events (HTTP feed),
-/export (auditors' exports), /healthz, /readyz, /metrics, and GraphiQL's assets and development
+/export (auditors' exports), /funds/{id}/disclosure/{period}.html|.pdf (the disclosure sheet),
+/healthz, /readyz, /metrics, and GraphiQL's assets and development
 token button (/graphiql/assets/..., /graphiql/dev-token; ``api.graphiql``). Around them: security headers
 (``api.headers``) and the per-subject rate limit (``api.ratelimit``); the WebSocket route
 bounds its messages (``api.wsgate``). The server's own limits (head size, read
@@ -30,6 +31,8 @@ from api.append_keys import append_keys
 from api.areas import PROJECTIONS
 from api.auth import signing_secret
 from api.config import Settings
+from api.disclosure_sheet import DisclosureSheetEndpoint
+from api.escalation import EscalationSweeper
 from api.export import ExportEndpoint
 from api.feed import FeedEndpoint
 from api.graphiql.ide import ASSET_ROUTE, DEV_TOKEN_ROUTE, Assets, DevTokens
@@ -135,6 +138,9 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
         if run_projections and settings.integrity.witnesses:  # its own task: never in the hasher's way
             publisher = WitnessPublisher(dsn, configured_witnesses(settings))
             background.append(asyncio.create_task(publisher.run(), name="witness-publisher"))
+        if run_projections and settings.requests.sweep_interval > 0:  # overdue requests escalate by themselves
+            sweeper = EscalationSweeper(dsn, pool, commands, now, settings.requests.sweep_interval)
+            background.append(asyncio.create_task(sweeper.run(), name="request-escalation"))
         try:
             yield
         finally:
@@ -154,6 +160,7 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
     subscriptions = SubscriptionView(_Lazy(), graphql_schema, settings.feed.max_per_connection)
 
     exports = ExportEndpoint(_Lazy())
+    sheets = DisclosureSheetEndpoint(_Lazy())  # GET /funds/{id}/disclosure/{period}.html|.pdf
     graphiql_assets, dev_tokens = Assets(), DevTokens(settings, secret)  # GraphiQL, offline (api.graphiql)
 
     async def healthz(_request: Request) -> Response:
@@ -214,6 +221,7 @@ def create_app(settings: Settings, dsn: str, *, run_projections: bool = True,
             WebSocketRoute("/graphql", BoundedMessages(subscriptions, settings.server.ws_max_message)),
             Route("/events", events.handle, methods=["GET"]),
             Route("/export", exports.handle, methods=["GET"]),
+            Route("/funds/{fund_id}/disclosure/{name}", sheets.handle, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -7,6 +7,12 @@ the claim out, which is what makes it whole-system; every other token without an
 ``false``, ``[]``, ``null``, ``"not-a-uuid"``, ...), is refused (401; over WebSocket the
 connection is closed with 4403). ``mint`` (and so ``grassroots token``) refuses to make
 such tokens.
+
+A grid scope: a ``grid`` claim (the grid's id, a UUID string) beside ``org`` (the grid's
+community), on a token whose roles are only ``grid_leader`` / ``grid_worker``
+(``permissions.GRID_SCOPED``); anything else with a ``grid`` claim is refused. The token
+reads and acts only on that grid (``Actor.grid``); whether the grid lies in the community
+is judged at every use (a grid of another community is read as nothing).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import jwt
 
 from api.config import ConfigError, Settings
 from api.local_secrets import generated_once
-from domain.shared.permissions import Actor, Role
+from domain.shared.permissions import GRID_SCOPED, Actor, Role
 
 ISSUER = "grassroots-ledger"
 AUDIENCE = "grassroots-ledger"
@@ -66,12 +72,16 @@ def may_be_unscoped(roles: Collection[Role]) -> bool:
 
 def mint(
     secret: str, *, subject: str, name: str, roles: Sequence[Role], scope: UUID | None,
-    ttl_seconds: int = 8 * 3600,
+    ttl_seconds: int = 8 * 3600, grid: UUID | None = None,
 ) -> str:
-    """A signed token; ``scope=None`` (whole system) only for a district admin (ValueError)."""
+    """A signed token; ``scope=None`` (whole system) only for a district admin (ValueError);
+    ``grid`` (a grid scope) only for grid leaders and workers, with ``scope`` the grid's community."""
     if scope is None and not may_be_unscoped(roles):
         raise ValueError("only a district_admin token may be whole-system; give the organization"
                          " it works in (--org)")
+    if grid is not None and not may_be_grid_scoped(roles, scope):
+        raise ValueError("only a grid_leader or grid_worker token may carry a grid, with --org the"
+                         " grid's community")
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": subject, "name": name,
@@ -79,7 +89,37 @@ def mint(
     }
     if scope is not None:
         claims["org"] = str(scope)
+    if grid is not None:
+        claims["grid"] = str(grid)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def may_be_grid_scoped(roles: Collection[Role], scope: UUID | None) -> bool:
+    """Whether a token with these roles and organization scope may carry a ``grid`` claim."""
+    return scope is not None and bool(roles) and set(roles) <= GRID_SCOPED
+
+
+def _uuid_claim(given: Any) -> UUID | None:
+    """A claim's value as a UUID in canonical form only (no braces, ``urn:`` or bare hex)."""
+    if isinstance(given, str):
+        try:
+            value = UUID(given)
+        except ValueError:
+            return None
+        if str(value) == given.lower():
+            return value
+    return None
+
+
+def _grid(claims: dict[str, Any], roles: frozenset[Role], scope: UUID | None) -> UUID | None:
+    if "grid" not in claims:
+        return None
+    grid = _uuid_claim(claims["grid"])
+    if grid is None:
+        raise InvalidToken("malformed claims: grid must be a grid id (a UUID string)")
+    if not may_be_grid_scoped(roles, scope):
+        raise InvalidToken("malformed claims: only a grid_leader or grid_worker token with org may carry a grid")
+    return grid
 
 
 def _roles(claims: dict[str, Any]) -> frozenset[Role]:
@@ -123,7 +163,8 @@ def authenticate_token(secret: str, token: str) -> Authenticated:
     if not isinstance(subject, str) or not subject or not isinstance(name, str):
         raise InvalidToken("malformed claims: sub and name must be non-empty strings")
     roles = _roles(claims)
-    actor = Actor(subject=subject, name=name, roles=roles, scope=_scope(claims, roles))
+    scope = _scope(claims, roles)
+    actor = Actor(subject=subject, name=name, roles=roles, scope=scope, grid=_grid(claims, roles, scope))
     return Authenticated(actor, float(claims["exp"]))
 
 

@@ -17,15 +17,21 @@ import asyncpg
 from api.append_keys import append_keys
 from api.areas import DOMAIN_AREAS
 from api.config import Settings
+from api.dues_collections import ReadModelDuesCollections
 from api.geometry import SHAPELY
 from api.keys import install_personal_keys
 from api.screening import purpose_screen
+from domain.funds.dues_account import DuesCollections
 from domain.funds.handlers import FundRules
+from domain.funds.minimums import MinimumRules
 from domain.funds.screening import PurposeScreen
 from domain.grids.aggregate import GridRules
 from domain.grids.geometry import Geometry
 from domain.members.aggregate import TransferRules
 from domain.members.dues import DuesRules
+from domain.members.reporting import ReportingRules
+from domain.members.volunteering import VolunteerRules
+from domain.requests.rules import RequestRules
 from domain.shared.area import build_handling
 from domain.shared.handling import Directory, Handling
 from domain.shops.rules import ShopRules
@@ -51,12 +57,18 @@ def handling(settings: Settings, pool: asyncpg.Pool, clock: Callable[[], datetim
     services: dict[type, object] = {
         TransferRules: settings.transfer_rules,
         DuesRules: settings.members.dues_rules,
-        FundRules: FundRules(year_end=settings.funds.year_end, kinds=settings.funds.kind_rules),
+        ReportingRules: settings.members.reporting_rules,
+        VolunteerRules: settings.members.volunteer_rules,
+        FundRules: FundRules(year_end=settings.funds.year_end, kinds=settings.funds.kind_rules,
+                             dues_money=settings.funds.dues_money_rules),
+        DuesCollections: ReadModelDuesCollections(pool),
+        MinimumRules: settings.funds.minimum_rules,  # what a yearly plan may count on (proposeFundPlan)
         PurposeScreen: purpose_screen(settings),
         WebhookSecrets: WebhookSecretTable(pool),
         Geometry: SHAPELY,
         GridRules: settings.grids.rules,
         ShopRules: settings.shops.rules,
+        RequestRules: settings.requests.rules,
     }
     # The personal-data keys seal what the store appends and open what every reader of
     # the log reads in this process (eventstore.personal_keys); the append keys

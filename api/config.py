@@ -36,14 +36,23 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
+from domain.funds.dues_money import DEFAULT_USES, DuesMoneyRules, PaymentUse, parse_uses
 from domain.funds.kinds import DEFAULT_KINDS, FundKinds, KindPolicy
 from domain.funds.minimums import FISCAL_SOURCES, MinimumRules
+from domain.funds.reporting import FundReportingRules
 from domain.funds.screening import DEFAULT_TERMS, check_terms
 from domain.grids.aggregate import DEFAULT_KINDS as DEFAULT_GRID_KINDS
 from domain.grids.aggregate import GridRules
 from domain.members.aggregate import TransferRules, TransferScope
 from domain.members.dues import Band, DuesRules, parse_bands
+from domain.members.party_life import DEFAULT_REQUIRED, PartyLifeRules, Requirement, parse_requirements
+from domain.members.reporting import ReportingRules, parse_deadline
+from domain.members.revocation import TransferApproval
 from domain.members.transfers import MAX_VALIDITY_DAYS
+from domain.members.volunteering import VolunteerRules
+from domain.requests.rules import DEFAULT_CATEGORIES as DEFAULT_REQUEST_CATEGORIES
+from domain.requests.rules import STEPS as REQUEST_STEPS
+from domain.requests.rules import Limit, RequestRules, Urgency, parse_deadlines
 from domain.shared.errors import DomainError
 from domain.shared.money import parse_money
 from domain.shops.rules import ShopRules
@@ -177,6 +186,28 @@ class FundSettings(_Group):
     disclosure_due_days: int = setting(
         30, env="GRASSROOTS_DISCLOSURE_DUE_DAYS", ge=1, le=366,
         description="Days after acceptance by which a project's disclosure is due.")
+    briefing_day: int = setting(
+        10, env="GRASSROOTS_FUND_BRIEFING_DAY", ge=1, le=28,
+        description="A fund's monthly briefing (每月通报) is due by this day of the following month"
+                    " (`fundReportsOverdue`).")
+    half_year_check_days: int = setting(
+        15, env="GRASSROOTS_FUND_HALF_YEAR_CHECK_DAYS", ge=0, le=184,
+        description="Days after 30 June by which the street's half-year check (半年检查) of a fund is due.")
+    yearly_evaluation_days: int = setting(
+        31, env="GRASSROOTS_FUND_YEARLY_EVALUATION_DAYS", ge=0, le=366,
+        description="Days after 31 December by which a fund's yearly evaluation (年度评估) is due.")
+    reporting_kinds: frozenset[FundKind] = setting(
+        env="GRASSROOTS_FUND_REPORTING_KINDS", default_factory=lambda: frozenset({FundKind.SERVICE_FUND}),
+        shown="`service_fund`",
+        description="Fund kinds whose projects owe the reporting cycle (comma-separated): the overdue"
+                    " list (`fundReportsOverdue`) looks only at funds of these kinds.")
+    dues_money_uses: tuple[PaymentUse, ...] = setting(
+        env="GRASSROOTS_DUES_MONEY_USES", default_factory=lambda: DEFAULT_USES,
+        shown="`training,study_materials,commendation,hardship_support,disaster_relief`",
+        description="What dues money (党费) in a fund pays for (comma-separated payment uses): a payment that"
+                    " draws on dues money (spent after the fund's other money) must name one of these as its"
+                    " `use`, else `DuesMoneyRestricted`, naming the rule. Others: `activities`, `services`,"
+                    " `office_equipment`, `other`.")
     forbidden_purposes: dict[SpendingCategory, tuple[str, ...]] = setting(
         env="GRASSROOTS_FORBIDDEN_PURPOSES", default_factory=lambda: dict(DEFAULT_TERMS),
         shown="built in (`domain/funds/screening.py`)",
@@ -250,7 +281,7 @@ class FundSettings(_Group):
             raise ValueError("name at least one fund kind")
         return found
 
-    @field_validator("kinds_without_carry_over", mode="before")
+    @field_validator("kinds_without_carry_over", "reporting_kinds", mode="before")
     @classmethod
     def _no_carry(cls, value: Any) -> Any:
         if not isinstance(value, str):
@@ -273,6 +304,12 @@ class FundSettings(_Group):
         except ValueError as exc:
             raise ValueError(f"GRASSROOTS_FUND_MINIMUM_TIER_OF/SOURCES: {exc}") from None
         return self
+
+    @property
+    def reporting_rules(self) -> FundReportingRules:
+        """The reporting cycle's deadlines, as the overdue list applies them."""
+        return FundReportingRules(briefing_day=self.briefing_day, half_year_days=self.half_year_check_days,
+                              yearly_days=self.yearly_evaluation_days, kinds=frozenset(self.reporting_kinds))
 
     @property
     def minimum_rules(self) -> MinimumRules:
@@ -305,6 +342,16 @@ class FundSettings(_Group):
         except ValueError as exc:
             raise ValueError(str(exc)) from None
         return found
+
+    @field_validator("dues_money_uses", mode="before")
+    @classmethod
+    def _dues_uses(cls, value: Any) -> Any:
+        return parse_uses(value) if isinstance(value, str) else value
+
+    @property
+    def dues_money_rules(self) -> DuesMoneyRules:
+        """What dues money pays for, as payments are checked."""
+        return DuesMoneyRules(tuple(self.dues_money_uses))
 
     @field_validator("year_end", mode="before")
     @classmethod
@@ -428,6 +475,46 @@ class MemberSettings(_Group):
         6, env="GRASSROOTS_REVIEW_MONTHS", ge=1, le=24,
         description="Full months without Party life, dues or assigned work that raise the review flag"
                     " (自行脱党 review; never a removal by itself).")
+    reporting_deadline: tuple[int, int] = setting(
+        ReportingRules.deadline, env="GRASSROOTS_REPORTING_DEADLINE", shown="`03-31`",
+        description="Month and day (`MM-DD`) by which in-service members report each year to the community"
+                    " where they live (双报到); a later report counts and is marked late.")
+    volunteer_min_hours: Decimal = setting(
+        VolunteerRules.min_hours, env="GRASSROOTS_VOLUNTEER_MIN_HOURS", ge=0, le=1000,
+        description="Confirmed volunteer hours a member needs in a year (seed 003: 24); below it the appraisal"
+                    " rates at most basically qualified.")
+    volunteer_min_projects: int = setting(
+        VolunteerRules.min_projects, env="GRASSROOTS_VOLUNTEER_MIN_PROJECTS", ge=0, le=100,
+        description="Distinct volunteer activities (projects) a member needs in a year among the confirmed"
+                    " entries (seed 003: 1).")
+    party_life_required: tuple[Requirement, ...] = setting(
+        env="GRASSROOTS_PARTY_LIFE_REQUIRED", default_factory=lambda: PartyLifeRules().required,
+        shown=f"`{DEFAULT_REQUIRED}`",
+        description="Meetings of Party life each branch holds (`partyLife`): `KIND:MONTHLY|QUARTERLY:count`,"
+                    " comma-separated, a kind at most once (left out: not required).")
+
+    @field_validator("party_life_required", mode="before")
+    @classmethod
+    def _requirements(cls, value: Any) -> Any:
+        return parse_requirements(value) if isinstance(value, str) else value
+
+    @property
+    def party_life_rules(self) -> PartyLifeRules:
+        return PartyLifeRules(required=tuple(self.party_life_required))
+
+    @field_validator("reporting_deadline", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> Any:
+        return parse_deadline(value) if isinstance(value, str) else value
+
+    @property
+    def reporting_rules(self) -> ReportingRules:
+        return ReportingRules(deadline=tuple(self.reporting_deadline))  # type: ignore[arg-type]
+
+    @property
+    def volunteer_rules(self) -> VolunteerRules:
+        return VolunteerRules(min_hours=Decimal(self.volunteer_min_hours).quantize(Decimal("0.1")),
+                              min_projects=self.volunteer_min_projects)
 
     @field_validator("dues_bands", "dues_retired_bands", mode="before")
     @classmethod
@@ -481,6 +568,62 @@ class ShopSettings(_Group):
         return ShopRules(notice_days=self.notice_days, plaque_overdue_days=self.plaque_overdue_days,
                          dues_grace_months=self.dues_grace_months, five_stars_from=self.five_stars_from,
                          three_stars_from=self.three_stars_from)
+
+
+class RequestSettings(_Group):
+    """Residents' requests: the category catalogue, each step's deadline, the escalation sweep."""
+
+    categories: tuple[str, ...] = setting(
+        DEFAULT_REQUEST_CATEGORIES, env="GRASSROOTS_REQUEST_CATEGORIES",
+        shown="`" + ",".join(DEFAULT_REQUEST_CATEGORIES) + "`",
+        description="The categories a resident's request may have (comma-separated, each at most 40 characters);"
+                    " a department handles some of them.")
+    deadlines: dict[Urgency, dict[str, Limit]] = setting(
+        env="GRASSROOTS_REQUEST_DEADLINES", default_factory=lambda: parse_deadlines(""),
+        shown="`NORMAL:respond=24h,handle=5d,dispatch=24h,accept=1wd,resolve=7d;"
+              "URGENT:respond=2h,handle=1d,dispatch=4h,accept=4h,resolve=2d`",
+        description="Each step's deadline per urgency: `URGENCY:step=limit,...` separated by `;`, limits in hours"
+                    " (`h`), days (`d`) or working days (`wd`: Monday–Friday, China time; holidays are not known);"
+                    " steps left out keep their default. Steps: respond (the community takes or escalates),"
+                    " handle (the community resolves what it took), dispatch (the street), accept and resolve"
+                    " (the department).")
+    sweep_interval: float = setting(
+        60.0, env="GRASSROOTS_REQUEST_SWEEP_INTERVAL", ge=0,
+        description="Seconds between the escalation sweeps of `grassroots serve` (overdue requests go to the"
+                    " next level, recorded by the system actor with the rule as reason); `0`: no sweeper runs"
+                    " (`grassroots requests escalate` runs one sweep).")
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _category_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(k.strip().upper() for k in value.split(",") if k.strip())
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or any(len(k) > 40 for k in value) or len(set(value)) != len(value):
+            raise ValueError("one or more distinct categories of at most 40 characters each")
+        return value
+
+    @field_validator("deadlines", mode="before")
+    @classmethod
+    def _deadlines(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_deadlines(value)
+        return value
+
+    @field_validator("deadlines")
+    @classmethod
+    def _all_steps(cls, value: dict[Urgency, dict[str, Limit]]) -> dict[Urgency, dict[str, Limit]]:
+        if set(value) != set(Urgency) or any(set(v) != set(REQUEST_STEPS) for v in value.values()):
+            raise ValueError(f"every urgency needs every step ({', '.join(REQUEST_STEPS)})")
+        return value
+
+    @property
+    def rules(self) -> RequestRules:
+        return RequestRules(categories=tuple(self.categories), deadlines=self.deadlines)
 
 
 class FeedSettings(_Group):
@@ -661,6 +804,15 @@ class Settings(BaseSettings):
     receipt_due_days: int = setting(
         TransferRules.receipt_due_days, env="GRASSROOTS_RECEIPT_DUE_DAYS", ge=1,
         description="Receipt due this many days after acceptance.")
+    transfer_approval: TransferApproval = setting(
+        env="GRASSROOTS_TRANSFER_APPROVAL", default_factory=TransferApproval, shown="`off`",
+        description="The approval step (审批) before a transfer's letter: `off`, `all`, or comma-separated"
+                    " district ids (the sending organization's root). Where on, `issueTransferLetter` answers"
+                    " `ApprovalRequired` until the level above the sender runs `approveMemberTransfer`.")
+    transfer_expiring_days: int = setting(
+        3, env="GRASSROOTS_TRANSFER_EXPIRING_DAYS", ge=0, le=90,
+        description="A letter expiring within this many days is listed by `transfers(filter: {expiringSoon:"
+                    " true})` and shows `expiringSoon`.")
     read_your_writes_timeout: float = setting(
         2.0, env="GRASSROOTS_RYW_TIMEOUT", gt=0,
         description="Seconds a mutation waits for the read models to show its change.")
@@ -677,6 +829,7 @@ class Settings(BaseSettings):
     funds: FundSettings = Field(default_factory=FundSettings)
     grids: GridSettings = Field(default_factory=GridSettings)
     shops: ShopSettings = Field(default_factory=ShopSettings)
+    requests: RequestSettings = Field(default_factory=RequestSettings)
     members: MemberSettings = Field(default_factory=MemberSettings)
     integrations: IntegrationSettings = Field(default_factory=IntegrationSettings)
     integrity: IntegritySettings = Field(default_factory=IntegritySettings)
@@ -760,7 +913,12 @@ class Settings(BaseSettings):
     @property
     def transfer_rules(self) -> TransferRules:
         return TransferRules(validity_days=dict(self.transfer_validity_days),
-                             receipt_due_days=self.receipt_due_days)
+                             receipt_due_days=self.receipt_due_days, approval=self.transfer_approval)
+
+    @field_validator("transfer_approval", mode="before")
+    @classmethod
+    def _approval(cls, value: Any) -> Any:
+        return TransferApproval.parse(value) if isinstance(value, str) else value
 
     @property
     def default_page_size(self) -> int:

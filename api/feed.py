@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from api.auth import InvalidToken, from_header
 from api.graphql.core.bounds import type_names
 from api.graphql.core.errors import RETRY_AFTER, is_outage, unavailable_message
-from domain.shared.permissions import bound_subject
+from domain.shared.permissions import bound_grid, bound_subject
 from projections.feed.document import event_document
 from projections.feed.reading import EventFilter, read_page, readable_head
 
@@ -91,7 +91,8 @@ class FeedEndpoint:
         try:
             head = await readable_head(s.pool)
             page, scanned = await read_page(s.pool, after, limit, flt, actor.scope, head=head,
-                                            roles=actor.roles, bound_to=bound_subject(actor))
+                                            roles=actor.roles, bound_to=bound_subject(actor),
+                                            grid=bound_grid(actor))
         except Exception as exc:
             if not is_outage(exc):
                 raise

@@ -42,14 +42,24 @@ SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 class ReportPosition(SchemaExtension):
     """Adds ``extensions.position``: the log position the response's data reflects."""
 
+    known = True
+
     async def on_operation(self) -> Any:  # type: ignore[override]
         ctx = self.execution_context.context
         if ctx.position == 0:
-            ctx.position = await ctx.supervisor.position()
+            try:
+                ctx.position = await ctx.supervisor.position()
+            except Exception as exc:
+                # The database is gone (the projections in this process noticed first, so the position
+                # is read from the tracking table): the operation still runs, so that a mutation answers
+                # its typed `Unavailable` and a query its 503, and the response states no position.
+                if not is_outage(exc):
+                    raise
+                self.known = False
         yield
 
     def get_results(self) -> dict[str, Any]:
-        return {"position": self.execution_context.context.position}
+        return {"position": self.execution_context.context.position} if self.known else {}
 
 
 def _root(name: str, description: str, parts: list[type]) -> type:

@@ -161,6 +161,18 @@ def scope_condition(c: Conditions, actor: Actor, column: str) -> None:
     within_scope_condition(c, actor, column)
 
 
+def grid_condition(c: Conditions, actor: Actor, column: str, grid_column: str) -> None:
+    """Limit rows of grids (``grid_column`` the grid's id, ``column`` its community) to those
+    the actor covers: the SQL form of ``permissions.Actor.covers_grid``. A grid-scoped token
+    reads its own grid only, and only while the grid lies in its community; any other actor
+    reads by scope (``scope_condition``)."""
+    if actor.grid is not None and not actor.system:
+        within_scope_condition(c, actor, column)
+        c.add(f"{grid_column} = ?", actor.grid)
+        return
+    scope_condition(c, actor, column)
+
+
 def within_scope_condition(c: Conditions, actor: Actor, column: str) -> None:
     """Limit ``column`` to the actor's subtree alone (``permissions.within_scope``): for the
     area that shows a subject-bound reader its own objects (a shop operator's shop), which

@@ -11,6 +11,8 @@ may read (``projections.feed.reading``), so every event needs its organizations:
   ``members`` and ``transfers`` read models when it reads the event, so nothing about
   it is recorded here. (Before, this table held the home at the time of each event,
   which let a community that moved show its departed members to its new street.)
+- ``Residence.*`` (``SELF_SCOPED``): the organizations the event's payload names (the
+  community of the grid the member lives in, and on a reassignment the one left).
 - any other stream type (funds, projects, inspections, webhooks, ...): the
   ``organization_id`` of the stream's first event (the convention for creation
   events), remembered in ``stream_organizations``.
@@ -33,6 +35,11 @@ from domain.shared.ports import RecordedEvent
 from projections.runtime.base import Projection
 
 log = logging.getLogger(__name__)
+
+SELF_SCOPED = frozenset({"Residence"})
+"""Stream types whose every event names the organizations it concerns (``organization_id`` and,
+for a move, ``previous_organization_id``): a member's residence grid, which moves between
+communities, concerns the community of each grid it names, not its first one's for ever."""
 
 projection = Projection("event_scopes", ("event_scopes", "stream_organizations"), all_events=True)
 
@@ -86,6 +93,9 @@ async def any_event(conn: asyncpg.Connection, e: RecordedEvent) -> None:
             organizations.append(previous)
     elif e.stream_type == "Member":
         return  # judged when read, from the members and transfers read models
+    elif e.stream_type in SELF_SCOPED:
+        organizations = [o for o in (_uuid(e.payload.get(k)) for k in ("organization_id", "previous_organization_id"))
+                         if o is not None]
     else:
         organizations = await _other_scope(conn, e)
     if organizations:

@@ -28,6 +28,7 @@ from domain.funds.commands import (
     RecordProjectDecision,
     ReversePayment,
 )
+from domain.funds.disclosure import RecordFundDisclosure
 from domain.inspections.aggregate import Severity
 from domain.inspections.commands import OpenInspection, RecordInspectionFinding
 from domain.organizations.aggregate import OrganizationKind as K
@@ -121,6 +122,10 @@ async def load_demo(pool: asyncpg.Pool, today: date | None = None) -> DemoResult
             if m % 2 == 0:
                 await run(PublishProjectDisclosure(fund, pid, f"{title} 支出 {amount} 元，已验收", accepted),
                           finance)
+        if date(year, 7, 1) <= today:
+            # The first half-year's table posted on the notice board (公示), its digest recorded:
+            # `grassroots fund disclosure <fund> --period <year>-H1` renders the sheet.
+            await run(RecordFundDisclosure(fund, f"{year}-H1", min(date(year, 7, 5), today), "社区公示栏"), finance)
     insp = (await run(OpenInspection(f"{year} 年为民服务专项经费督查", organization_id=street))).id
     await run(RecordInspectionFinding(insp, "项目公示未按期张贴", Severity.MINOR))
     return DemoResult(district, street, communities, funds)

@@ -24,6 +24,7 @@ from api.cli.funds import register as register_fund_commands
 from api.cli.grids import register as register_grid_commands
 from api.cli.integrity import register as register_integrity_commands
 from api.cli.keys import app as keys_app
+from api.cli.requests import register as register_request_commands
 from api.config import ConfigError, Settings
 from api.database import database
 from api.persisted import load_manifests
@@ -134,6 +135,8 @@ def token(
     subject: str = typer.Option("local-admin", help="Token subject (recorded as the actor)."),
     name: str = typer.Option("Local Admin", help="Display name."),
     ttl: int = typer.Option(8 * 3600, min=1, help="Lifetime in seconds."),
+    grid: str = typer.Option(None, help="Grid scope: the grid id, for grid_leader/grid_worker tokens"
+                             " only, with --org the grid's community (checked at every use)."),
 ) -> None:
     """Mint a bearer token signed with the configured (or local development) secret."""
     settings = load_settings()
@@ -142,8 +145,12 @@ def token(
         scope = None if org is None else UUID(org)
         if org is not None and str(scope) != org.lower():
             raise ValueError(f"--org must be an organization id (a UUID): {org!r}")
+        grid_id = None if grid is None else UUID(grid)
+        if grid is not None and str(grid_id) != grid.lower():
+            raise ValueError(f"--grid must be a grid id (a UUID): {grid!r}")
         secret = signing_secret(settings)
-        minted = mint(secret, subject=subject, name=name, roles=roles, scope=scope, ttl_seconds=ttl)
+        minted = mint(secret, subject=subject, name=name, roles=roles, scope=scope, ttl_seconds=ttl,
+                      grid=grid_id)
     except (ValueError, ConfigError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -181,6 +188,7 @@ def export_schema(path: Path = typer.Argument(Path("schema.graphql"))) -> None:
 register_integrity_commands(app)
 register_fund_commands(app)
 register_grid_commands(app)
+register_request_commands(app)
 
 
 def main() -> None:

@@ -24,7 +24,9 @@ class OrganizationKind(enum.Enum):
     COMMUNITY_BRANCH = "COMMUNITY_BRANCH"  # 社区党支部
     GRID_BRANCH = "GRID_BRANCH"  # 网格党支部
     BUILDING_GROUP = "BUILDING_GROUP"  # 楼栋党小组
-    MEMBER_CENTRAL_HOUSEHOLD = "MEMBER_CENTRAL_HOUSEHOLD"  # 党员中心户
+    MEMBER_CENTRAL_HOUSEHOLD = "MEMBER_CENTRAL_HOUSEHOLD"
+    """党员中心户, as organizations were recorded before it became a designation of a member (the grids
+    area's ``CentralHousehold``): existing ones load and project as before; no new one is established."""
     PARK_COMMITTEE = "PARK_COMMITTEE"  # 园区党委
     BUSINESS_DISTRICT_COMMITTEE = "BUSINESS_DISTRICT_COMMITTEE"  # 商圈党委
     JOINT_BRANCH = "JOINT_BRANCH"  # 联合支部

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.organizations.aggregate import (
     Organization,
+    OrganizationKind,
     check_code,
     check_established_on,
     check_name,
@@ -15,6 +16,7 @@ from domain.organizations.commands import (
     MoveOrganization,
     RenameOrganization,
 )
+from domain.organizations.errors import CentralHouseholdNotAnOrganization
 from domain.shared import events as ev
 from domain.shared.commands import required_reason
 from domain.shared.errors import InvalidInput
@@ -30,6 +32,10 @@ CODE = "organization.code"
 
 async def establish_organization(cmd: EstablishOrganization, unit: Unit) -> Decision:
     await unit.authorize(cmd.parent_id, field="parentId")
+    if cmd.kind is OrganizationKind.MEMBER_CENTRAL_HOUSEHOLD:  # refused here, never on replay: old ones load
+        raise CentralHouseholdNotAnOrganization(
+            "a member central household (党员中心户) is a designation of a member, not an organization:"
+            " use designateCentralHousehold (its member, building, doors served)", field="kind")
     name = check_name(cmd.name)
     parent = None if cmd.parent_id is None else await unit.load(Organization, cmd.parent_id, "parent")
     check_parent(cmd.kind, None if parent is None else parent.kind)

@@ -140,16 +140,18 @@ class Unit:
             raise NotFound(f"no {what} {stream_id}", field=f"{what}Id")
         return found
 
-    async def authorize(self, organization_id: UUID | None, field: str | None = None) -> list[UUID]:
+    async def authorize(self, organization_id: UUID | None, field: str | None = None,
+                        grid: UUID | None = None) -> list[UUID]:
         """Check the command against the organization it concerns; return that one's path.
 
         ``None`` stands for "no organization" (establishing a root, a whole-system
-        webhook): only whole-system actors pass.
+        webhook): only whole-system actors pass. ``grid``: the grid the command acts within
+        (``organization_id`` is then its community); a grid-scoped actor passes only there.
         """
         path = [] if organization_id is None else await self.directory.path_of(organization_id)
         if path is None:
             raise NotFound(f"no organization {organization_id}", field=field)
-        authorize(self.request.actor, type(self.command), path)
+        authorize(self.request.actor, type(self.command), path, grid=grid)
         self.authorized = True
         return path
 

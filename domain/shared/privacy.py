@@ -7,13 +7,14 @@ export) and GraphQL's ``history`` and ``Member.idNumber``/``phone``.
 
 - **What is personal**: the payload fields named in ``PERSONAL_FIELDS`` (``id_number``,
   ``phone``, ``declared_income``: the income a member declares for dues, and
-  ``complainant_name``: the resident behind a shop complaint) wherever
+  ``complainant_name``: the resident behind a shop complaint, ``resident_name``: the
+  resident behind a request) wherever
   they occur: at the top of a payload, in a nested object, in a list of objects, at any
   depth.
 - **How it is masked**: nothing but the last four characters ever shows, whatever the
   value's length: an ID number keeps its last four (``**************1234``), a phone
   its last four digits after spaces and dashes are dropped (``*******5678``), a declared
-  income and a complainant's name nothing at all (``****``, whatever its length). A value
+  income and a complainant's or resident's name nothing at all (``****``, whatever its length). A value
   of fewer than eight characters (a phone: digits) is masked whole, so that at least
   as much stays hidden as shows. ``None`` stays ``None``. A personal field that holds
   a list or an object has every value inside it masked the same way; one that holds a
@@ -90,6 +91,7 @@ PERSONAL_FIELDS: Final[Mapping[str, Callable[[str | None], str | None]]] = Mappi
     "phone": mask_phone,
     "declared_income": mask_whole,
     "complainant_name": mask_whole,
+    "resident_name": mask_whole,
 })
 """Payload field name -> how its value is masked."""
 

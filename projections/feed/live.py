@@ -296,14 +296,15 @@ class EventFeed:
     async def subscribe(
         self, after: int | None, flt: EventFilter, actor_scope: UUID | None,
         predicate: Predicate | None = None, *, roles: Collection[Role] | None = None,
-        consumer: Consumer | None = None, bound_to: str | None = None,
+        consumer: Consumer | None = None, bound_to: str | None = None, grid: UUID | None = None,
     ) -> AsyncIterator[RecordedEvent]:
         """Every matching event after ``after`` in position order, then live ones, forever.
 
         ``after=None`` starts at the current end of the feed (live events only).
         Events must match ``flt``, be readable by an actor with ``actor_scope`` (``None``
         = whole system), ``roles`` (``None`` = no role limit; see ``read_events``) and
-        ``bound_to`` (a subject-bound reader's subject: only its streams) and satisfy
+        ``bound_to`` (a subject-bound reader's subject: only its streams), ``grid`` (a
+        grid-scoped reader's grid: only the events that concern it) and satisfy
         ``predicate``. ``consumer``: the connection that receives them, whose
         confirmations pace the subscriber (see the module docstring). Raises
         ``SubscriberFellBehind`` when the consumer falls more than ``buffer_size`` events
@@ -317,7 +318,7 @@ class EventFeed:
         self._subscribers.add(sub)
         self.stats.subscribers = len(self._subscribers)
         try:
-            async for event in self._follow(sub, flt, actor_scope, predicate, roles, consumer, bound_to):
+            async for event in self._follow(sub, flt, actor_scope, predicate, roles, consumer, bound_to, grid):
                 yield event
         finally:
             self._subscribers.discard(sub)
@@ -326,8 +327,9 @@ class EventFeed:
                 self.stats.live -= 1
 
     def _matches(self, fe: FeedEvent, flt: EventFilter, scope: UUID | None,
-                 unreadable: frozenset[str], predicate: Predicate | None, bound_to: str | None) -> bool:
-        return (flt.matches_row(fe.event, fe.within) and may_read_event(fe, scope, unreadable, bound_to)
+                 unreadable: frozenset[str], predicate: Predicate | None, bound_to: str | None,
+                 grid: UUID | None = None) -> bool:
+        return (flt.matches_row(fe.event, fe.within) and may_read_event(fe, scope, unreadable, bound_to, grid)
                 and (predicate is None or predicate(fe.event)))
 
     async def _hand_over(self, sub: _Subscriber, consumer: Consumer | None) -> None:
@@ -363,7 +365,8 @@ class EventFeed:
 
     async def _follow(self, sub: _Subscriber, flt: EventFilter, scope: UUID | None,
                       predicate: Predicate | None, roles: Collection[Role] | None,
-                      consumer: Consumer | None, bound_to: str | None = None) -> AsyncIterator[RecordedEvent]:
+                      consumer: Consumer | None, bound_to: str | None = None,
+                      grid: UUID | None = None) -> AsyncIterator[RecordedEvent]:
         unreadable = unreadable_stream_types(roles)
         while True:
             wake = self._woken()  # taken before looking, so no append between is missed
@@ -378,7 +381,7 @@ class EventFeed:
                     await self._idle(wake, sub, consumer)
                     continue
                 for fe in batch:
-                    if self._matches(fe, flt, scope, unreadable, predicate, bound_to):
+                    if self._matches(fe, flt, scope, unreadable, predicate, bound_to, grid):
                         await self._hand_over(sub, consumer)
                         self.stats.deliveries += 1
                         yield fe.event
@@ -395,7 +398,7 @@ class EventFeed:
             async with self._reads:
                 page, scanned = await read_page(self.pool, sub.cursor, self.page_size, flt, scope,
                                                 head=max(self.position, sub.cursor), roles=roles,
-                                                bound_to=bound_to)
+                                                bound_to=bound_to, grid=grid)
             for fe in page:
                 if predicate is None or predicate(fe.event):
                     await self._hand_over(sub, consumer)

@@ -29,7 +29,13 @@ a shop operator's) reads only the streams bound to its subject, within its scope
 ``Shop`` stream whose creation event names it as the ``operator_subject`` (the shop's own
 events, as ``shop(id)`` and its ``history`` show them; not the round, the member or the
 complainant). The binding is read from the log itself (the stream's first event), so no
-read model has to catch up for it.
+read model has to catch up for it. A member's own token (``MEMBER``, subject the member's id)
+reads the member's own stream only: ``member:<id>`` on both sides (``permissions.bound_subject``).
+
+Grid-scoped readers: a grid leader's or worker's token with a grid scope
+(``permissions.bound_grid``) reads, within its scope (the grid's community), only its grid's
+own stream (``stream_id`` = the grid) and the events whose payload names the grid
+(``GRID_KEYS``: a member's residence assigned to it or moved away from it).
 
 The tree is the one the read model holds when the event is read: after a move, older
 events of the moved organization follow it into its new subtree. An event that
@@ -114,9 +120,18 @@ BOUND_STREAM_TYPES = ("Shop",)
 BOUND = (
     "CASE WHEN e.stream_type IN (" + ", ".join(f"'{t}'" for t in BOUND_STREAM_TYPES) + ")"
     " THEN (SELECT f.payload->>'operator_subject' FROM events f"
-    " WHERE f.stream_id = e.stream_id AND f.version = 1) END"
+    " WHERE f.stream_id = e.stream_id AND f.version = 1)"
+    " WHEN e.stream_type = 'Member' THEN 'member:' || e.stream_id::text END"
 )
-"""SQL: the token subject event ``e``'s stream is bound to (``NULL``: none)."""
+"""SQL: the token subject event ``e``'s stream is bound to (``NULL``: none). A member's stream
+is bound to the member's own token (``permissions.bound_subject``: ``member:<id>``)."""
+
+
+GRID_KEYS = ("grid_id", "previous_grid_id")
+"""Payload keys that make an event of another stream concern a grid (a grid-scoped reader's)."""
+
+GRID_BOUND = ("(e.stream_id = $11 OR " + " OR ".join(f"e.payload->>'{k}' = $11::text" for k in GRID_KEYS) + ")")
+"""SQL: event ``e`` concerns the grid ``$11`` (its own stream, or its payload names the grid)."""
 
 
 def _lies_within(root: str) -> str:
@@ -143,6 +158,7 @@ SELECT e.position, e.stream_id, e.stream_type, e.version, e.event_id, e.event_ty
    AND ($7::uuid IS NULL OR {_lies_within("$7")})
    AND e.stream_type <> ALL($9::text[])
    AND ($10::text IS NULL OR {BOUND} = $10)
+   AND ($11::uuid IS NULL OR {GRID_BOUND})
  ORDER BY e.position
  LIMIT $3
 """
@@ -183,13 +199,20 @@ def in_scope(within: Collection[UUID], actor_scope: UUID | None) -> bool:
     return actor_scope is None or actor_scope in within
 
 
+def concerns_grid(event: RecordedEvent, grid: UUID) -> bool:
+    """Whether ``event`` concerns ``grid`` (``GRID_BOUND`` in Python)."""
+    return event.stream_id == grid or any(str(event.payload.get(k)) == str(grid) for k in GRID_KEYS)
+
+
 def may_read_event(fe: FeedEvent, actor_scope: UUID | None, unreadable: Collection[str],
-                   bound_to: str | None = None) -> bool:
+                   bound_to: str | None = None, grid: UUID | None = None) -> bool:
     """The read rule on an event already read (the live ring), as ``read_page`` applies it
-    in SQL: its stream type is one the actor reads, it lies within the actor's scope, and
-    for a subject-bound reader (``bound_to``) its stream is bound to that subject."""
+    in SQL: its stream type is one the actor reads, it lies within the actor's scope, for a
+    subject-bound reader (``bound_to``) its stream is bound to that subject, and for a
+    grid-scoped reader (``grid``) it concerns that grid."""
     return (fe.event.stream_type not in unreadable and in_scope(fe.within, actor_scope)
-            and (bound_to is None or fe.bound == bound_to))
+            and (bound_to is None or fe.bound == bound_to)
+            and (grid is None or concerns_grid(fe.event, grid)))
 
 
 @dataclass(frozen=True)
@@ -219,7 +242,7 @@ async def readable_head(conn_or_pool: asyncpg.Connection | asyncpg.Pool) -> int:
 async def read_page(
     conn_or_pool: asyncpg.Connection | asyncpg.Pool, after: int, limit: int, flt: EventFilter,
     actor_scope: UUID | None, *, head: int | None = None, roles: Collection[Role] | None = None,
-    bound_to: str | None = None,
+    bound_to: str | None = None, grid: UUID | None = None,
 ) -> tuple[list[FeedEvent], int]:
     """Like ``read_events``, with each event's ``within`` set and the position scanned to.
 
@@ -238,7 +261,7 @@ async def read_page(
     rows = await conn_or_pool.fetch(
         _PAGE, after, top, limit,
         _text_list(flt.stream_types), _text_list(flt.event_types), flt.within, actor_scope,
-        OPEN_TRANSFER_STATES, sorted(unreadable_stream_types(roles)), bound_to,
+        OPEN_TRANSFER_STATES, sorted(unreadable_stream_types(roles)), bound_to, grid,
     )
     events = [FeedEvent(row_to_event(r), frozenset(r["within"]), r["bound"]) for r in rows]
     scanned = events[-1].position if len(events) == limit else top
@@ -248,6 +271,7 @@ async def read_page(
 async def read_events(
     conn_or_pool: asyncpg.Connection | asyncpg.Pool, after: int, limit: int, flt: EventFilter,
     actor_scope: UUID | None, *, roles: Collection[Role] | None = None, bound_to: str | None = None,
+    grid: UUID | None = None,
 ) -> list[RecordedEvent]:
     """The events after position ``after`` that match ``flt`` and that the actor may read.
 
@@ -259,13 +283,16 @@ async def read_events(
       webhooks, which the admins who may read every stream type register.
     - ``bound_to``: a subject-bound reader's token subject (``permissions.bound_subject``):
       only the events of streams bound to it (see the module docstring).
+    - ``grid``: a grid-scoped reader's grid (``permissions.bound_grid``): only the events
+      that concern it (see the module docstring).
     - Never beyond ``readable_head``: an event is returned only once its scope is
       known, so a caller that continues from the last returned position misses
       nothing and sees nothing twice. To move past long runs of events that do not
       match, use ``read_page``, whose second value is safe to continue from; never a
       separately read ``readable_head``, which may already be past unread events.
     """
-    events, _ = await read_page(conn_or_pool, after, limit, flt, actor_scope, roles=roles, bound_to=bound_to)
+    events, _ = await read_page(conn_or_pool, after, limit, flt, actor_scope, roles=roles, bound_to=bound_to,
+                                grid=grid)
     return [fe.event for fe in events]
 
 

@@ -13,6 +13,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,9 +29,11 @@ from api.app import create_app
 from api.auth import mint
 from api.config import Settings
 from api.graphql.core.common import execute
+from api.graphql.core.context import Context, Loaders
 from api.graphql.core.errors import UNAVAILABLE, is_outage
+from api.schema import schema
 from domain.shared.commands import Command
-from domain.shared.permissions import Role
+from domain.shared.permissions import Actor, Role
 from eventstore.db import connect
 from eventstore.migrate import migrate
 from tests.e2e.conftest import SECRET
@@ -145,3 +148,24 @@ def test_statement_errors_and_bugs_are_not_outages() -> None:
     wrapped = RuntimeError("store failed")
     wrapped.__cause__ = asyncpg.ConnectionDoesNotExistError("closed")
     assert is_outage(wrapped)
+
+
+class _GoneSupervisor:
+    """The projections of this process noticed the outage first: the position must come from the
+    database, which is gone."""
+
+    async def position(self) -> int:
+        raise ConnectionRefusedError("connection refused")
+
+
+async def test_a_mutation_answers_unavailable_even_when_the_position_cannot_be_read() -> None:
+    ctx = Context(actor=Actor(subject="t", name="T", roles=frozenset({Role.DISTRICT_ADMIN}), scope=None),
+                  pool=None, commands=_LostMidCommand(ConnectionRefusedError("refused")),  # type: ignore[arg-type]
+                  supervisor=_GoneSupervisor(), settings=Settings(),  # type: ignore[arg-type]
+                  correlation_id=uuid4(), loaders=Loaders(None),  # type: ignore[arg-type]
+                  clock=lambda: datetime.now(UTC))
+    result = await schema.execute(ORG, variable_values={"i": {"kind": "DISTRICT_COMMITTEE", "name": "区委"}},
+                                  context_value=ctx)
+    assert result.errors is None, result.errors
+    assert result.data is not None and result.data["establishOrganization"]["__typename"] == "Unavailable"
+    assert "position" not in (result.extensions or {})  # not known: not stated

@@ -17,9 +17,11 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
+from api.auth import mint
 from domain.shared.permissions import Role
 from tests.e2e.conftest import SECRET, Server
 from tests.e2e.test_transfer_walkthrough import build_tree
@@ -173,3 +175,15 @@ async def test_a_secretary_imports_staffs_splits_and_merges_and_the_street_moves
         received = await feed.events_until(logged[-1]["position"])
         assert [(e["position"], e["type"]) for e in received] == [(r["position"], r["event_type"]) for r in logged]
         assert {e["actor"] for e in received} == {"east-secretary", "street-admin"}
+
+        # 8. A grid worker's grid-scoped token (grassroots token --grid): its grid, nothing else, in GraphQL and
+        # in GET /events.
+        worker = mint(SECRET, subject="grid-worker-005", name="网格员", roles=[Role.GRID_WORKER],
+                      scope=UUID(east), grid=UUID(east_half))
+        sees = await server.ok(worker, "{ me { grid } grids(filter: {retired: null}) { edges { node { id } } } }")
+        assert sees == {"me": {"grid": east_half}, "grids": {"edges": [{"node": {"id": east_half}}]}}
+        polled = await server.client.get(f"{server.url}/events", params={"after": 0, "limit": 1000},
+                                         headers={"authorization": f"Bearer {worker}"})
+        assert polled.status_code == 200, polled.text
+        assert {e["streamId"] for e in polled.json()["events"]} == {east_half}
+

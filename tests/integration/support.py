@@ -13,12 +13,18 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from domain.funds.aggregate import AllocationSource, FundKind, SpendingCategory, YearEnd
+from domain.funds.plans import LineInput
 from domain.grids.aggregate import StaffRole
 from domain.inspections.aggregate import Severity
 from domain.members.aggregate import Gender, Standing, TransferScope
+from domain.members.appraisal import AppraisalRating
 from domain.members.dues import DuesCategory
+from domain.members.party_life import MeetingKind
 from domain.organizations.aggregate import OrganizationKind
 from domain.organizations.directory import AggregateDirectory
+from domain.requests import commands as rc
+from domain.requests import order_commands as oc
+from domain.requests.aggregate import Rating, Source
 from domain.shared.commands import Request
 from domain.shared.permissions import Actor, Role
 from domain.shared.ports import Append, Metadata, NewEvent
@@ -227,7 +233,8 @@ FINANCE = Actor(subject="finance", name="F", roles=frozenset({Role.FINANCE_OFFIC
 
 
 async def build_funds(cmds: UseCases, community: UUID) -> dict[str, UUID]:
-    """A fund with an allocation, a paid and reversed project, a closed year and an inspection."""
+    """A fund with an allocation, a paid and reversed project, a closed year, its disclosure and an
+    inspection."""
     f = cmds
     fin = Request(FINANCE, uuid4())
     fund = (await f.open_fund(fin, community, 2026, FundKind.SERVICE_FUND)).id
@@ -253,6 +260,8 @@ async def build_funds(cmds: UseCases, community: UUID) -> dict[str, UUID]:
     new_year = UseCases.build(cmds.store, cmds.directory, lambda: datetime(2027, 1, 4, tzinfo=UTC))
     nxt = await new_year.close_fiscal_year(fin, fund, date(2026, 12, 31),
                                                          YearEnd.CARRY_OVER)
+    # The year's table is published (公示) after its close: a closed fund takes a disclosure.
+    await new_year.record_fund_disclosure(fin, fund, "2026", date(2027, 1, 4), "社区公示栏")
     return {"fund": fund, "project": project, "inspection": insp,
             "next_fund": UUID(nxt.extra["next_fund_id"])}
 
@@ -265,3 +274,91 @@ async def register(cmds: UseCases, home: UUID, name: str, prefix17: str,
         joined_on=date(2003, 7, 1), home_organization_id=home,
         dues_paid_through=date(2026, 2, 15),
     )
+
+
+SECRETARY = Actor(subject="secretary", name="书记", roles=frozenset({Role.COMMUNITY_SECRETARY}), scope=None)
+STREET_ADMIN = Actor(subject="street", name="街道", roles=frozenset({Role.STREET_ADMIN}), scope=None)
+GRID_WORKER = Actor(subject="worker", name="网格员", roles=frozenset({Role.GRID_WORKER}), scope=None)
+
+
+def _as(actor: Actor) -> Request:
+    return Request(actor, uuid4())
+
+
+def _member_token(member: UUID) -> Request:
+    return _as(Actor(subject=str(member), name="党员", roles=frozenset({Role.MEMBER}), scope=None))
+
+
+async def build_engagement_plans_and_requests(cmds: UseCases, ids: dict[str, UUID]) -> dict[str, UUID]:
+    """On top of ``build_world``: a row in every table of the areas it leaves out (Party life,
+    mobile cards, residence and unit reports, volunteer hours, appraisals, fund plans and reports,
+    dues accounts, residences, building groups, central households, departments, requests and
+    service orders), each through the real commands."""
+    found: dict[str, UUID] = {}
+    m3 = (await register(cmds, ids["west"], "许文静", "32050819790412053")).id
+    found["m3"] = m3
+    await cmds.record_party_life_meeting(req(), ids["west"], MeetingKind.THEME_DAY, date(2026, 2, 25),
+                                         "主题党日", (m3,), (ids["m2"],))
+    await cmds.issue_mobile_card(req(), m3, "TJ-2026-0901", date(2026, 2, 1),
+                                 inflow_organization_id=ids["east"])
+    await cmds.review_mobile_card(req(), m3, date(2026, 2, 20))
+    await cmds.report_to_residence_community(req(), m3, ids["east"], date(2026, 1, 15))
+    entry = uuid4()
+    await cmds.log_volunteer_hours(_member_token(m3), m3, entry, "助老服务", date(2026, 2, 3), "2.0")
+    await cmds.confirm_volunteer_hours(req(), m3, entry)
+    await cmds.appraise_member(req(), m3, 2026, AppraisalRating.BASICALLY_QUALIFIED, date(2026, 2, 28))
+    unit = (await cmds.establish_organization(req(), OrganizationKind.PARK_COMMITTEE, "东园党委",
+                                              ids["street"])).id
+    await cmds.report_unit_to_residence_community(req(), unit, ids["east"], date(2026, 1, 20))
+
+    # A plan for a fund of the east community: proposed, assembled, approved, a project linked.
+    fin = Request(FINANCE, uuid4())
+    fund = (await cmds.open_fund(fin, ids["east"], 2026, FundKind.SERVICE_FUND)).id
+    await cmds.allocate_funds(fin, fund, "100000.00", AllocationSource.FISCAL_BUDGET, date(2026, 1, 10), "文1")
+    lines = (LineInput("老年助餐点", SpendingCategory.PUBLIC_SERVICE, "40000.00"),)
+    await cmds.propose_fund_plan(_as(SECRETARY), fund, lines, date(2026, 2, 20), "两委同意")
+    await cmds.record_plan_assembly(_as(SECRETARY), fund, 1, date(2026, 2, 25), 30, "通过")
+    await cmds.approve_fund_plan(_as(STREET_ADMIN), fund, 1)
+    project = UUID((await cmds.propose_project(fin, fund, SpendingCategory.PUBLIC_SERVICE, "助餐设备",
+                                               "9000.00", "购置餐具", "独居老人")).extra["project_id"])
+    proposed = await cmds.store.pool.fetchval(  # type: ignore[attr-defined]
+        "SELECT payload FROM events WHERE event_type = 'FundPlan.VersionProposed' AND stream_id ="
+        " (SELECT stream_id FROM events WHERE event_type = 'FundPlan.Started' AND payload->>'fund_id' = $1)",
+        str(fund))
+    line = UUID((proposed if isinstance(proposed, dict) else json.loads(proposed))["lines"][0]["line_id"])
+    await cmds.link_project_to_plan(_as(SECRETARY), fund, project, line)
+    await cmds.record_fund_briefing(_as(SECRETARY), fund, 1, date(2026, 2, 5), "1月通报")
+    found.update(plan_fund=fund, plan_project=project)
+
+    # Dues passed up and allocated to a red fund.
+    await cmds.remit_dues(fin, ids["west"], 2026, (1, 2), "30.00", "钮支〔2026〕1号")
+    red = (await cmds.open_fund(fin, ids["west"], 2026, FundKind.RED_FUND)).id
+    await cmds.allocate_dues_to_red_fund(fin, ids["west"], red, "20.00", date(2026, 3, 1), "钮支划拨1")
+    found["red_fund"] = red
+
+    # The grids' residences, building groups and central households.
+    await cmds.assign_member_residence(req(), ids["m1"], ids["grid1"], "居住地报到")
+    await cmds.assign_building_group(req(), ids["building"], ids["grid1"], ("1幢",), "党小组建在楼栋上")
+    await cmds.designate_central_household(req(), ids["m1"], ids["grid1"], "1幢", "评定", ("101", "102"))
+
+    # A department, a request taken to its rating, and a service order a member claimed.
+    department = (await cmds.run(rc.RegisterDepartment(ids["street2"], "交通办", "交通", ("ROADS",)),
+                                 _as(STREET_ADMIN))).id
+    handler = _as(Actor(subject=str(department), name="交通办", roles=frozenset({Role.DEPARTMENT_HANDLER}),
+                        scope=None))
+    rid = (await cmds.run(rc.ReportRequest(ids["grid1"], "ROADS", "路面塌陷", Source.GRID_REPORT,
+                                           resident_name="王丽", phone="13940005678"), _as(GRID_WORKER))).id
+    for who, command in ((_as(SECRETARY), rc.EscalateRequest(rid, "需街道协调")),
+                         (_as(STREET_ADMIN), rc.DispatchRequest(rid, department)),
+                         (handler, rc.AcceptRequest(rid)), (handler, rc.ResolveRequest(rid, "已修补")),
+                         (_as(SECRETARY), rc.FeedBackRequest(rid)),
+                         (_as(SECRETARY), rc.RateRequest(rid, Rating.SATISFIED))):
+        await cmds.run(command, who)
+    volunteer = (await register(cmds, ids["grid"], "陈志强", "32050819850100901")).id
+    asked = (await cmds.run(rc.ReportRequest(ids["grid1"], "ELDERLY_CARE", "陪同就医", Source.WALK_IN),
+                            _as(SECRETARY))).id
+    order = (await cmds.run(oc.PublishServiceOrder(asked, "陪同就医", datetime(2026, 3, 2, 1, 30, tzinfo=UTC),
+                                                   "平江新村3幢", "2.0"), _as(SECRETARY))).id
+    await cmds.run(oc.ClaimServiceOrder(order), _member_token(volunteer))
+    found.update(department=department, request=rid, service_order=order, volunteer=volunteer)
+    return found

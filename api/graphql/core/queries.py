@@ -36,6 +36,8 @@ class Viewer:
     name: str = strawberry.field(description="Display name.")
     roles: list[str] = strawberry.field(description="Roles held.")
     scope: strawberry.ID | None = strawberry.field(description="Root of your organization scope; null for all.")
+    grid: strawberry.ID | None = strawberry.field(
+        default=None, description="The grid a grid-scoped token works in (its community is `scope`); null otherwise.")
 
 
 @strawberry.type(description="Read any object by id, who you are, a stream's history and the read models' status.")
@@ -48,7 +50,8 @@ class CoreQueries:
     def me(self, info: Info) -> Viewer:
         a = info.context.actor
         return Viewer(subject=a.subject, name=a.name, roles=list(a.role_names),
-                      scope=strawberry.ID(str(a.scope)) if a.scope else None)
+                      scope=strawberry.ID(str(a.scope)) if a.scope else None,
+                      grid=strawberry.ID(str(a.grid)) if a.grid else None)
 
     @strawberry.field(description="Every event of one stream (organization or member), oldest first.")
     async def history(

@@ -55,7 +55,7 @@ from api.graphql.members.types import Member, Transfer
 from api.graphql.organizations.queries import load_organization
 from api.graphql.organizations.types import Organization
 from api.wsgate import ID_PROBLEM, OperationGate, subscribe_payload_problem
-from domain.shared.permissions import Actor, Role, bound_subject
+from domain.shared.permissions import Actor, Role, bound_grid, bound_subject
 from domain.shared.personal import has_personal
 from domain.shared.ports import RecordedEvent
 from domain.shared.privacy import may_see_personal_data
@@ -310,11 +310,11 @@ def _feed(info: Info) -> EventFeed:
 
 async def _follow(info: Info, after: int | None, flt: EventFilter, scope: UUID | None,
                   predicate: Predicate | None = None, roles: frozenset[Role] | None = None,
-                  bound_to: str | None = None) -> AsyncGenerator[RecordedEvent, None]:
+                  bound_to: str | None = None, grid: UUID | None = None) -> AsyncGenerator[RecordedEvent, None]:
     consumer = getattr(info.context, "confirmations", None)
     try:
         async for event in _feed(info).subscribe(after, flt, scope, predicate, roles=roles,
-                                                 consumer=consumer, bound_to=bound_to):
+                                                 consumer=consumer, bound_to=bound_to, grid=grid):
             _result_position.set(event.position)
             yield event
     except FeedClosed as exc:
@@ -350,7 +350,7 @@ class Subscription:
     ) -> AsyncGenerator[LogEvent, None]:
         actor = info.context.actor
         async for event in _follow(info, after, to_filter(filter), actor.scope, roles=actor.roles,
-                                   bound_to=bound_subject(actor)):
+                                   bound_to=bound_subject(actor), grid=bound_grid(actor)):
             yield log_event(event, actor)
 
     @strawberry.subscription(description=(

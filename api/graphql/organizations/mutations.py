@@ -11,6 +11,7 @@ from api.graphql.core import errors as e
 from api.graphql.core.common import execute, parse_id, parse_opt_id, result_union
 from api.graphql.core.context import Info
 from api.graphql.organizations.errors import (
+    CentralHouseholdNotAnOrganization,
     IllegalParent,
     InvalidGridBranchCode,
     OrganizationDissolved,
@@ -35,7 +36,7 @@ class OrganizationPayload:
 
 
 OrgResult = result_union("EstablishOrganizationResult", OrganizationPayload, IllegalParent,
-                   e.AlreadyExists, OrganizationDissolved, InvalidGridBranchCode)
+                   e.AlreadyExists, OrganizationDissolved, InvalidGridBranchCode, CentralHouseholdNotAnOrganization)
 
 
 RenameResult = result_union("RenameOrganizationResult", OrganizationPayload, OrganizationDissolved)

@@ -39,7 +39,13 @@ from domain.shared.permissions import Actor, Role
 from eventstore.db import create_pool
 from eventstore.integrity.hasher import checkpoint_now
 from projections.runtime.supervisor import Supervisor
+from tests.integration.funds.disclosure_statements import DISCLOSURE_CASES, DISCLOSURE_EXPECTED
+from tests.integration.funds.plan_statements import PLAN_CASES, PLAN_EXPECTED
+from tests.integration.grids.statements import GRID_CASES, GRID_EXPECTED
+from tests.integration.members.engagement_statements import ENGAGEMENT_CASES, ENGAGEMENT_EXPECTED
 from tests.integration.members.statements import DUES_CASES, DUES_EXPECTED
+from tests.integration.members.transfer_statements import TRANSFER_CASES, TRANSFER_EXPECTED
+from tests.integration.requests.statements import REQUEST_CASES, REQUEST_EXPECTED
 from tests.integration.shops.statements import SHOP_CASES, SHOP_EXPECTED
 from tests.integration.support import FINANCE, build_world, commands, id_number, register, req
 from tests.usecases import UseCases
@@ -127,6 +133,12 @@ EXPECTED: dict[str, int] = {
     # red fund stream, path, receiving fund stream, its path (the subtree rule), append
     # (both streams at once), red fund row
     "grantFromRedFund": 6,
+    # path, the sender's and the receiver's dues accounts, what the sender collected (dues_payments),
+    # append (both accounts at once), the sender's organization (the read rule) and account (one statement)
+    "remitDues": 7,
+    # path, red fund stream, its path (the subtree rule), the dues account, what was collected,
+    # append (account and fund at once), fund row
+    "allocateDuesToRedFund": 7,
     # fund stream, path, append, project row
     "proposeProject": 4,
     # the project's fund (projects row), fund stream, path, append, project row
@@ -198,6 +210,12 @@ EXPECTED: dict[str, int] = {
 }
 EXPECTED.update(SHOP_EXPECTED)  # the shops area pins its own (tests/integration/shops/statements.py)
 EXPECTED.update(DUES_EXPECTED)  # and the members area its dues' (tests/integration/members/statements.py)
+EXPECTED.update(ENGAGEMENT_EXPECTED)  # and its mobile cards', reports', hours' and appraisals'
+EXPECTED.update(GRID_EXPECTED)  # and the grids area its residences' and households' (tests/integration/grids)
+EXPECTED.update(REQUEST_EXPECTED)  # and the requests area its own (tests/integration/requests/statements.py)
+EXPECTED.update(TRANSFER_EXPECTED)  # and its transfers' and Party life's (transfer_statements.py)
+EXPECTED.update(PLAN_EXPECTED)  # and the funds area its plans' and reports' (tests/integration/funds)
+EXPECTED.update(DISCLOSURE_EXPECTED)  # and its period disclosure's (disclosure_statements.py)
 
 
 @dataclass
@@ -258,6 +276,8 @@ SELECTIONS = {
     "TransferPayload": "transfer { id state }",
     "FundPayload": "fund { id status allocated balance }",
     "GrantPayload": "grantId fund { id status allocated balance }",
+    "RemittancePayload": "remittanceId account { remitted held }",
+    "DuesAllocationPayload": "allocationId fund { id allocated duesAvailable }",
     "ProjectPayload": "paymentId project { id state paid }",
     "InspectionPayload": "findingId inspection { id state }",
     "WebhookRegistration": "secret webhook { id status }",
@@ -633,6 +653,26 @@ async def _grant(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
                 lambda p: p["fund"]["balance"] == "50000.00")
 
 
+@case("remitDues")
+async def _remit(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    # build_world: west collected 120.00 in March 2026 (m2's payment).
+    def remit(amount: str) -> str:
+        return doc("remitDues", organizationId=ids["west"], year=2026, months=[1, 2], amount=amount,
+                   documentNo=f"钮支〔2026〕{amount}")
+    return Case(FINANCE_OFFICER, remit("10.00"), remit("20.00"), lambda p: p["account"]["remitted"] == "30.00")
+
+
+@case("allocateDuesToRedFund")
+async def _allocate_dues(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
+    red = (await cmds.open_fund(fin(), ids["west"], 2026, FundKind.RED_FUND)).id
+
+    def allocate(amount: str) -> str:
+        return doc("allocateDuesToRedFund", fromOrganizationId=ids["west"], fundId=red, amount=amount,
+                   allocatedOn="2026-03-01", documentNo=f"钮支划拨{amount}")
+    return Case(FINANCE_OFFICER, allocate("10.00"), allocate("20.00"),
+                lambda p: p["fund"]["duesAvailable"] == "30.00")
+
+
 @case("proposeProject")
 async def _propose(cmds: UseCases, ids: dict[str, uuid.UUID]) -> Case:
     fund = await _fund(cmds, ids)
@@ -989,6 +1029,18 @@ def _shop_case(setup: Callable[[UseCases, dict[str, uuid.UUID]], Awaitable[Any]]
 for _mutation, _setup in SHOP_CASES.items():
     case(_mutation)(_shop_case(_setup))
 for _mutation, _setup in DUES_CASES.items():
+    case(_mutation)(_shop_case(_setup))
+for _mutation, _setup in ENGAGEMENT_CASES.items():
+    case(_mutation)(_shop_case(_setup))
+for _mutation, _setup in GRID_CASES.items():
+    case(_mutation)(_shop_case(_setup))
+for _mutation, _setup in REQUEST_CASES.items():
+    case(_mutation)(_shop_case(_setup))
+for _mutation, _setup in TRANSFER_CASES.items():
+    case(_mutation)(_shop_case(_setup))
+for _mutation, _setup in PLAN_CASES.items():
+    case(_mutation)(_shop_case(_setup))
+for _mutation, _setup in DISCLOSURE_CASES.items():
     case(_mutation)(_shop_case(_setup))
 
 

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 
 from api.areas import PROJECTIONS
 from domain.members.aggregate import Gender, Standing, TransferScope
+from domain.organizations.aggregate import Organization
 from domain.organizations.aggregate import OrganizationKind as K
+from domain.shared import events as ev
 from domain.shared.commands import Outcome
+from domain.shared.ports import Append, Metadata
 from projections.runtime.supervisor import Supervisor
 from tests.integration.support import NOW, TODAY, catch_up, commands, register, req
 from tests.usecases import UseCases
+
+
+async def central_household_as_recorded_before(cmds: UseCases, building: UUID) -> Outcome:
+    """A MEMBER_CENTRAL_HOUSEHOLD organization as recorded before central households became the grids
+    area's designations (no longer established): its events still load and project."""
+    old = Organization(kind=K.MEMBER_CENTRAL_HOUSEHOLD, name="张家", code=None, parent_id=building,
+                       established_on=date(2025, 6, 1))
+    done = await cmds.store.append(Append(ev.to_new_events(old), Metadata("t", ("district_admin",), uuid4())))
+    return Outcome(old.id, done.last_position)
 
 
 class World:
@@ -69,8 +81,7 @@ async def test_organizations_paths_moves_and_dissolution(world: World) -> None:
         req(), K.COMMUNITY_BRANCH, "钮家巷社区党支部", street, "320508019002"))).id
     grid = (await w.do(c.establish_organization(req(), K.GRID_BRANCH, "第一网格", east))).id
     building = (await w.do(c.establish_organization(req(), K.BUILDING_GROUP, "3幢", grid))).id
-    household = (await w.do(c.establish_organization(
-        req(), K.MEMBER_CENTRAL_HOUSEHOLD, "张家", building, established_on=date(2025, 6, 1)))).id
+    household = (await w.do(central_household_as_recorded_before(c, building))).id
 
     row = await w.org(district)
     assert list(row["path"]) == [district]

@@ -16,6 +16,7 @@ from projections.runtime.base import Handler, Projection
 from projections.runtime.rebuild import rebuild
 from projections.runtime.supervisor import Supervisor
 from tests.integration.support import (
+    build_engagement_plans_and_requests,
     build_world,
     catch_up,
     commands,
@@ -42,7 +43,8 @@ def slowed(projection: Projection, delay: float) -> Projection:
 
 
 async def _populate(dsn: str, pool: asyncpg.Pool) -> None:
-    await build_world(commands(pool))
+    cmds = commands(pool)
+    await build_engagement_plans_and_requests(cmds, await build_world(cmds))
     for projection in PROJECTIONS.values():
         await catch_up(dsn, projection)
 

@@ -44,6 +44,7 @@ from domain.funds.commands import (
     RejectProject,
     ReversePayment,
 )
+from domain.funds.disclosure import RecordFundDisclosure
 from domain.grids.aggregate import StaffRole
 from domain.grids.commands import (
     AppointGridStaff,
@@ -111,7 +112,13 @@ from domain.webhooks.commands import (
 from domain.webhooks.handlers import SYSTEM_ACTOR, WebhookSecrets
 from tests.idnumbers import id_number
 from tests.unit.fakes import World, actor, req, world
+from tests.unit.funds.dues_builders import DUES_FUND_BUILDERS
+from tests.unit.funds.plan_builders import PLAN_BUILDERS
+from tests.unit.grids.builders import GRID_BUILDERS
 from tests.unit.members.builders import DUES_BUILDERS
+from tests.unit.members.engagement_builders import ENGAGEMENT_BUILDERS
+from tests.unit.members.transfer_builders import TRANSFER_BUILDERS
+from tests.unit.requests.builders import REQUEST_BUILDERS
 from tests.unit.shops.builders import SHOP_BUILDERS
 
 ALL_COMMANDS: tuple[type[Command], ...] = tuple(c for area in DOMAIN_AREAS for c in area.commands)
@@ -381,6 +388,11 @@ async def _grant(w: World) -> tuple[Actor, Command]:
     return street_finance, GrantFromRedFund(red, f, "3000.00", date(2026, 2, 25), "望街〔2026〕9号", p, "助餐补贴")
 
 
+@builds(RecordFundDisclosure)
+async def _disclose_period(w: World) -> tuple[Actor, Command]:
+    return finance(w), RecordFundDisclosure(await fund(w), "2026-01", date(2026, 2, 5), "社区公示栏")
+
+
 @builds(ProposeProject)
 async def _propose(w: World) -> tuple[Actor, Command]:
     return finance(w), ProposeProject(await fund(w), SpendingCategory.PARTY_BUILDING, "党课教材", "2500.00",
@@ -605,6 +617,12 @@ async def _reassign_building(w: World) -> tuple[Actor, Command]:
 
 BUILDERS.update(SHOP_BUILDERS)  # the shops area keeps its builders beside its tests (tests/unit/shops)
 BUILDERS.update(DUES_BUILDERS)  # and the members area its dues commands' (tests/unit/members)
+BUILDERS.update(ENGAGEMENT_BUILDERS)  # and its mobile cards', reports', volunteer hours' and appraisals'
+BUILDERS.update(REQUEST_BUILDERS)  # and the requests area its own (tests/unit/requests)
+BUILDERS.update(GRID_BUILDERS)  # and the grids area its residences', building groups' and households'
+BUILDERS.update(TRANSFER_BUILDERS)  # and its transfers' and Party life's (tests/unit/members)
+BUILDERS.update(PLAN_BUILDERS)  # and the funds area its plans' and reports' (tests/unit/funds)
+BUILDERS.update(DUES_FUND_BUILDERS)  # and its dues remittances' and allocations' (tests/unit/funds)
 
 
 # --- another value of a field's type, from its type hint ------------------------------
@@ -675,6 +693,8 @@ def different(value: Any, hint: Any) -> Any:
         return uuid4()
     if hint is date:
         return value + timedelta(days=1)
+    if hint is datetime:  # a service order's start
+        return value + timedelta(hours=1)
     if hint is Decimal:
         return value + Decimal("1.00")
     raise TypeError(f"no way to change a field of type {hint!r}: teach different() this type")

@@ -36,11 +36,14 @@ SCOPES = {
     Role.BUSINESS_DISTRICT_SECRETARY: COMMUNITY,
     Role.SHOP_OPERATOR: COMMUNITY,
     Role.INSPECTOR: DISTRICT,
+    Role.DEPARTMENT_HANDLER: STREET,
+    Role.MEMBER: COMMUNITY,
 }
 
 
-INTAKE = {"recordShopComplaint"}
-"""An integration hands these in (the 12345 hotline's complaints); readers run nothing else."""
+INTAKE = {"recordShopComplaint", "reportRequest"}
+"""An integration hands these in (the 12345 hotline's complaints and residents' orders); readers run
+nothing else."""
 
 
 def allowed(action: type[Command], role: Role, target: str) -> bool:

@@ -172,8 +172,9 @@ def test_grassroots_serve_in_production_refuses_to_start_without_it(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []  # nothing generated in production
 
 
-def test_only_a_members_and_a_complainants_erasure_erase_and_fund_data_never() -> None:
+def test_only_a_members_a_complainants_and_a_residents_erasure_erase_and_fund_data_never() -> None:
     types = {cls.__qualname__ for a in DOMAIN_AREAS for agg in a.aggregates for cls in vars(agg).values()
              if isinstance(cls, type) and cls.__qualname__.startswith(agg.__name__ + ".")}
-    assert {t for t in types if erases(t)} == {"Member.PersonalDataErased", "ShopComplainant.PersonalDataErased"}
+    assert {t for t in types if erases(t)} == {"Member.PersonalDataErased", "ShopComplainant.PersonalDataErased",
+                                              "RequestContact.PersonalDataErased"}
     assert any(t.startswith("Fund.") for t in types)

@@ -218,7 +218,7 @@ def test_a_reader_that_imports_the_list_of_areas_knows_every_aggregates_versions
         "import api.areas\n"
         "from domain.shared.upcasting import current_version\n"
         "assert current_version('Organization.Renamed') == 1\n"
-        "assert current_version('Fund.PaymentRecorded') == 1\n"
+        "assert current_version('Fund.PaymentRecorded') == 2\n"  # v2: the payment's use and dues part
         "assert current_version('Webhook.Registered') == 1\n"
         "assert current_version('Tooling.Whatever') is None\n"
         "print('ok')\n"
