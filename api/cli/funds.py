@@ -11,20 +11,23 @@ import json
 import os
 import sys
 import tempfile
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.append_keys import install_append_keys
 from api.audit import fund_as_of, fund_balance_on
 from api.cli.common import err, load_settings, with_database
-from api.cli.demo import load_demo
+from api.cli.demo import CONCURRENCY, LEFT_OUT, DemoResult, load_demo, planned_commands
+from api.cli.demo_data import SCALES
 from api.cli.disclosure import disclosure_commands
 from api.config import ConfigError
 from api.export import ExportError, Selection, lines
-from domain.shared.errors import AlreadyExists
+from domain.shared.errors import DomainError
 from eventstore.db import connect, create_pool
 from eventstore.integrity.evidence import EvidenceIncomplete
 
@@ -148,8 +151,15 @@ def balance_on(
     sys.stdout.write(f"{result}\n")
 
 
-def demo() -> None:
-    """Load a demo district: a street, four communities, a year of funds and projects."""
+def demo(
+    scale: str = typer.Option("district", help="small (a street, four communities), district (Longgang:"
+                              " 11 streets, 82 communities, 8,902 members) or city (Panjin: 252 communities)."),
+    seed: int = typer.Option(2023, help="The same seed builds the same district, name for name."),
+) -> None:
+    """Load a demo district through the real command handlers; resumable, and a second run only reports."""
+    if scale not in SCALES:
+        err.print(f"[red]--scale is one of {', '.join(SCALES)}[/red]")
+        raise typer.Exit(2)
     settings = load_settings()
     try:
         install_append_keys(settings)  # the demo's events are authenticated like the server's
@@ -157,22 +167,43 @@ def demo() -> None:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
 
-    async def run(dsn: str) -> object:
-        pool = await create_pool(dsn, min_size=1, max_size=2)
+    async def run(dsn: str) -> tuple[DemoResult, float]:
+        pool = await create_pool(dsn, min_size=1, max_size=CONCURRENCY + 2)
+        started = time.monotonic()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         try:
-            return await load_demo(pool)
-        except AlreadyExists:
-            return None
+            with Progress(*columns, console=err, transient=True) as progress:
+                task = progress.add_task(f"demo {scale} (seed {seed})", total=planned_commands(scale))
+                result = await load_demo(pool, scale=scale, seed=seed,
+                                         progress=lambda n: progress.advance(task, n))
+            return result, time.monotonic() - started
         finally:
             await pool.close()
 
-    result = with_database(run, settings)
-    if result is None:
-        err.print("the demo district is already loaded")
-        return
-    err.print(f"demo loaded: district {result.district}, street {result.street}")  # type: ignore[attr-defined]
-    for community, fund in zip(result.communities, result.funds, strict=True):  # type: ignore[attr-defined]
-        err.print(f"  community {community}: service fund {fund}")
+    try:
+        result, took = with_database(run, settings)
+    except (DomainError, ExceptionGroup) as exc:
+        first = exc.exceptions[0] if isinstance(exc, ExceptionGroup) else exc
+        err.print(f"[red]the demo stopped: {first}[/red] (what was recorded stays; running it again resumes)")
+        raise typer.Exit(1) from exc
+    events = sum(result.counts.values())
+    if result.complete_before:
+        err.print(f"the {scale} demo (seed {seed}) is already loaded: {events} events; nothing was run")
+    else:
+        err.print(f"demo {scale} (seed {seed}) loaded: {result.commands} commands ({result.appended} appended,"
+                  f" {result.commands - result.appended} replayed from an earlier run), {events} events"
+                  f" in {took:.0f} s ({events / max(took, 0.001):.0f} events/s)")
+    shown = ("Organization.Established", "Member.Registered", "Grid.Registered", "Grid.StaffAppointed",
+             "Member.TransferRequested", "Member.TransferAccepted", "Member.TransferExpired", "Fund.Opened",
+             "Fund.ProjectProposed", "Fund.PaymentRecorded")
+    err.print("  " + ", ".join(f"{t} {result.counts[t]}" for t in shown if t in result.counts))
+    err.print(f"  district {result.district}\n  street {result.street}\n  community {result.communities[0]}"
+              f"\n  service fund {result.funds[0] if result.funds else '-'}\n  member {result.member}"
+              f"\n  grid {result.grid}")
+    err.print(f"  tokens: grassroots token --role district_admin\n"
+              f"          grassroots token --role community_secretary --org {result.communities[0]}\n"
+              f"          grassroots token --role auditor --org {result.district}")
+    err.print("  not in the demo yet: " + ", ".join(LEFT_OUT))
 
 
 def register(app: typer.Typer) -> None:
