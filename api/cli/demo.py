@@ -34,15 +34,19 @@ from api.areas import DOMAIN_AREAS
 from api.cli.demo_data import (
     BENEFICIARIES,
     CATALOGUE,
+    DISTRICT_DEPARTMENTS,
     PAYEES,
     PLACES,
+    REQUESTS,
     SCALES,
+    STREET_DEPARTMENTS,
     STREETS,
     Scale,
     id_number,
     person,
     phone,
 )
+from api.escalation import SYSTEM_ACTOR
 from api.geometry import SHAPELY
 from domain.funds.aggregate import AllocationSource, FundKind
 from domain.funds.commands import (
@@ -80,13 +84,44 @@ from domain.members.transfers import ExternalOrganization
 from domain.organizations.aggregate import OrganizationKind as K
 from domain.organizations.commands import EstablishOrganization
 from domain.organizations.directory import AggregateDirectory
+from domain.requests.aggregate import Rating, Source
+from domain.requests.commands import (
+    AcceptRequest,
+    CloseRequest,
+    DispatchRequest,
+    EscalateOverdueRequest,
+    EscalateRequest,
+    FeedBackRequest,
+    MergeRequests,
+    RateRequest,
+    RegisterDepartment,
+    ReportRequest,
+    ResolveRequest,
+    TakeRequest,
+)
+from domain.requests.order_commands import ClaimServiceOrder, PublishServiceOrder
+from domain.requests.rules import Urgency
 from domain.shared.area import build_handling
 from domain.shared.commands import Command, Outcome, Request
 from domain.shared.permissions import Actor, Role
+from domain.shops.commands import (
+    ApplyShop,
+    ApproveShop,
+    AwardShopPlaque,
+    FileShopObjection,
+    OpenSelectionRound,
+    PreReviewShop,
+    RecommendShop,
+    RefuseShop,
+    RegisterShop,
+    ResolveShopObjection,
+    SignShopPledge,
+)
+from domain.shops.licence import Attestation, Attested, credit_check_character
 from eventstore.postgres import PostgresEventStore
 
 ADMIN = Actor("demo-district-admin", "区委组织部 王主任", frozenset({Role.DISTRICT_ADMIN}), None)
-LEFT_OUT = ("appraisals", "the six-month review flag", "demonstration shops", "residents' requests")
+LEFT_OUT = ("appraisals", "the six-month review flag", "shops' quarterly scores, complaints and revocations")
 """Areas the demo does not load yet (the command's output and the README say so)."""
 CONCURRENCY = 6
 _NOW: contextvars.ContextVar[datetime] = contextvars.ContextVar("demo_now")
@@ -171,11 +206,19 @@ async def anchor_of(pool: asyncpg.Pool, scale: str, seed: int) -> date | None:
     return None if on is None else date.fromisoformat(on)
 
 
+def sampled(scale: str) -> str:
+    """What the demo loads of a year's volume where it loads less (the command's output says so)."""
+    s = SCALES[scale]
+    return (f"residents' requests: {s.requests:,} loaded, a sample of the year's (a district receives about"
+            f" 30,000); demonstration shops: one round with a quota of {s.shops}")
+
+
 def planned_commands(scale: str) -> int:
     """About how many commands a scale runs (the progress bar's total)."""
     s = SCALES[scale]
     grids = s.grids
-    return int(20 + s.streets + s.communities * 36 + grids * 4 + s.members * 4.6)
+    return int(20 + s.streets + s.communities * 36 + grids * 4 + s.members * 4.6 + s.streets * 2 + s.requests * 6
+               + s.shops * 9)
 
 
 async def load_demo(pool: asyncpg.Pool, today: date | None = None, scale: str = "small", seed: int = 2023,
@@ -241,6 +284,7 @@ class _Community:
     """(member, full) in registration order."""
     fund: UUID | None = None
     grid: UUID | None = None
+    grid_ids: list[UUID] = field(default_factory=list)
     moved: set[UUID] = field(default_factory=set)
 
 
@@ -277,8 +321,8 @@ async def _build(demo: Demo) -> DemoResult:
     # One business district (商圈党委) with its joint branches of shops and market stalls.
     biz = (await demo.run("biz", EstablishOrganization(K.BUSINESS_DISTRICT_COMMITTEE, "万达广场商圈党委",
                                                        streets[0]))).id
-    for j, name in enumerate(("商户联合党支部", "农贸市场党支部", "物流企业联合党支部", "餐饮行业联合党支部")):
-        await demo.run(f"biz:{j}", EstablishOrganization(K.JOINT_BRANCH, name, biz))
+    joint = [(await demo.run(f"biz:{j}", EstablishOrganization(K.JOINT_BRANCH, name, biz))).id
+             for j, name in enumerate(("商户联合党支部", "农贸市场党支部", "物流企业联合党支部", "餐饮行业联合党支部"))]
     used: set[str] = set()
     serial = 0
     people: dict[int, list[_Person]] = {}
@@ -313,6 +357,14 @@ async def _build(demo: Demo) -> DemoResult:
             await _engagement(demo, c, plan)
 
     await _together(engage, plan)
+    departments = await _departments(demo, district, streets)
+
+    async def asks(c: _Community) -> None:
+        async with gate:
+            await _requests(demo, c, streets[c.street], departments)
+
+    await _together(asks, plan)
+    await _shops(demo, biz, streets[0], joint, used, serial)
     await _red_fund(demo, streets[0], [c for c in plan if c.street == 0 and c.fund is not None][:2])
     funds = [c.fund for c in plan if c.fund is not None]
     insp = (await demo.run("inspection", OpenInspection(f"{year} 年为民服务专项经费督查",
@@ -362,6 +414,7 @@ async def _community(demo: Demo, c: _Community, street: UUID, people: list[_Pers
             households, int(households * rng.uniform(2.3, 3.1)), (f"{g + 1}栋", f"{g + 1}A栋"), boundary))).id
         if g == 0:
             c.grid = grid
+        c.grid_ids.append(grid)
         if len(members) > 2 * g + 1:
             await demo.run(p + f"g:{g}:leader", AppointGridStaff(grid, StaffRole.LEADER, "社区党委会议任命",
                                                                  member_id=members[2 * g]))
@@ -573,3 +626,190 @@ async def _red_fund(demo: Demo, street: UUID, communities: list[_Community]) -> 
         await demo.run(f"red:grant:{k}", GrantFromRedFund(
             red, c.fund, "12000.00", min(start + timedelta(days=int((today - start).days * 0.6)), today),
             f"红基〔{year}〕{10 + k}号", reason="助老服务"), finance)
+
+
+_Desk = tuple[UUID, Actor, frozenset[str]]
+"""(department, its handler, the categories it handles)."""
+
+
+async def _departments(demo: Demo, district: UUID, streets: list[UUID]) -> dict[UUID | None, list[_Desk]]:
+    """The district's departments (城管, 民政, 住建) and every street's (交通, 综治), by owner (None: the district)."""
+    out: dict[UUID | None, list[_Desk]] = {}
+    owners: list[tuple[str, UUID | None, UUID, Actor, tuple[tuple[str, str, tuple[str, ...]], ...]]] = [
+        ("dept", None, district, ADMIN, DISTRICT_DEPARTMENTS)]
+    owners += [(f"street:{i}:dept", street, street, Actor(f"demo-street-admin-{demo.scale.name}-{i}", "街道 李书记",
+                                                           frozenset({Role.STREET_ADMIN}), street),
+                STREET_DEPARTMENTS) for i, street in enumerate(streets)]
+    for key, owner, organization, actor, catalogue in owners:
+        for k, (name, code, categories) in enumerate(catalogue):
+            full = name if owner is None else f"街道{name}"
+            dept = (await demo.run(f"{key}:{k}", RegisterDepartment(organization, full, code, categories), actor)).id
+            handler = Actor(str(dept), full, frozenset({Role.DEPARTMENT_HANDLER}), organization)
+            out.setdefault(owner, []).append((dept, handler, frozenset(categories)))
+    return out
+
+
+_PATHS = (("closed", 40), ("rated", 8), ("department", 22), ("reopened", 4), ("merged", 3), ("overdue", 4),
+          ("reported", 4), ("taken", 4), ("escalated", 3), ("dispatched", 2), ("accepted", 3), ("resolved", 3))
+"""How a year's requests end up: most handled by the community and closed, a fifth through a
+department, a few reopened, merged or escalated by their deadline, and the last days' still open."""
+_OPEN = {"reported", "taken", "escalated", "dispatched", "accepted", "resolved"}
+
+
+async def _requests(demo: Demo, c: _Community, street: UUID, departments: dict[UUID | None, list[_Desk]]) -> None:
+    """The community's share of the year's residents' requests, in every state, and a service
+    order a member claimed (the first two communities)."""
+    sc, today, p = demo.scale, demo.today, f"c:{c.index}:r:"
+    rng = random.Random(f"{demo.seed}:{sc.name}:{c.index}:requests")
+    per, extra = divmod(sc.requests, sc.communities)
+    count = per + (c.index < extra)
+    if c.id is None or not c.grid_ids or count == 0:
+        return
+    secretary = Actor(f"demo-secretary-{sc.name}-{c.index}", f"{c.name} 书记", frozenset({Role.COMMUNITY_SECRETARY}),
+                      c.id)
+    worker = Actor(f"demo-grid-worker-{sc.name}-{c.index}", f"{c.name} 网格员", frozenset({Role.GRID_WORKER}), c.id)
+    street_admin = Actor(f"demo-street-admin-{sc.name}-{c.street}", "街道 李书记", frozenset({Role.STREET_ADMIN}),
+                         street)
+    desks = departments.get(street, []) + departments.get(None, [])
+    start = date(today.year, 1, 1)
+    span = max((today - start).days - 8, 1)
+    names, weights = zip(*_PATHS, strict=True)
+    for n in range(count):
+        path = names[n] if n < len(names) and count >= len(names) else rng.choices(names, weights)[0]
+        category = rng.choice(tuple(REQUESTS))
+        if path == "overdue" or path == "department":
+            category = rng.choice(("ROADS", "ENVIRONMENT", "NEIGHBOUR_DISPUTE", "PROPERTY", "SAFETY"))
+        day = (today - timedelta(days=rng.randint(0, 4)) if path in _OPEN
+               else start + timedelta(days=rng.randrange(span)))
+        grid = rng.choice(c.grid_ids)
+        key = p + str(n)
+        source = rng.choice((Source.GRID_REPORT, Source.GRID_REPORT, Source.WALK_IN))
+        who = worker if source is Source.GRID_REPORT else secretary
+        resident = (rng.choice(("王", "李", "张", "刘", "陈")) + rng.choice(("阿姨", "先生", "女士", "大爷")),
+                    phone(rng)) if rng.random() < 0.5 else (None, None)
+        rid = (await demo.run(key, ReportRequest(
+            grid, category, rng.choice(REQUESTS[category]), source,
+            Urgency.URGENT if rng.random() < 0.05 and path not in ("overdue", "reported") else Urgency.NORMAL,
+            address=f"{c.name[:-3]}{rng.randint(1, 30)}栋", resident_name=resident[0], phone=resident[1]),
+            who, on=day)).id
+        if path == "reported":
+            continue
+        if path == "merged":  # a second report of the same thing in the grid, merged into the first
+            dup = (await demo.run(key + ":dup", ReportRequest(grid, category, "同一问题再次反映", Source.WALK_IN),
+                                  secretary, on=day)).id
+            await demo.run(key + ":merge", MergeRequests(dup, rid, "重复反映，合并办理"), secretary, on=day)
+        rating = rng.choice((Rating.SATISFIED, Rating.SATISFIED, Rating.BASICALLY))
+        if path in ("department", "overdue", "escalated", "dispatched", "accepted") or (
+                path == "resolved" and rng.random() < 0.5):
+            desk = next((d for d in desks if category in d[2]), desks[0] if desks else None)
+            if path == "overdue":  # nobody responded within the day: the escalation sweep takes it up
+                day += timedelta(days=2)
+                await demo.run(key + ":overdue", EscalateOverdueRequest(rid), SYSTEM_ACTOR, on=day)
+            else:
+                await demo.run(key + ":escalate", EscalateRequest(rid, "需街道协调职能部门"), secretary, on=day)
+            if path == "escalated" or desk is None:
+                continue
+            await demo.run(key + ":dispatch", DispatchRequest(rid, desk[0]), street_admin, on=day)
+            if path == "dispatched":
+                continue
+            await demo.run(key + ":accept", AcceptRequest(rid), desk[1], on=day)
+            if path == "accepted":
+                continue
+            day += timedelta(days=min(2, (today - day).days))
+            await demo.run(key + ":resolve", ResolveRequest(rid, "已按职责处置完毕"), desk[1], on=day)
+            if path == "resolved":
+                continue
+            await demo.run(key + ":feedback", FeedBackRequest(rid, "电话告知居民"), desk[1], on=day)
+        else:
+            await demo.run(key + ":take", TakeRequest(rid), secretary, on=day)
+            if path == "taken":
+                continue
+            day += timedelta(days=min(1, (today - day).days))
+            await demo.run(key + ":resolve", ResolveRequest(rid, "社区已协调解决"), secretary, on=day)
+            if path == "resolved":
+                continue
+            await demo.run(key + ":feedback", FeedBackRequest(rid), secretary, on=day)
+            if path == "reopened":  # the resident is not satisfied: back with the community, solved again
+                day += timedelta(days=1)
+                await demo.run(key + ":unhappy", RateRequest(rid, Rating.NOT_SATISFIED, "问题仍未解决"),
+                               secretary, on=day)
+                await demo.run(key + ":resolve:2", ResolveRequest(rid, "再次上门处理"), secretary, on=day)
+                await demo.run(key + ":feedback:2", FeedBackRequest(rid), secretary, on=day)
+        day += timedelta(days=1)
+        await demo.run(key + ":rate", RateRequest(rid, rating), secretary, on=day)
+        if path != "rated":
+            await demo.run(key + ":close", CloseRequest(rid), secretary, on=day)
+    if c.index < 2:
+        await _service_order(demo, c, secretary, p)
+
+
+async def _service_order(demo: Demo, c: _Community, secretary: Actor, p: str) -> None:
+    """An elderly resident's request published as a service order (抢单), claimed by a member."""
+    staying = [mid for mid, full in c.member_ids if mid not in c.moved and full]
+    if not staying or c.grid is None:
+        return
+    day = demo.today - timedelta(days=1)
+    rid = (await demo.run(p + "order", ReportRequest(c.grid, "ELDERLY_CARE", "独居老人需陪同就医", Source.WALK_IN),
+                          secretary, on=day)).id
+    order = (await demo.run(p + "order:publish", PublishServiceOrder(
+        rid, "陪同老人就医", datetime.combine(demo.today, time(1), UTC), f"{c.name[:-3]}3栋", "2.0"),
+        secretary, on=day)).id
+    member = staying[-1]
+    await demo.run(p + "order:claim", ClaimServiceOrder(order),
+                   Actor(str(member), "党员", frozenset({Role.MEMBER}), c.id), on=day)
+
+
+async def _shops(demo: Demo, biz: UUID, street: UUID, joint: list[UUID], used: set[str], serial: int) -> None:
+    """The business district's demonstration-shop round (党员示范店): a quota, one shop more than it
+    through pre-review, the quota approved (the last one refused: the quota is taken), pledges, an
+    objection in the notice period resolved, and the plaques. Owners are full members of the
+    business district's joint branches (shop keepers), registered for it."""
+    sc, today = demo.scale, demo.today
+    if sc.shops == 0:
+        return
+    base = date(today.year, 3, 1) if today >= date(today.year, 4, 15) else today - timedelta(days=40)
+    year = base.year
+    secretary = Actor(f"demo-bd-secretary-{sc.name}", "万达广场商圈党委 赵书记",
+                      frozenset({Role.BUSINESS_DISTRICT_SECRETARY}), biz)
+    street_admin = Actor(f"demo-street-admin-{sc.name}-0", "街道 李书记", frozenset({Role.STREET_ADMIN}), street)
+    rnd = (await demo.run("shops:round", OpenSelectionRound(biz, year, sc.shops, opened_on=base), on=base)).id
+    rng = random.Random(f"{demo.seed}:{sc.name}:shops")
+    attested = tuple(Attestation(a, True, f"深龙市监证〔{year}〕{k + 1}号") for k, a in enumerate(Attested))
+    shops: list[UUID] = []
+    offset = {"small": 9_000_000, "district": 0, "city": 5_000_000}.get(sc.name, 0)
+    for n in range(sc.shops + 1):  # the keepers (店主): full members of the joint branches, dues kept up
+        name, male, born, ethnicity, joined = person(rng, today, True)
+        while (idn := id_number(sc.county, born, serial)) in used:
+            serial += 1
+        used.add(idn)
+        owner = (await demo.run(f"shops:{n}:keeper", RegisterMember(
+            name, Gender.MALE if male else Gender.FEMALE, born, ethnicity, idn, phone(rng), Standing.FULL,
+            min(joined, base - timedelta(days=400)), joint[n % len(joint)], base.replace(day=1)), on=base)).id
+        body = f"92440307MA{offset + n:07d}"
+        title = rng.choice(("红心", "先锋", "惠民", "诚信", "邻里")) + rng.choice(("便利店", "餐馆", "药房", "超市"))
+        shops.append((await demo.run(f"shops:{n}", RegisterShop(
+            biz, f"{title}{n + 1}号店", body + credit_check_character(body), date(year + 3, 12, 31),
+            f"龙岗大道{100 + n}号", rng.choice(("RETAIL", "CATERING", "PHARMACY")), owner_member_id=owner,
+            longitude=round(114.09 + n * 0.0003, 6), latitude=22.595), on=base)).id)
+
+    def day(days: int) -> date:
+        return base + timedelta(days=days)
+
+    for n, shop in enumerate(shops):
+        p = f"shops:{n}:"
+        await demo.run(p + "apply", ApplyShop(shop, rnd, attested), secretary, on=day(4))
+        await demo.run(p + "recommend", RecommendShop(shop, "商圈党委推荐"), secretary, on=day(7))
+        await demo.run(p + "pre-review", PreReviewShop(shop, "街道初审通过"), street_admin, on=day(11))
+    for n, shop in enumerate(shops):
+        p = f"shops:{n}:"
+        if n >= sc.shops:  # the quota is taken
+            await demo.run(p + "refuse", RefuseShop(shop, "本年度名额已满"), on=day(14))
+            continue
+        await demo.run(p + "approve", ApproveShop(shop), on=day(14))
+        await demo.run(p + "pledge", SignShopPledge(shop), secretary, on=day(19))
+        if n == 0:  # an objection in the notice period (公示期), found unfounded before the plaques
+            out = await demo.run(p + "objection", FileShopObjection(shop, "群众反映价格不透明"), secretary, on=day(20))
+            await demo.run(p + "resolve", ResolveShopObjection(shop, UUID(out.extra["objection_id"]), False,
+                                                               "经核查已明码标价"), on=day(22))
+    for n, shop in enumerate(shops[:sc.shops]):
+        await demo.run(f"shops:{n}:plaque", AwardShopPlaque(shop, f"LG-{year}-{n + 1:03d}"), on=day(26))

@@ -28,12 +28,17 @@ class Scale:
     """How many grids the communities have together (about five a community)."""
     first_street: int = 1
     """The first street's 3-digit number (small scale uses its own, so it can sit beside district)."""
+    requests: int = 0
+    """Residents' requests loaded for the year: a district receives about 30,000, the demo loads a
+    fifth of that (``district``: 6,000) to keep within its three minutes."""
+    shops: int = 0
+    """The business district's demonstration-shop round quota (a district shows about 48 shops)."""
 
 
 SCALES: dict[str, Scale] = {
-    "small": Scale("small", "440307", "龙岗区委（小样）", 1, 4, 60, 10, first_street=90),
-    "district": Scale("district", "440307", "龙岗区委", 11, 82, 8902, 426),
-    "city": Scale("city", "211102", "盘锦市委", 24, 252, 27_000, 1056),
+    "small": Scale("small", "440307", "龙岗区委（小样）", 1, 4, 60, 10, first_street=90, requests=48, shops=4),
+    "district": Scale("district", "440307", "龙岗区委", 11, 82, 8902, 426, requests=6_000, shops=24),
+    "city": Scale("city", "211102", "盘锦市委", 24, 252, 27_000, 1056, requests=18_000, shops=48),
 }
 
 STREETS = ("平湖", "坪地", "横岗", "龙城", "龙岗", "宝龙", "布吉", "吉华", "坂田", "南湾", "园山", "大鹏",
@@ -71,6 +76,22 @@ CATALOGUE: dict[C, tuple[str, ...]] = {
         "春节送福", "端午包粽子", "社区合唱团", "亲子阅读", "非遗手作课", "法律咨询日", "心理健康讲座",
         "青年联谊会", "社区电影夜", "退役军人之家", "妇女之家活动", "科普进社区", "文明实践站"),
 }
+REQUESTS: dict[str, tuple[str, ...]] = {
+    "ROADS": ("人行道地砖松动", "路面坑洼积水", "井盖缺失", "路灯不亮", "减速带损坏"),
+    "ENVIRONMENT": ("楼下垃圾堆积", "绿化带杂草丛生", "小区噪音扰民", "油烟直排"),
+    "NEIGHBOUR_DISPUTE": ("楼上漏水纠纷", "占用公共楼道", "宠物扰邻", "停车位争议"),
+    "ELDERLY_CARE": ("独居老人需陪同就医", "高龄老人助餐申请", "老人家中水管爆裂", "适老化改造咨询"),
+    "SAFETY": ("电动车楼道充电", "消防通道被占", "高空抛物", "围墙开裂"),
+    "SANITATION": ("化粪池外溢", "垃圾分类点异味", "公厕无人保洁"),
+    "PROPERTY": ("电梯频繁故障", "物业费公示不清", "门禁系统损坏", "二次供水水质浑浊"),
+    "OTHER": ("低保政策咨询", "办理居住证明", "社保卡补办咨询"),
+}
+"""What residents ask for, by category (the requests' default catalogue)."""
+DISTRICT_DEPARTMENTS = (("龙岗区城市管理和综合执法局", "城管", ("ROADS", "ENVIRONMENT", "SANITATION")),
+                        ("龙岗区民政局", "民政", ("ELDERLY_CARE", "OTHER")),
+                        ("龙岗区住房和建设局", "住建", ("PROPERTY", "SAFETY")))
+STREET_DEPARTMENTS = (("交通办", "交通", ("ROADS",)), ("综治办", "综治", ("NEIGHBOUR_DISPUTE", "SAFETY")))
+"""Departments (职能部门) the district and every street register, with the categories they handle."""
 BENEFICIARIES = ("独居老人 {n} 人", "居民 {n} 户", "党员 {n} 人", "学龄儿童 {n} 人", "新就业群体 {n} 人")
 
 

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.append_keys import install_append_keys
 from api.audit import fund_as_of, fund_balance_on
 from api.cli.common import err, load_settings, with_database
-from api.cli.demo import CONCURRENCY, LEFT_OUT, DemoResult, load_demo, planned_commands
+from api.cli.demo import CONCURRENCY, LEFT_OUT, DemoResult, load_demo, planned_commands, sampled
 from api.cli.demo_data import SCALES
 from api.cli.disclosure import disclosure_commands
 from api.config import ConfigError
@@ -203,6 +203,7 @@ def demo(
     err.print(f"  tokens: grassroots token --role district_admin\n"
               f"          grassroots token --role community_secretary --org {result.communities[0]}\n"
               f"          grassroots token --role auditor --org {result.district}")
+    err.print("  " + sampled(scale))
     err.print("  not in the demo yet: " + ", ".join(LEFT_OUT))
 
 

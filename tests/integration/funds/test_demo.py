@@ -46,10 +46,10 @@ async def test_the_small_demo_has_a_year_of_activity_and_a_second_run_appends_no
         assert await supervisor.wait_for(head, timeout=30) >= head
     finally:
         await supervisor.stop()
-    # One street, four communities with their branches, 60 members, grids with their staff.
+    # One street, four communities with their branches, 60 members (and 5 shop keepers), grids with their staff.
     assert await pool.fetchval("SELECT count(*) FROM organizations WHERE kind LIKE 'COMMUNITY_%'") == 4
-    assert await pool.fetchval("SELECT count(*) FROM members") == 60
-    assert result.counts["Member.Registered"] == 60
+    assert await pool.fetchval("SELECT count(*) FROM members") == 60 + 5
+    assert result.counts["Member.Registered"] == 60 + 5
     assert 8 <= result.counts["Grid.Registered"] <= 12
     assert result.counts["Member.TransferAccepted"] >= 1 and result.counts["Member.TransferExpired"] >= 1
     assert result.counts["Member.DuesPaid"] > 60 and result.counts["Fund.GrantReceived"] == 2
@@ -67,6 +67,21 @@ async def test_the_small_demo_has_a_year_of_activity_and_a_second_run_appends_no
     titles = await pool.fetch("SELECT funds.organization_id, array_agg(title ORDER BY title) AS t FROM projects"
                               " JOIN funds ON funds.id = projects.fund_id GROUP BY funds.organization_id")
     assert len({tuple(r["t"]) for r in titles}) == len(titles) == 4
+    # Residents' requests in every state, through the district's and the street's departments.
+    assert result.counts["Department.Registered"] == 5
+    assert result.counts["Request.Reported"] == 48 + 4 + 2  # 12 a community, its merged duplicates, 2 orders
+    states = dict(await pool.fetch("SELECT state, count(*) FROM requests GROUP BY state"))
+    assert set(states) == {"REPORTED", "TAKEN", "ESCALATED", "DISPATCHED", "ACCEPTED", "RESOLVED", "RATED",
+                           "CLOSED"}, states
+    assert result.counts["Request.Reopened"] == 4 and result.counts["Request.MergedInto"] == 4
+    assert await pool.fetchval("SELECT count(*) FROM events WHERE event_type = 'Request.Escalated'"
+                               " AND actor = 'system:request-escalation'") == 4
+    assert result.counts["ServiceOrder.Claimed"] == 2
+    # The business district's demonstration shops: a quota of 4, a fifth refused (registered again), 4 plaques.
+    assert result.counts["SelectionRound.Opened"] == 1 and result.counts["Shop.Registered"] == 5
+    assert result.counts["Shop.PlaqueAwarded"] == 4 and result.counts["Shop.ObjectionResolved"] == 1
+    shops = dict(await pool.fetch("SELECT state, count(*) FROM shops GROUP BY state"))
+    assert shops == {"AWARDED": 4, "REGISTERED": 1}, shops
     head = await pool.fetchval("SELECT max(position) FROM events")
     again = await load_demo(pool, scale="small", seed=7)
     assert again.complete_before and again.appended == 0 and again.counts == result.counts
