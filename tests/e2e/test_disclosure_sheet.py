@@ -3,13 +3,15 @@ and as a PDF with an embedded Chinese font, the balance chart and the digest at 
 fundDisclosureVerification confirms; a tampered copy of the published table is refused.
 
 The PDF is read back with Debian's poppler-utils (``pdftotext``, ``pdffonts``, ``pdftoppm``;
-``apt-get install -y poppler-utils``, as ``.ci/run`` does). Without them the test fails, saying
-so: it is never skipped.
+``apt-get install -y poppler-utils``, as ``.ci/run`` does). Without them the test fails in CI
+(``CI=true``), saying so; elsewhere (a newcomer's machine with Python only) every other assertion
+runs and the test then reports itself skipped, naming the missing tools, as GraphiQL's browser test does.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -29,11 +31,16 @@ VERIFY = """query($fund: ID!, $published: String) { fundDisclosureVerification(f
   checks { matches recomputedDigest disclosure { digest version } } publishedMatches { version } } }"""
 
 
-def _poppler() -> None:
+def _poppler_missing() -> str | None:
+    """Why the PDF cannot be read back here, or None; in CI a missing tool fails the test at once."""
     missing = [tool for tool in POPPLER if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not found: the disclosure sheet's PDF test reads the PDF with Debian's"
-                    " poppler-utils (apt-get install -y poppler-utils, as .ci/run does)")
+    if not missing:
+        return None
+    message = (f"{', '.join(missing)} not found: the disclosure sheet's PDF test reads the PDF with Debian's"
+               " poppler-utils (apt-get install -y poppler-utils, as .ci/run does)")
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    return message
 
 
 def _run(*args: str) -> str:
@@ -42,7 +49,7 @@ def _run(*args: str) -> str:
 
 async def test_the_h1_sheet_renders_as_pdf_with_the_chart_and_the_digest_verify_confirms(  # type: ignore[no-untyped-def]
         server, tmp_path: Path) -> None:
-    _poppler()
+    missing = _poppler_missing()
     w = await community_fund(server)
     pid = await decided_project(server, w)
     await mutate(server, w["street_admin"], "approveProject", {"projectId": pid})
@@ -79,17 +86,19 @@ async def test_the_h1_sheet_renders_as_pdf_with_the_chart_and_the_digest_verify_
     response = await get(auditor, "pdf")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf" and len(response.content) < 200_000
-    pdf = tmp_path / "h1.pdf"
-    pdf.write_bytes(response.content)
-    text = _run("pdftotext", "-layout", str(pdf), "-")
-    for expected in ("2026年为民服务专项经费公示（2026年上半年）", "老年助餐点", "平江餐饮公司", "PZ-0620",
-                     "四、余额变化", "110,000.00", recorded, "社区公示栏"):
-        assert expected in text, (expected, text)
-    assert "尚未公示" not in text
-    fonts = _run("pdffonts", str(pdf))
-    assert "NotoSansCJKSC" in fonts and " yes yes " in fonts.splitlines()[-1], fonts  # embedded, subset
-    _run("pdftoppm", "-r", "40", "-png", "-singlefile", str(pdf), str(tmp_path / "h1"))
-    assert (tmp_path / "h1.png").stat().st_size > 5_000  # a page with tables and the chart drawn
+    assert response.content.startswith(b"%PDF-")
+    if missing is None:
+        pdf = tmp_path / "h1.pdf"
+        pdf.write_bytes(response.content)
+        text = _run("pdftotext", "-layout", str(pdf), "-")
+        for expected in ("2026年为民服务专项经费公示（2026年上半年）", "老年助餐点", "平江餐饮公司", "PZ-0620",
+                         "四、余额变化", "110,000.00", recorded, "社区公示栏"):
+            assert expected in text, (expected, text)
+        assert "尚未公示" not in text
+        fonts = _run("pdffonts", str(pdf))
+        assert "NotoSansCJKSC" in fonts and " yes yes " in fonts.splitlines()[-1], fonts  # embedded, subset
+        _run("pdftoppm", "-r", "40", "-png", "-singlefile", str(pdf), str(tmp_path / "h1"))
+        assert (tmp_path / "h1.png").stat().st_size > 5_000  # a page with tables and the chart drawn
 
     verified = (await server.ok(auditor, VERIFY, {"fund": w["fund"], "published": out["disclosure"]["table"]})
                 )["fundDisclosureVerification"]
@@ -108,3 +117,5 @@ async def test_the_h1_sheet_renders_as_pdf_with_the_chart_and_the_digest_verify_
     assert (await get(auditor, "docx")).status_code == 400
     listed = await server.ok(west, f'{{ fundDisclosures(fundId: "{w["fund"]}") {{ digest }} }}')
     assert listed["fundDisclosures"] == []
+    if missing is not None:
+        pytest.skip(f"everything but reading the PDF back was checked; {missing}")
