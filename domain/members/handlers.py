@@ -34,6 +34,7 @@ from domain.members.commands import (
     WithdrawMemberTransfer,
 )
 from domain.members.letters import LetterRegister, register_id
+from domain.members.transfer_commands import RegisterIncomingTransfer
 from domain.members.transfers import check_external, check_scope, division_code
 from domain.organizations.aggregate import Organization
 from domain.organizations.handlers import HOME
@@ -53,21 +54,32 @@ def id_number_key(id_number: str) -> str:
     return hashlib.sha256(id_number.encode()).hexdigest()
 
 
-async def register_member(cmd: RegisterMember, unit: Unit) -> Decision:
-    await unit.authorize(cmd.home_organization_id, field="homeOrganizationId")
-    name, ethnicity = Member.check_details(cmd.name, cmd.birth_date, cmd.joined_on, cmd.ethnicity,
-                                           unit.today())
+NewMember = RegisterMember | RegisterIncomingTransfer
+"""The commands a member is registered from: a registration, or an incoming transfer's letter."""
+
+
+async def new_member(unit: Unit, cmd: NewMember, home_id: UUID, home_field: str,
+                     ) -> tuple[Member, Organization, list[Claim]]:
+    """A new member's record at an active home, checked as every registration is checked, with the
+    claims it takes (its ID number, its one home); the caller has authorized the home."""
+    today = unit.today()
+    name, ethnicity = Member.check_details(cmd.name, cmd.birth_date, cmd.joined_on, cmd.ethnicity, today)
     id_number = check_id_number(cmd.id_number)
     phone = check_phone(cmd.phone)
-    home = await unit.load(Organization, cmd.home_organization_id, "homeOrganization")
+    home = await unit.load(Organization, home_id, home_field)
     home.ensure_active()
-    dues = check_dues_paid_through(cmd.dues_paid_through, cmd.joined_on, unit.today())
+    dues = check_dues_paid_through(cmd.dues_paid_through, cmd.joined_on, today)
     member = Member(
         name=name, gender=cmd.gender, birth_date=cmd.birth_date, ethnicity=ethnicity,
         id_number=id_number, phone=phone, standing=cmd.standing, joined_on=cmd.joined_on,
         home_organization_id=home.id, dues_paid_through=dues,
     )
-    claims = [Claim(ID_NUMBER, id_number_key(id_number), member.id), Claim(HOME, str(member.id), home.id)]
+    return member, home, [Claim(ID_NUMBER, id_number_key(id_number), member.id), Claim(HOME, str(member.id), home.id)]
+
+
+async def register_member(cmd: RegisterMember, unit: Unit) -> Decision:
+    await unit.authorize(cmd.home_organization_id, field="homeOrganizationId")
+    member, home, claims = await new_member(unit, cmd, cmd.home_organization_id, "homeOrganization")
     return Decision(member.id, ev.to_new_events(member), guards={home.id: home.version}, claims=claims,
                     claim_fields={ID_NUMBER: "idNumber"})
 

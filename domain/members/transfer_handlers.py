@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from domain.members.aggregate import Member, check_dues_paid_through, check_id_number, check_phone
-from domain.members.handlers import ID_NUMBER, _code_along, _step, _stepped, id_number_key
+from domain.members.aggregate import Member
+from domain.members.handlers import ID_NUMBER, _code_along, _step, _stepped, new_member
 from domain.members.incoming import check_incoming_letter
 from domain.members.transfer_commands import (
     ApproveMemberTransfer,
@@ -39,24 +39,12 @@ from domain.shared.ports import Claim
 async def register_incoming_transfer(cmd: RegisterIncomingTransfer, unit: Unit) -> Decision:
     path = await unit.authorize(cmd.to_organization_id, field="toOrganizationId")
     reason = optional_reason(cmd.reason)
-    today = unit.today()
-    name, ethnicity = Member.check_details(cmd.name, cmd.birth_date, cmd.joined_on, cmd.ethnicity, today)
-    id_number = check_id_number(cmd.id_number)
-    phone = check_phone(cmd.phone)
     external = check_external(cmd.from_external, field="fromExternal")
-    letter = check_incoming_letter(cmd.letter_serial, cmd.issued_on, cmd.valid_until, today)
-    dues = check_dues_paid_through(cmd.dues_paid_through, cmd.joined_on, today)
-    home = await unit.load(Organization, cmd.to_organization_id, "toOrganization")
-    home.ensure_active()
+    letter = check_incoming_letter(cmd.letter_serial, cmd.issued_on, cmd.valid_until, unit.today())
+    member, home, claims = await new_member(unit, cmd, cmd.to_organization_id, "toOrganization")
     scope = check_scope(cmd.scope, division_code(external.code), await _code_along(unit, path))
-    member = Member(
-        name=name, gender=cmd.gender, birth_date=cmd.birth_date, ethnicity=ethnicity, id_number=id_number,
-        phone=phone, standing=cmd.standing, joined_on=cmd.joined_on, home_organization_id=home.id,
-        dues_paid_through=dues,
-    )
     transfer_id = uuid4()
     member.register_incoming_transfer(transfer_id, external, scope, letter)
-    claims = [Claim(ID_NUMBER, id_number_key(id_number), member.id), Claim(HOME, str(member.id), home.id)]
     return Decision(member.id, ev.to_new_events(member), guards={home.id: home.version}, claims=claims,
                     claim_fields={ID_NUMBER: "idNumber"}, reason=reason,
                     result={"transfer_id": str(transfer_id)})
